@@ -1,0 +1,81 @@
+"""The ``authserver`` console command (a Flask CLI group).
+
+Every command calls a service; none holds a business rule of its own.
+"""
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from .errors import AuthServerError
+from .extensions import db
+from .models import User
+from .services import audit, clients
+
+
+def _create_app() -> Flask:
+    from . import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True, add_version_option=False)
+def main() -> None:
+    """authserver: OAuth2 client-credentials authorization server."""
+
+
+def _fail(error: AuthServerError) -> None:
+    click.echo(f"Error: {error.detail}", err=True)
+    sys.exit(1)
+
+
+@click.group("clients")
+def clients_group() -> None:
+    """Manage API clients."""
+
+
+@clients_group.command("create")
+@click.option("--org", "teccom_id", required=True, help="TecCom ID of the organization.")
+@click.option("--admin", "admin_email", required=True, help="E-mail of its first administrator.")
+@click.option("--name", default="", help="A display name (default: the organization's name).")
+def clients_create(teccom_id: str, admin_email: str, name: str) -> None:
+    """Create a client for an organization, as DESIGN.md rule 1 allows.
+
+    Prints the client id and the secret; the secret is not shown again.
+    """
+    user = db.session.execute(db.select(User).where(User.email == admin_email.strip().lower())).scalar_one_or_none()
+    if user is None:
+        click.echo(f"Error: no user {admin_email!r} in the directory.", err=True)
+        sys.exit(1)
+    try:
+        issued = clients.create_client(user, teccom_id, audit.CLI, name=name)
+    except AuthServerError as error:
+        _fail(error)
+        return
+    click.echo(f"client_id:     {issued.client.client_id}")
+    click.echo(f"client_secret: {issued.client_secret}")
+    click.echo("Store the secret now: it is not shown again.", err=True)
+
+
+@click.group("gateways")
+def gateways_group() -> None:
+    """Manage API gateway (resource server) credentials."""
+
+
+@gateways_group.command("create")
+@click.argument("name")
+def gateways_create(name: str) -> None:
+    """Credentials for an API gateway: introspection only, never a token."""
+    issued = clients.create_gateway(name, audit.CLI)
+    click.echo(f"client_id:     {issued.client.client_id}")
+    click.echo(f"client_secret: {issued.client_secret}")
+    click.echo("Store the secret now: it is not shown again.", err=True)
+
+
+def register(app: Flask) -> None:
+    """Attach the command groups to *app* (``flask --app`` and ``authserver`` alike)."""
+    app.cli.add_command(clients_group)
+    app.cli.add_command(gateways_group)

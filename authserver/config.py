@@ -1,0 +1,123 @@
+"""Configuration: defaults, ``AUTHSERVER_*`` environment variables, and the
+refusal of an insecure production configuration.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unusable or unsafe; the message says why."""
+
+
+#: environment variable -> (config key, parser)
+_ENV: dict[str, tuple[str, Any]] = {
+    "AUTHSERVER_ENV": ("ENV", str),
+    "AUTHSERVER_DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "AUTHSERVER_ISSUER": ("ISSUER", str),
+    "AUTHSERVER_SECRET_KEY": ("SECRET_KEY", str),
+    "AUTHSERVER_AUDIENCE": ("AUDIENCE", str),
+    "AUTHSERVER_TOKEN_LIFETIME": ("TOKEN_LIFETIME", int),
+    "AUTHSERVER_KEY_ENCRYPTION_KEY": ("KEY_ENCRYPTION_KEY", str),
+    "AUTHSERVER_REDIS_URL": ("REDIS_URL", str),
+    "AUTHSERVER_SIGNING_ALG": ("SIGNING_ALG", str),
+    "AUTHSERVER_KEY_ACTIVATION_DELAY": ("KEY_ACTIVATION_DELAY", int),
+    "AUTHSERVER_ARGON2_TIME_COST": ("ARGON2_TIME_COST", int),
+    "AUTHSERVER_ARGON2_MEMORY_COST": ("ARGON2_MEMORY_COST", int),
+    "AUTHSERVER_ARGON2_PARALLELISM": ("ARGON2_PARALLELISM", int),
+    "AUTHSERVER_DEBUG": ("DEBUG", lambda v: v.lower() in {"1", "true", "yes", "on"}),
+}
+
+DEFAULTS: dict[str, Any] = {
+    "ENV": "development",
+    "DEBUG": False,
+    "ISSUER": "http://127.0.0.1:8000",
+    "AUDIENCE": "export-subscription-api",
+    "TOKEN_LIFETIME": 300,
+    "MAX_TOKEN_LIFETIME": 3600,
+    "SIGNING_ALG": "ES256",
+    #: seconds between ``keys rotate`` publishing a key and signing with it
+    "KEY_ACTIVATION_DELAY": 600,
+    #: seconds a process keeps its view of the signing keys
+    "KEY_CACHE_SECONDS": 30,
+    "KEY_ENCRYPTION_KEY": None,
+    "REDIS_URL": None,
+    #: argon2id parameters (OWASP: m=19 MiB, t=2, p=1)
+    "ARGON2_TIME_COST": 2,
+    "ARGON2_MEMORY_COST": 19456,
+    "ARGON2_PARALLELISM": 1,
+    #: argon2 verifications running at once in one process
+    "ARGON2_MAX_CONCURRENT": 2,
+    #: failed client authentications before 429 (per client id / per address)
+    "AUTH_FAILURE_LIMIT": "10/minute",
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    #: bytes; larger request bodies are refused before any work
+    "MAX_CONTENT_LENGTH": 16 * 1024,
+    "JSON_SORT_KEYS": False,
+}
+
+_INSECURE_SECRET_KEYS = {"", "secret", "dev", "development", "changeme", "change-me"}
+
+
+def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Merge defaults, the environment and *overrides* (in that order).
+
+    :raises ConfigError: when the result is unusable or, in production, unsafe.
+    """
+    config: dict[str, Any] = dict(DEFAULTS)
+    for name, (key, parse) in _ENV.items():
+        raw = os.environ.get(name)
+        if raw is not None and raw != "":
+            try:
+                config[key] = parse(raw)
+            except ValueError as exc:
+                raise ConfigError(f"{name}: {exc}") from None
+    if overrides:
+        config.update(overrides)
+    if not config.get("SQLALCHEMY_DATABASE_URI"):
+        path = Path(instance_path) / "authserver.sqlite3"
+        config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{path}"
+    config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options.setdefault("connect_args", {"timeout": 30})
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    validate_config(config)
+    return config
+
+
+def normalize_database_url(url: str) -> str:
+    """Use psycopg 3 for plain ``postgresql://`` URLs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def validate_config(config: Mapping[str, Any]) -> None:
+    """Refuse values that cannot work, and an insecure production setup."""
+    lifetime = config["TOKEN_LIFETIME"]
+    if not isinstance(lifetime, int) or not 1 <= lifetime <= config["MAX_TOKEN_LIFETIME"]:
+        raise ConfigError(
+            f"AUTHSERVER_TOKEN_LIFETIME must be between 1 and {config['MAX_TOKEN_LIFETIME']} seconds"
+        )
+    if config["SIGNING_ALG"] not in {"ES256", "RS256", "EdDSA"}:
+        raise ConfigError("AUTHSERVER_SIGNING_ALG must be ES256, RS256 or EdDSA")
+    if config["ENV"] not in {"development", "production", "testing"}:
+        raise ConfigError("AUTHSERVER_ENV must be development, production or testing")
+    if config["ENV"] == "production":
+        problems = []
+        if str(config.get("SECRET_KEY") or "") in _INSECURE_SECRET_KEYS or len(
+            str(config.get("SECRET_KEY") or "")
+        ) < 32:
+            problems.append("AUTHSERVER_SECRET_KEY must be set to at least 32 random characters")
+        if config.get("DEBUG"):
+            problems.append("debug mode must be off (unset AUTHSERVER_DEBUG)")
+        if "AUTHSERVER_ISSUER" not in os.environ and config["ISSUER"] == DEFAULTS["ISSUER"]:
+            problems.append("AUTHSERVER_ISSUER must be set to the public base URL")
+        elif not str(config["ISSUER"]).startswith("https://"):
+            problems.append("AUTHSERVER_ISSUER must be an https:// URL in production")
+        if problems:
+            raise ConfigError("refusing to start an insecure production configuration: " + "; ".join(problems))

@@ -1,0 +1,122 @@
+"""Domain errors: one root, one class per meaning (like Werkzeug's
+``exceptions``). Services raise them; one app-level handler renders them as
+``application/problem+json`` (RFC 9457).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class AuthServerError(Exception):
+    """Root of every domain error.
+
+    :param detail: a human-readable explanation of this occurrence.
+    :param field: the request field at fault, for validation errors.
+    """
+
+    code: int = 400
+    title: str = "Bad request"
+    type_suffix: str = "bad-request"
+
+    def __init__(self, detail: str | None = None, *, field: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.field = field
+        self.extra = extra
+
+    @property
+    def type(self) -> str:
+        return f"https://authserver.dev/problems/{self.type_suffix}"
+
+    def to_problem(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": self.type,
+            "title": self.title,
+            "status": self.code,
+            "detail": self.detail,
+        }
+        if self.field:
+            body["field"] = self.field
+        body.update(self.extra)
+        return body
+
+
+class ValidationError(AuthServerError):
+    code = 422
+    title = "Invalid value"
+    type_suffix = "validation-error"
+
+
+class Unauthorized(AuthServerError):
+    code = 401
+    title = "Authentication required"
+    type_suffix = "unauthorized"
+
+
+class Forbidden(AuthServerError):
+    code = 403
+    title = "Forbidden"
+    type_suffix = "forbidden"
+
+
+class NotFound(AuthServerError):
+    code = 404
+    title = "Not found"
+    type_suffix = "not-found"
+
+
+class Conflict(AuthServerError):
+    code = 409
+    title = "Conflict"
+    type_suffix = "conflict"
+
+
+class NotOrganizationAdmin(Forbidden):
+    title = "Not an administrator of the organization"
+    type_suffix = "not-organization-admin"
+
+
+class OrganizationAlreadyAssigned(Conflict):
+    title = "Organization already assigned to a client"
+    type_suffix = "organization-already-assigned"
+
+
+class LastAdministrator(Conflict):
+    title = "Last administrator"
+    type_suffix = "last-administrator"
+
+
+class AlreadyAdministrator(Conflict):
+    title = "Already an administrator"
+    type_suffix = "already-administrator"
+
+
+class UserNotFound(NotFound):
+    title = "User not found"
+    type_suffix = "user-not-found"
+
+
+class ClientNotFound(NotFound):
+    title = "Client not found"
+    type_suffix = "client-not-found"
+
+
+class OrganizationNotFound(NotFound):
+    title = "Organization not found"
+    type_suffix = "organization-not-found"
+
+
+class TooManyRequests(AuthServerError):
+    code = 429
+    title = "Too many requests"
+    type_suffix = "too-many-requests"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 60) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class ServiceUnavailable(AuthServerError):
+    code = 503
+    title = "Service unavailable"
+    type_suffix = "service-unavailable"

@@ -1,0 +1,108 @@
+"""One place that renders errors: domain errors and HTTP errors as
+``application/problem+json`` (RFC 9457), a database outage as 503, anything
+unexpected as a 500 without a stack trace.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, json, request
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+from .errors import AuthServerError, TooManyRequests
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, type_: str = "about:blank", **extra: Any) -> Response:
+    """A problem+json response (RFC 9457 §3)."""
+    body = {"type": type_, "title": title, "status": status, "detail": detail, **extra}
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _is_oauth_endpoint() -> bool:
+    return request.path.startswith("/oauth2/")
+
+
+def _oauth_error(status: int, error: str, description: str) -> Response:
+    """An RFC 6749 §5.2 shaped error for the OAuth endpoints."""
+    response = Response(
+        json.dumps({"error": error, "error_description": description}), status=status,
+        mimetype="application/json",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    return response
+
+
+def handle_domain_error(error: AuthServerError) -> Response:
+    response = problem(error.code, error.title, error.detail, error.type, **_extras(error))
+    if isinstance(error, TooManyRequests):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def _extras(error: AuthServerError) -> dict[str, Any]:
+    extra: dict[str, Any] = dict(error.extra)
+    if error.field:
+        extra["field"] = error.field
+    return extra
+
+
+def handle_http_error(error: HTTPException) -> Response:
+    status = error.code or 500
+    if _is_oauth_endpoint():
+        if status == 413:
+            return _oauth_error(413, "invalid_request", "Request body too large.")
+        if status == 405:
+            response = _oauth_error(405, "invalid_request", "Method not allowed.")
+            response.headers["Allow"] = ", ".join(getattr(error, "valid_methods", None) or ["POST"])
+            return response
+    response = problem(status, error.name, error.description or error.name)
+    if status == 405 and getattr(error, "valid_methods", None):
+        response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[union-attr]
+    return response
+
+
+def handle_integrity_error(error: IntegrityError) -> Response:
+    """A constraint decided a race that a service did not expect: 409, not 500."""
+    log.warning("integrity error: %s", type(error.orig).__name__)
+    db.session.rollback()
+    return problem(409, "Conflict", "The change conflicts with the current state; reload and retry.")
+
+
+def handle_database_error(error: Exception) -> Response:
+    log.error("database error: %s", type(error).__name__)
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection may be gone
+        pass
+    if _is_oauth_endpoint():
+        response = _oauth_error(503, "temporarily_unavailable", "The service is temporarily unavailable.")
+    else:
+        response = problem(503, "Service unavailable", "The database is unavailable.")
+    response.headers["Retry-After"] = "5"
+    return response
+
+
+def handle_unexpected(error: Exception) -> Response:
+    log.exception("unhandled error")
+    if _is_oauth_endpoint():
+        return _oauth_error(500, "server_error", "The server encountered an unexpected error.")
+    return problem(500, "Internal server error", "The server encountered an unexpected error.")
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(AuthServerError, handle_domain_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(OperationalError, handle_database_error)
+    app.register_error_handler(InterfaceError, handle_database_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,29 @@
+"""All models, imported here so that Alembic sees every table."""
+from .audit import AuditEvent
+from .client import (
+    KIND_GATEWAY,
+    KIND_PARTNER,
+    Client,
+    ClientAdministrator,
+    ClientOrganization,
+    ClientSecret,
+)
+from .organization import Organization
+from .signing_key import SigningKey
+from .token import RevokedToken
+from .user import OrganizationAdmin, User
+
+__all__ = [
+    "AuditEvent",
+    "Client",
+    "ClientAdministrator",
+    "ClientOrganization",
+    "ClientSecret",
+    "KIND_GATEWAY",
+    "KIND_PARTNER",
+    "Organization",
+    "OrganizationAdmin",
+    "RevokedToken",
+    "SigningKey",
+    "User",
+]

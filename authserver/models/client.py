@@ -1,0 +1,96 @@
+"""OAuth2 clients (RFC 6749 §2), their secrets, organizations and administrators."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from ._base import UTCDateTime, utcnow
+
+#: a partner system that gets tokens with the client credentials grant
+KIND_PARTNER = "partner"
+#: an API gateway (resource server): may introspect, never gets a token
+KIND_GATEWAY = "gateway"
+
+
+class Client(db.Model):  # type: ignore[name-defined,misc]
+    """A confidential client (RFC 6749 §2.1)."""
+
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default=KIND_PARTNER)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    #: access tokens issued at or before this instant are no longer active
+    tokens_invalid_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    secrets: Mapped[list["ClientSecret"]] = relationship(
+        back_populates="client", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="ClientSecret.id",
+    )
+    organizations: Mapped[list["ClientOrganization"]] = relationship(
+        back_populates="client", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="ClientOrganization.teccom_id",
+    )
+    administrators: Mapped[list["ClientAdministrator"]] = relationship(
+        back_populates="client", cascade="all, delete-orphan", passive_deletes=True,
+    )
+
+
+class ClientSecret(db.Model):  # type: ignore[name-defined,misc]
+    """An argon2id hash of a client secret.
+
+    A client has one current secret (``expires_at`` is ``None``) and, during a
+    rotation grace period, the previous one with its expiry time.
+    """
+
+    __tablename__ = "client_secrets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    secret_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    client: Mapped[Client] = relationship(back_populates="secrets")
+
+
+class ClientOrganization(db.Model):  # type: ignore[name-defined,misc]
+    """The assignment of an organization to a client.
+
+    An organization belongs to at most one client: ``teccom_id`` is unique.
+    """
+
+    __tablename__ = "client_organizations"
+    __table_args__ = (UniqueConstraint("teccom_id", name="uq_client_organizations_teccom_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    teccom_id: Mapped[str] = mapped_column(ForeignKey("organizations.teccom_id", ondelete="RESTRICT"))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    notification_emails: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    client: Mapped[Client] = relationship(back_populates="organizations")
+    organization: Mapped["Organization"] = relationship(lazy="joined")  # noqa: F821
+
+
+class ClientAdministrator(db.Model):  # type: ignore[name-defined,misc]
+    """A user who administers a client."""
+
+    __tablename__ = "client_administrators"
+
+    client_pk: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    client: Mapped[Client] = relationship(back_populates="administrators")
+    user: Mapped["User"] = relationship(lazy="joined")  # noqa: F821
+
+
