@@ -1,0 +1,47 @@
+"""Failure throttling, in memory and in Redis."""
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from authserver.throttle import FailureThrottle
+
+REDIS_URL = os.environ.get("AUTHSERVER_TEST_REDIS_URL")
+STORAGES = [None] + ([REDIS_URL] if REDIS_URL else [])
+
+
+@pytest.fixture(params=STORAGES, ids=lambda s: "redis" if s else "memory")
+def throttle(request):
+    return FailureThrottle("3/minute", f"test-{uuid.uuid4().hex}", request.param)
+
+
+def test_allows_until_the_limit_of_failures(throttle):
+    for _ in range(3):
+        assert throttle.retry_after("client-a") == 0
+        throttle.failed("client-a")
+    wait = throttle.retry_after("client-a")
+    assert 1 <= wait <= 60
+
+
+def test_keys_are_counted_apart(throttle):
+    for _ in range(3):
+        throttle.failed("client-a")
+    assert throttle.retry_after("client-a") > 0
+    assert throttle.retry_after("client-b") == 0
+    assert throttle.retry_after("client-b", "client-a") > 0
+
+
+def test_clear_forgets_failures(throttle):
+    for _ in range(3):
+        throttle.failed("10.0.0.1")
+    throttle.clear("10.0.0.1")
+    assert throttle.retry_after("10.0.0.1") == 0
+
+
+def test_unreachable_redis_falls_back_to_memory():
+    throttle = FailureThrottle("2/minute", "t", "redis://127.0.0.1:1/0")
+    throttle.failed("k")
+    throttle.failed("k")
+    assert throttle.retry_after("k") > 0
