@@ -2,11 +2,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
 from .. import credentials
-from ..errors import NotOrganizationAdmin, OrganizationAlreadyAssigned, OrganizationNotFound
+from ..errors import (
+    NotOrganizationAdmin,
+    OrganizationAlreadyAssigned,
+    OrganizationNotFound,
+    ValidationError,
+)
 from ..extensions import db
 from ..models import (
     KIND_GATEWAY,
@@ -19,6 +25,7 @@ from ..models import (
     OrganizationAdmin,
     User,
 )
+from ..models._base import utcnow
 from . import audit
 
 
@@ -105,3 +112,69 @@ def create_gateway(name: str, ctx: audit.AuditContext) -> IssuedCredentials:
     audit.record(ctx, "gateway.created", client_id=gateway.client_id, target=name)
     db.session.commit()
     return IssuedCredentials(gateway, secret)
+
+
+#: the longest grace period a rotated-out secret may keep working (DESIGN.md rule 2)
+MAX_GRACE_PERIOD_SECONDS = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class RotatedSecret:
+    """The new secret (shown once) and when the previous one stops working."""
+
+    client: Client
+    client_secret: str
+    previous_expires_at: datetime | None
+
+
+def lock_client(client_pk: int) -> Client:
+    """Load a client with a row lock (``SELECT ... FOR UPDATE`` on PostgreSQL),
+    so that concurrent changes to it are serialized.
+    """
+    client = db.session.execute(
+        db.select(Client).where(Client.id == client_pk).with_for_update()
+    ).scalar_one()
+    return client
+
+
+def rotate_client_secret(
+    client: Client, ctx: audit.AuditContext, *, grace_period_seconds: int = 0, revoke_tokens: bool = False
+) -> RotatedSecret:
+    """Give *client* a new secret (DESIGN.md rule 3), without a rights check:
+    callers (the admin API, the demo start) check rights first.
+
+    The previous current secret keeps working for *grace_period_seconds*
+    (0: it stops at once); any older secret is dropped, so at most two are
+    ever live. With *revoke_tokens*, every token issued so far stops working.
+
+    :raises ValidationError: the grace period is out of range.
+    """
+    if isinstance(grace_period_seconds, bool) or not isinstance(grace_period_seconds, int) or not (
+        0 <= grace_period_seconds <= MAX_GRACE_PERIOD_SECONDS
+    ):
+        raise ValidationError(
+            f"grace_period_seconds must be an integer from 0 to {MAX_GRACE_PERIOD_SECONDS}.",
+            field="grace_period_seconds",
+        )
+    client = lock_client(client.id)
+    now = utcnow()
+    previous_expires_at: datetime | None = None
+    for old in list(client.secrets):
+        if old.expires_at is None and grace_period_seconds > 0:
+            old.expires_at = previous_expires_at = now + timedelta(seconds=grace_period_seconds)
+        else:
+            client.secrets.remove(old)
+    secret = credentials.generate_secret()
+    client.secrets.append(ClientSecret(secret_hash=credentials.hash_secret(secret), created_at=now))
+    if revoke_tokens:
+        client.tokens_invalid_before = now
+    audit.record(
+        ctx, "client.secret_rotated", client_id=client.client_id,
+        details={
+            "grace_period_seconds": grace_period_seconds,
+            "previous_expires_at": previous_expires_at.isoformat() if previous_expires_at else None,
+            "revoke_tokens": revoke_tokens,
+        },
+    )
+    db.session.commit()
+    return RotatedSecret(client, secret, previous_expires_at)
