@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Protocol
 
 from .claims import AccessToken
-from .errors import InsufficientScope, InvalidRequest, MissingToken, TokenError
+from .errors import InsufficientScope, InvalidRequest, InvalidToken, MissingToken, TokenError
 
 __all__ = ["Validator", "token_from_header", "challenge", "authorize", "validate_realm"]
 
@@ -42,9 +42,9 @@ def token_from_header(authorization: str | None, query_keys: Iterable[str] = (),
 
     :param query_keys: names of the query parameters of the request.
     :param form_keys: names of the form fields of the request.
-    :raises InvalidRequest: ``access_token`` in the query or the body, or a
-        malformed ``Bearer`` header.
+    :raises InvalidRequest: ``access_token`` in the query or the body.
     :raises MissingToken: no bearer credentials at all.
+    :raises InvalidToken: ``Bearer`` followed by something that is not a token.
     """
     if "access_token" in query_keys or "access_token" in form_keys:
         raise InvalidRequest("Send the access token in the Authorization header only.")
@@ -55,7 +55,7 @@ def token_from_header(authorization: str | None, query_keys: Iterable[str] = (),
         raise MissingToken()
     credentials = credentials.strip()
     if not _CREDENTIALS.fullmatch(credentials):
-        raise InvalidRequest("The Authorization header is malformed.")
+        raise InvalidToken("The access token is malformed.")
     return credentials
 
 

@@ -158,11 +158,11 @@ def test_token_in_form_body_is_refused(http: FlaskClient, issuer_server: IssuerS
 
 
 @pytest.mark.parametrize("authorization", ["Bearer", "Bearer ", "Bearer a b", "Bearer a\"b"])
-def test_malformed_bearer_header_is_400(http: FlaskClient, authorization: str) -> None:
+def test_malformed_bearer_credentials_are_invalid_token(http: FlaskClient, authorization: str) -> None:
     response = http.get("/v1/export/400100/orders", headers={"Authorization": authorization})
 
-    assert response.status_code == 400
-    assert response.json == {"error": "invalid_request", "error_description": "The Authorization header is malformed."}
+    assert response.status_code == 401
+    assert response.json == {"error": "invalid_token", "error_description": "The access token is malformed."}
 
 
 @pytest.mark.parametrize("claims", [
