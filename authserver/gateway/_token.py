@@ -5,6 +5,7 @@ import base64
 import binascii
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from .errors import InvalidToken
@@ -41,8 +42,23 @@ def validate_b64token(token: Any, max_length: int) -> str:
     return token
 
 
-def unverified_header(token: Any, max_length: int) -> dict[str, Any]:
-    """The JOSE header of a compact JWS, parsed with bounds, not yet trusted.
+@dataclass(frozen=True)
+class CompactJWS:
+    """A compact JWS split into its parts; nothing in it is trusted yet."""
+
+    header: dict[str, Any]
+    #: ASCII ``BASE64URL(header) || '.' || BASE64URL(payload)`` (RFC 7515 §5.2)
+    signing_input: bytes
+    payload_segment: str
+    signature: bytes
+
+    def payload(self) -> dict[str, Any]:
+        """The JWT claims set (only after the signature has been verified)."""
+        return json_object(self.payload_segment)
+
+
+def split_compact(token: Any, max_length: int) -> CompactJWS:
+    """Split a compact JWS (RFC 7515 §7.1) with bounds; parse only the header.
 
     :raises InvalidToken: too long, not three non-empty base64url parts, or a
         header that is not a small JSON object.
@@ -50,13 +66,31 @@ def unverified_header(token: Any, max_length: int) -> dict[str, Any]:
     token = validate_length(token, max_length)
     if not _COMPACT_JWS.fullmatch(token):
         raise InvalidToken("The access token is malformed.")
-    encoded = token[: token.index(".")]
-    if len(encoded) > MAX_HEADER_LENGTH:
+    header_segment, payload_segment, signature_segment = token.split(".")
+    if len(header_segment) > MAX_HEADER_LENGTH:
         raise InvalidToken("The access token is malformed.")
+    return CompactJWS(
+        header=json_object(header_segment),
+        signing_input=f"{header_segment}.{payload_segment}".encode("ascii"),
+        payload_segment=payload_segment,
+        signature=_b64decode(signature_segment),
+    )
+
+
+def _b64decode(segment: str) -> bytes:
+    # the alphabet was checked by _COMPACT_JWS; only the length can still be wrong
     try:
-        header = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
-    except (ValueError, RecursionError, binascii.Error):
+        return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
+    except (ValueError, binascii.Error):
         raise InvalidToken("The access token is malformed.") from None
-    if not isinstance(header, dict):
+
+
+def json_object(segment: str) -> dict[str, Any]:
+    """A base64url segment holding a JSON object (RFC 7515 §5.2 steps 2-4)."""
+    try:
+        value = json.loads(_b64decode(segment))
+    except (ValueError, RecursionError):
+        raise InvalidToken("The access token is malformed.") from None
+    if not isinstance(value, dict):
         raise InvalidToken("The access token is malformed.")
-    return header
+    return value

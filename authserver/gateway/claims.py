@@ -8,7 +8,7 @@ from typing import Any
 
 from .errors import InvalidToken
 
-__all__ = ["AccessToken"]
+__all__ = ["AccessToken", "validate_access_token"]
 
 
 def _string(claims: Mapping[str, Any], name: str) -> str:
@@ -92,3 +92,28 @@ class AccessToken:
             expires_at=_timestamp(claims, "exp"),
             not_before=_timestamp(claims, "nbf") if claims.get("nbf") is not None else None,
         )
+
+
+def validate_access_token(
+    access_token: AccessToken, *, issuer: str, audience: str, leeway: int, max_lifetime: int, now: float,
+) -> AccessToken:
+    """The checks both validators apply to a token's claims (RFC 9068 §4
+    steps 3-8, RFC 7662 §4): ``iss`` exactly, ``aud`` contains *audience*,
+    ``exp``, ``nbf`` and ``iat`` with *leeway* seconds of clock skew, and a
+    lifetime no longer than *max_lifetime*.
+
+    :raises InvalidToken: with a fixed description of the first failed check.
+    """
+    if access_token.issuer != issuer:
+        raise InvalidToken("The access token is from another issuer.")
+    if audience not in access_token.audience:
+        raise InvalidToken("The access token is not meant for this API.")
+    if access_token.expires_at <= now - leeway:
+        raise InvalidToken("The access token expired.")
+    if access_token.issued_at > now + leeway or (
+        access_token.not_before is not None and access_token.not_before > now + leeway
+    ):
+        raise InvalidToken("The access token is not valid yet.")
+    if access_token.expires_at - access_token.issued_at > max_lifetime:
+        raise InvalidToken("The access token lives too long.")
+    return access_token

@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from . import _http, _token
-from .claims import AccessToken
+from .claims import AccessToken, validate_access_token
 from .errors import AuthorizationServerUnavailable, InvalidToken
 from .metadata import ServerMetadata
 from .validator import DEFAULT_MAX_LIFETIME, MAX_LEEWAY
@@ -163,18 +163,7 @@ class IntrospectionValidator:
             raise AuthorizationServerUnavailable()
         if answer["active"] is not True:
             raise InvalidToken("The access token is not active.")
-        access_token = AccessToken.from_claims(answer)
-        now = self._wall_clock()
-        if access_token.issuer != self.issuer:
-            raise InvalidToken("The access token is from another issuer.")
-        if self.audience not in access_token.audience:
-            raise InvalidToken("The access token is not meant for this API.")
-        if access_token.expires_at <= now - self.leeway:
-            raise InvalidToken("The access token expired.")
-        if access_token.issued_at > now + self.leeway or (
-            access_token.not_before is not None and access_token.not_before > now + self.leeway
-        ):
-            raise InvalidToken("The access token is not valid yet.")
-        if access_token.expires_at - access_token.issued_at > self.max_lifetime:
-            raise InvalidToken("The access token lives too long.")
-        return access_token
+        return validate_access_token(
+            AccessToken.from_claims(answer), issuer=self.issuer, audience=self.audience,
+            leeway=self.leeway, max_lifetime=self.max_lifetime, now=self._wall_clock(),
+        )

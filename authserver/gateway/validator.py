@@ -1,4 +1,12 @@
-"""Local validation of JWT access tokens (RFC 9068 §4), with the issuer's JWKS."""
+"""Local validation of JWT access tokens (RFC 9068 §4), with the issuer's JWKS.
+
+Signatures are verified with PyJWT's algorithm objects (over cryptography) and
+keys parsed by PyJWT (:mod:`.jwks`); the claims are checked here, with the same
+code the introspection validator uses (:func:`.claims.validate_access_token`),
+instead of ``jwt.decode``: that halves the cost of a validation (``jwt.decode``
+re-parses the token and re-checks its alphabet byte by byte, which
+:mod:`._token` has already done with one regular expression).
+"""
 from __future__ import annotations
 
 import logging
@@ -6,10 +14,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import jwt
-
 from . import _token
-from .claims import AccessToken
+from .claims import AccessToken, validate_access_token
 from .errors import InvalidToken
 from .jwks import JWKSCache
 from .metadata import ServerMetadata
@@ -35,19 +41,6 @@ TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 #: header parameters that would make the token choose its own key (RFC 8725 §3.10),
 #: or that change how it must be processed; a token carrying one is refused
 FORBIDDEN_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c", "crit", "b64", "zip", "enc"})
-
-#: claims every access token of this server carries (RFC 9068 §2.2 and DESIGN.md)
-REQUIRED_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", "organizations")
-
-_ERRORS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
-    (jwt.ExpiredSignatureError, "The access token expired."),
-    (jwt.ImmatureSignatureError, "The access token is not valid yet."),
-    (jwt.InvalidAudienceError, "The access token is not meant for this API."),
-    (jwt.InvalidIssuerError, "The access token is from another issuer."),
-    (jwt.InvalidSignatureError, "The access token signature is invalid."),
-    (jwt.MissingRequiredClaimError, "The access token lacks a required claim."),
-)
-
 
 class TokenValidator:
     """Validates JWT access tokens of one issuer for one audience, locally.
@@ -100,33 +93,32 @@ class TokenValidator:
         self.metadata = ServerMetadata(issuer, timeout=timeout)
         source: str | Callable[[], str] = jwks_url or (lambda: self.metadata.endpoint("jwks_uri"))
         self.jwks = JWKSCache(source, algorithms=algorithms, timeout=timeout, **jwks_options)
-        self._options: dict[str, Any] = {
-            "require": list(REQUIRED_CLAIMS),
-            "enforce_minimum_key_length": True,
-        }
 
     def validate(self, token: str) -> AccessToken:
-        """Validate *token* and return what it grants.
+        """Validate *token* and return what it grants (RFC 9068 §4).
+
+        The order keeps the work an attacker can cause small: length and
+        syntax first, then the header (``alg`` allow-list, ``typ``, no key
+        source headers), then the key from the cached JWK Set, the signature
+        (PyJWT's algorithm over cryptography), and only then the claims.
 
         :raises InvalidToken: the token must not be accepted (RFC 6750 ``invalid_token``).
         :raises AuthorizationServerUnavailable: the keys cannot be obtained.
         """
-        header = _token.unverified_header(token, self.max_token_length)
-        alg, kid = self._validate_header(header)
+        jws = _token.split_compact(token, self.max_token_length)
+        alg, kid = self._validate_header(jws.header)
         key = self.jwks.key(kid, alg)
         try:
-            claims = jwt.decode(
-                token, key, algorithms=[alg], audience=self.audience, issuer=self.issuer,
-                leeway=self.leeway, options=self._options,  # type: ignore[arg-type]
-            )
-        except jwt.PyJWTError as error:
-            raise InvalidToken(_describe(error)) from None
-        except (ValueError, TypeError, RecursionError, OverflowError):
-            raise InvalidToken("The access token is malformed.") from None
-        access_token = AccessToken.from_claims(claims)
-        if access_token.expires_at - access_token.issued_at > self.max_lifetime:
-            raise InvalidToken("The access token lives too long.")
-        return access_token
+            verified = key.Algorithm.verify(jws.signing_input, key.key, jws.signature)
+        except (ValueError, TypeError):
+            verified = False
+        if not verified:
+            raise InvalidToken("The access token signature is invalid.")
+        access_token = AccessToken.from_claims(jws.payload())
+        return validate_access_token(
+            access_token, issuer=self.issuer, audience=self.audience, leeway=self.leeway,
+            max_lifetime=self.max_lifetime, now=time.time(),
+        )
 
     def _validate_header(self, header: dict[str, Any]) -> tuple[str, str]:
         """``(alg, kid)`` of an acceptable header (RFC 8725 §3.1, §3.10, §3.11)."""
@@ -141,9 +133,3 @@ class TokenValidator:
             raise InvalidToken("The access token names no signing key.")
         return alg, kid
 
-
-def _describe(error: jwt.PyJWTError) -> str:
-    for error_class, description in _ERRORS:
-        if isinstance(error, error_class):
-            return description
-    return "The access token is invalid."
