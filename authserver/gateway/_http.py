@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 MAX_RESPONSE_BYTES = 256 * 1024
 
 
-def validate_url(url: str, what: str) -> str:
+def validate_url(url: Any, what: str) -> str:
     """Return *url* if it is ``https``, or ``http`` on a loopback host.
 
     :raises ValueError: any other URL (a gateway must not fetch keys or send

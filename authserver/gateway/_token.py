@@ -36,10 +36,10 @@ def validate_length(token: Any, max_length: int) -> str:
 
 def validate_b64token(token: Any, max_length: int) -> str:
     """An opaque bearer token (RFC 6750 §2.1 ``b64token``) of bounded length."""
-    token = validate_length(token, max_length)
-    if not _B64TOKEN.fullmatch(token):
+    checked = validate_length(token, max_length)
+    if not _B64TOKEN.fullmatch(checked):
         raise InvalidToken("The access token is malformed.")
-    return token
+    return checked
 
 
 @dataclass(frozen=True)

@@ -73,7 +73,9 @@ def challenge(realm: str, error: TokenError | None = None) -> str:
     return "Bearer " + ", ".join(parts)
 
 
-def authorize(access_token: AccessToken, scope: str | None, organization: str | None) -> AccessToken:
+def authorize(
+    access_token: AccessToken, scope: str | None, organization: str | None,
+) -> AccessToken:
     """Check that *access_token* grants *scope* and acts for *organization*.
 
     :raises InsufficientScope: RFC 6750 §3.1 ``insufficient_scope``.

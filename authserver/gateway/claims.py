@@ -95,7 +95,8 @@ class AccessToken:
 
 
 def validate_access_token(
-    access_token: AccessToken, *, issuer: str, audience: str, leeway: int, max_lifetime: int, now: float,
+    access_token: AccessToken, *, issuer: str, audience: str, leeway: int, max_lifetime: int,
+    now: float,
 ) -> AccessToken:
     """The checks both validators apply to a token's claims (RFC 9068 §4
     steps 3-8, RFC 7662 §4): ``iss`` exactly, ``aud`` contains *audience*,

@@ -95,7 +95,8 @@ def _organization(source: OrganizationSource | None) -> str | None:
 
 
 def _validated_token() -> AccessToken:
-    form_keys = request.form.keys() if request.mimetype == "application/x-www-form-urlencoded" else ()
+    is_form = request.mimetype == "application/x-www-form-urlencoded"
+    form_keys = request.form.keys() if is_form else ()
     token = token_from_header(request.headers.get("Authorization"), request.args.keys(), form_keys)
     access_token = _auth().validator.validate(token)
     g.access_token = access_token
@@ -119,7 +120,9 @@ def error_response(error: TokenError | AuthorizationServerUnavailable) -> Respon
     return response
 
 
-def require_token(scope: str | None = "export", organization: OrganizationSource | None = None) -> Callable[[F], F]:
+def require_token(
+    scope: str | None = "export", organization: OrganizationSource | None = None,
+) -> Callable[[F], F]:
     """Protect a view: a valid bearer token granting *scope* and, when
     *organization* is given, the organization the request names.
 
@@ -160,7 +163,8 @@ def refuse_client_tokens() -> Callable[[F], F]:
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             try:
                 _validated_token()
-                raise InsufficientScope("Access tokens of this server are not valid for the Template API.")
+                raise InsufficientScope(
+                    "Access tokens of this server are not valid for the Template API.")
             except (TokenError, AuthorizationServerUnavailable) as error:
                 return error_response(error)
 

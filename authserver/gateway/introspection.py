@@ -76,11 +76,13 @@ class IntrospectionValidator:
         if not 0 <= cache_ttl <= MAX_CACHE_TTL:
             raise ValueError(f"cache_ttl must be between 0 and {MAX_CACHE_TTL} seconds")
         if not 0 <= negative_cache_ttl <= MAX_NEGATIVE_CACHE_TTL:
-            raise ValueError(f"negative_cache_ttl must be between 0 and {MAX_NEGATIVE_CACHE_TTL} seconds")
+            raise ValueError(
+                f"negative_cache_ttl must be between 0 and {MAX_NEGATIVE_CACHE_TTL} seconds")
         if not 0 <= leeway <= MAX_LEEWAY:
             raise ValueError(f"leeway must be between 0 and {MAX_LEEWAY} seconds")
         if not 1 <= max_token_length <= _token.MAX_TOKEN_LENGTH_LIMIT:
-            raise ValueError(f"max_token_length must be between 1 and {_token.MAX_TOKEN_LENGTH_LIMIT}")
+            raise ValueError(
+                f"max_token_length must be between 1 and {_token.MAX_TOKEN_LENGTH_LIMIT}")
         if not client_id or not client_secret:
             raise ValueError("client_id and client_secret are required")
         self.issuer = issuer
@@ -93,7 +95,9 @@ class IntrospectionValidator:
         self.max_lifetime = max_lifetime
         self.timeout = timeout
         self.metadata = ServerMetadata(issuer, timeout=timeout)
-        self._url = _http.validate_url(introspection_url, "introspection_url") if introspection_url else None
+        self._url = None
+        if introspection_url:
+            self._url = _http.validate_url(introspection_url, "introspection_url")
         # RFC 6749 §2.3.1: form-encode id and secret before Basic encoding
         credentials = f"{quote(client_id, safe='')}:{quote(client_secret, safe='')}".encode()
         self._authorization = "Basic " + base64.b64encode(credentials).decode("ascii")

@@ -102,7 +102,9 @@ def _verification_keys(jwk: Any, algorithms: Collection[str]) -> dict[str, jwt.P
     return entry
 
 
-def cache_ttl(headers: Mapping[str, str], *, default: float, minimum: float, maximum: float) -> float:
+def cache_ttl(
+    headers: Mapping[str, str], *, default: float, minimum: float, maximum: float,
+) -> float:
     """Seconds to keep a JWK Set: its ``Cache-Control: max-age`` (RFC 9111
     §5.2.2.1), *default* without one, *minimum* for ``no-cache``/``no-store``,
     always within [*minimum*, *maximum*]."""
@@ -141,7 +143,8 @@ class JWKSCache:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not 1.0 <= min_ttl <= default_ttl <= max_ttl <= 86400:
-            raise ValueError("JWKS cache ages must satisfy 1 <= min_ttl <= default_ttl <= max_ttl <= 86400")
+            raise ValueError(
+                "JWKS cache ages must satisfy 1 <= min_ttl <= default_ttl <= max_ttl <= 86400")
         if not 1.0 <= refetch_interval <= max_ttl:
             raise ValueError("refetch_interval must be between 1 second and max_ttl")
         if not 0 <= max_stale <= 86400:
@@ -190,30 +193,39 @@ class JWKSCache:
         return frozenset(self._keys or ())
 
     def _current_keys(self) -> KeySet:
-        now = self._clock()
         keys = self._keys
+        now = self._clock()
         if keys is not None and now < self._expires_at:
             return keys
-        usable = keys is not None and now < self._stale_until
-        # while another thread refreshes, the others go on with the keys they have
-        if not self._lock.acquire(blocking=not usable):
-            return keys  # type: ignore[return-value]  (usable implies not None)
+        if keys is not None and now < self._stale_until:
+            # expired but usable: one thread refreshes, the others go on with these
+            if not self._lock.acquire(blocking=False):
+                return keys
+        else:
+            self._lock.acquire()
         try:
-            now = self._clock()
-            if self._keys is not None and now < self._expires_at:
-                return self._keys
-            if now - self._last_attempt >= self.refetch_interval:
-                try:
-                    self._fetch(now)
-                    return self._keys  # type: ignore[return-value]
-                except AuthorizationServerUnavailable:
-                    pass
-            if self._keys is None or now >= self._stale_until:
-                self._keys = None
-                raise AuthorizationServerUnavailable()
-            return self._keys
+            return self._refresh()
         finally:
             self._lock.release()
+
+    def _refresh(self) -> KeySet:
+        """Fetch when due and allowed; the caller holds the lock.
+
+        :raises AuthorizationServerUnavailable: no keys, or only keys older
+            than their age plus ``max_stale``.
+        """
+        now = self._clock()
+        if self._keys is not None and now < self._expires_at:
+            return self._keys
+        if now - self._last_attempt >= self.refetch_interval:
+            try:
+                return self._fetch(now)
+            except AuthorizationServerUnavailable:
+                pass
+        if self._keys is None or now >= self._stale_until:
+            self._keys = None
+            raise AuthorizationServerUnavailable()
+        return self._keys
 
     def _refetch_for(self, kid: str) -> dict[str, jwt.PyJWK] | None:
         with self._lock:
@@ -229,15 +241,17 @@ class JWKSCache:
                 return None
             return (self._keys or {}).get(kid)
 
-    def _fetch(self, now: float) -> None:
+    def _fetch(self, now: float) -> KeySet:
         """Fetch and parse the JWK Set; the caller holds the lock."""
         self._last_attempt = now
         url = self.url
         self.fetch_count += 1
         response = _http.request_json(url, timeout=self.timeout)
         keys = parse_jwks(response.body, self.algorithms)
-        ttl = cache_ttl(response.headers, default=self.default_ttl, minimum=self.min_ttl, maximum=self.max_ttl)
+        ttl = cache_ttl(
+            response.headers, default=self.default_ttl, minimum=self.min_ttl, maximum=self.max_ttl)
         self._keys = keys
         self._expires_at = now + ttl
         self._stale_until = now + ttl + self.max_stale
         log.info("fetched %d signing keys; next refresh in %d s", len(keys), ttl)
+        return keys

@@ -42,6 +42,7 @@ TOKEN_TYPES = frozenset({"at+jwt", "application/at+jwt"})
 #: or that change how it must be processed; a token carrying one is refused
 FORBIDDEN_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c", "crit", "b64", "zip", "enc"})
 
+
 class TokenValidator:
     """Validates JWT access tokens of one issuer for one audience, locally.
 
@@ -77,12 +78,14 @@ class TokenValidator:
     ) -> None:
         algorithms = frozenset(algorithms)
         if not algorithms or not algorithms <= ASYMMETRIC_ALGORITHMS:
-            raise ValueError(f"algorithms must be a non-empty subset of {sorted(ASYMMETRIC_ALGORITHMS)}")
+            raise ValueError(
+                f"algorithms must be a non-empty subset of {sorted(ASYMMETRIC_ALGORITHMS)}")
         if not 0 <= leeway <= MAX_LEEWAY:
             raise ValueError(f"leeway must be between 0 and {MAX_LEEWAY} seconds")
         if not 1 <= max_token_length <= _token.MAX_TOKEN_LENGTH_LIMIT:
-            raise ValueError(f"max_token_length must be between 1 and {_token.MAX_TOKEN_LENGTH_LIMIT}")
-        if not isinstance(issuer, str) or not issuer or not isinstance(audience, str) or not audience:
+            raise ValueError(
+                f"max_token_length must be between 1 and {_token.MAX_TOKEN_LENGTH_LIMIT}")
+        if not (isinstance(issuer, str) and issuer and isinstance(audience, str) and audience):
             raise ValueError("issuer and audience are required")
         self.issuer = issuer
         self.audience = audience
@@ -132,4 +135,3 @@ class TokenValidator:
         if not isinstance(kid, str) or not 0 < len(kid) <= 256:
             raise InvalidToken("The access token names no signing key.")
         return alg, kid
-

@@ -35,7 +35,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--access-log", action="store_true", help="log every request to stdout")
     args = parser.parse_args(argv)
-    options: dict[str, Any] = {"bind": args.bind, "workers": args.workers, "control_socket_disable": True}
+    options: dict[str, Any] = {
+        "bind": args.bind, "workers": args.workers, "control_socket_disable": True,
+    }
     if args.access_log:
         options["accesslog"] = "-"
     GatewayServer(options).run()

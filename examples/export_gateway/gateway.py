@@ -24,15 +24,26 @@ from flask import Flask, abort, jsonify, request
 
 from authserver.gateway import IntrospectionValidator, TokenValidator
 from authserver.gateway.bearer import Validator
-from authserver.gateway.decorators import BearerAuth, current_token, refuse_client_tokens, require_token
+from authserver.gateway.decorators import (
+    BearerAuth,
+    current_token,
+    refuse_client_tokens,
+    require_token,
+)
 
 #: fixed sample data, the same for every organization
 ORDERS = [
-    {"orderNumber": "PO-1001", "status": "shipped", "lines": [{"article": "0 986 494 294", "quantity": 4}]},
-    {"orderNumber": "PO-1002", "status": "confirmed", "lines": [{"article": "F 026 400 012", "quantity": 10}]},
+    {"orderNumber": "PO-1001", "status": "shipped",
+     "lines": [{"article": "0 986 494 294", "quantity": 4}]},
+    {"orderNumber": "PO-1002", "status": "confirmed",
+     "lines": [{"article": "F 026 400 012", "quantity": 10}]},
 ]
-INVOICES = [{"invoiceNumber": "INV-5001", "orderNumber": "PO-1001", "amount": "412.80", "currency": "EUR"}]
-SUBSCRIPTIONS = [{"id": "sub-1", "event": "order.shipped", "url": "https://erp.example/hooks/orders"}]
+INVOICES = [
+    {"invoiceNumber": "INV-5001", "orderNumber": "PO-1001", "amount": "412.80", "currency": "EUR"},
+]
+SUBSCRIPTIONS = [
+    {"id": "sub-1", "event": "order.shipped", "url": "https://erp.example/hooks/orders"},
+]
 TEMPLATES = [{"id": "tpl-1", "name": "Default order export"}]
 
 
@@ -41,7 +52,8 @@ def make_validator(env: Mapping[str, str]) -> Validator:
     issuer = env.get("GATEWAY_ISSUER", "http://127.0.0.1:8000")
     audience = env.get("GATEWAY_AUDIENCE", "export-subscription-api")
     if env.get("GATEWAY_VALIDATION", "jwt") == "introspection":
-        return IntrospectionValidator(issuer, audience, env["GATEWAY_CLIENT_ID"], env["GATEWAY_CLIENT_SECRET"])
+        return IntrospectionValidator(
+            issuer, audience, env["GATEWAY_CLIENT_ID"], env["GATEWAY_CLIENT_SECRET"])
     options: dict[str, Any] = {}
     if env.get("GATEWAY_JWKS_REFETCH_INTERVAL"):
         options["refetch_interval"] = float(env["GATEWAY_JWKS_REFETCH_INTERVAL"])
