@@ -2,11 +2,14 @@
 
 The JWK Set is fetched on first use and kept for its ``Cache-Control:
 max-age`` (bounded by ``min_ttl`` and ``max_ttl``). A token signed with an
-unknown ``kid`` triggers one early re-fetch, but re-fetches are spaced by at
-least ``refetch_interval`` seconds, so a flood of tokens with made-up ``kid``
-values costs the authorization server at most one request per interval.
-When a refresh fails, the keys already known stay in use for ``max_stale``
-seconds past their expiry; after that the gateway fails closed (503).
+unknown ``kid`` (a key rotation) triggers one early re-fetch. Those re-fetches
+are rate-limited by a token bucket: at most ``refetch_burst`` in a row, then
+one per ``refetch_interval`` seconds, so a flood of tokens with made-up
+``kid`` values costs the authorization server at most one request per
+interval, while a real rotation right after a scheduled refresh is still
+seen at once. When a refresh fails, the keys already known stay in use for
+``max_stale`` seconds past their expiry (retried once per
+``refetch_interval``); after that the gateway fails closed (503).
 
 Keys are only ever taken from this URL, never from a token's header
 (``jwk``, ``jku``, ``x5u``, ``x5c``). Symmetric keys (``kty: oct``), keys
@@ -138,6 +141,7 @@ class JWKSCache:
         min_ttl: float = 30.0,
         max_ttl: float = 900.0,
         refetch_interval: float = 10.0,
+        refetch_burst: int = 3,
         max_stale: float = 3600.0,
         timeout: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
@@ -147,6 +151,8 @@ class JWKSCache:
                 "JWKS cache ages must satisfy 1 <= min_ttl <= default_ttl <= max_ttl <= 86400")
         if not 1.0 <= refetch_interval <= max_ttl:
             raise ValueError("refetch_interval must be between 1 second and max_ttl")
+        if not 1 <= refetch_burst <= 10:
+            raise ValueError("refetch_burst must be between 1 and 10")
         if not 0 <= max_stale <= 86400:
             raise ValueError("max_stale must be between 0 and 86400 seconds")
         if isinstance(url, str):
@@ -155,6 +161,9 @@ class JWKSCache:
         self.algorithms = frozenset(algorithms)
         self.default_ttl, self.min_ttl, self.max_ttl = default_ttl, min_ttl, max_ttl
         self.refetch_interval = refetch_interval
+        self.refetch_burst = refetch_burst
+        self._refetch_allowance = float(refetch_burst)
+        self._allowance_at = clock()
         self.max_stale = max_stale
         self.timeout = timeout
         self._clock = clock
@@ -233,13 +242,23 @@ class JWKSCache:
             if kid in keys:  # another thread fetched it meanwhile
                 return keys[kid]
             now = self._clock()
-            if now - self._last_attempt < self.refetch_interval:
+            if not self._take_refetch(now):
                 return None
             try:
                 self._fetch(now)
             except AuthorizationServerUnavailable:
                 return None
             return (self._keys or {}).get(kid)
+
+    def _take_refetch(self, now: float) -> bool:
+        """Token bucket of unknown-kid re-fetches; the caller holds the lock."""
+        refill = (now - self._allowance_at) / self.refetch_interval
+        self._refetch_allowance = min(float(self.refetch_burst), self._refetch_allowance + refill)
+        self._allowance_at = now
+        if self._refetch_allowance < 1.0:
+            return False
+        self._refetch_allowance -= 1.0
+        return True
 
     def _fetch(self, now: float) -> KeySet:
         """Fetch and parse the JWK Set; the caller holds the lock."""

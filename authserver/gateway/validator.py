@@ -59,7 +59,7 @@ class TokenValidator:
     :param max_lifetime: tokens whose ``exp - iat`` is longer are refused.
     :param jwks_options: passed to :class:`~authserver.gateway.jwks.JWKSCache`
         (``default_ttl``, ``min_ttl``, ``max_ttl``, ``refetch_interval``,
-        ``max_stale``, ``timeout``, ``clock``).
+        ``refetch_burst``, ``max_stale``, ``clock``).
     :raises ValueError: an unsafe or impossible setting.
     """
 

@@ -74,7 +74,8 @@ def test_rotation_new_kid_is_fetched_once(issuer_server: IssuerServer, cached: T
 
 def test_unknown_kid_refetch_is_rate_limited(issuer_server: IssuerServer, cached: TokenValidator, clock: FakeClock) -> None:
     cached.validate(issuer_server.mint())
-    # 1,000 tokens with made-up kids over 25 seconds: one re-fetch per 10 s at most
+    # 1,000 tokens with made-up kids over 25 seconds: a burst of 3 re-fetches,
+    # then one per 10 s
     for _ in range(25):
         clock.advance(1)
         for _ in range(40):
@@ -82,7 +83,31 @@ def test_unknown_kid_refetch_is_rate_limited(issuer_server: IssuerServer, cached
                 cached.validate(mint(Key(), issuer_server.issuer))
             assert error.value.description == "The access token is signed with an unknown key."
 
-    assert jwks_hits(issuer_server) == 1 + 2
+    assert jwks_hits(issuer_server) == 1 + 3 + 2
+
+
+def test_rotation_right_after_a_refresh_is_seen_at_once(issuer_server: IssuerServer,
+                                                         cached: TokenValidator) -> None:
+    cached.validate(issuer_server.mint())
+    new = Key()
+    issuer_server.keys.append(new)
+
+    assert cached.validate(mint(new, issuer_server.issuer)).client_id == "cl_partner"
+    assert jwks_hits(issuer_server) == 2
+
+
+def test_burst_is_configurable(issuer_server: IssuerServer, clock: FakeClock) -> None:
+    validator = TokenValidator(issuer_server.issuer, AUDIENCE, jwks_url=issuer_server.jwks_url,
+                               clock=clock, refetch_burst=1, refetch_interval=2)
+    validator.validate(issuer_server.mint())
+    for _ in range(10):
+        with pytest.raises(InvalidToken):
+            validator.validate(mint(Key(), issuer_server.issuer))
+    clock.advance(2)
+    with pytest.raises(InvalidToken):
+        validator.validate(mint(Key(), issuer_server.issuer))
+
+    assert jwks_hits(issuer_server) == 1 + 1 + 1
 
 
 def test_concurrent_unknown_kid_causes_one_fetch(issuer_server: IssuerServer, cached: TokenValidator,

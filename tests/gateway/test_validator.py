@@ -103,6 +103,7 @@ def test_leeway_on_expiry(issuer_server: IssuerServer, skew: int, accepted: bool
     {"max_token_length": 10**6},
     {"jwks_url": "http://auth.example.com/jwks"},
     {"refetch_interval": 0},
+    {"refetch_burst": 0},
     {"min_ttl": 0},
     {"max_ttl": 10**6},
 ])
