@@ -44,9 +44,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import health
+    from . import health, oauth_endpoints
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(oauth_endpoints.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
