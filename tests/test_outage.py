@@ -4,6 +4,7 @@ never a stack trace.
 
 The database is a PostgreSQL URL on a closed port: every connection is refused.
 """
+
 from __future__ import annotations
 
 import json
@@ -68,12 +69,19 @@ def test_every_route_answers_json_and_never_500(outage_http):
         if rule.endpoint == "static" or rule.arguments - set(rule.defaults or {}):
             continue
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            response = outage_http.open(rule.rule, method=method, data={"grant_type": "client_credentials"},
-                                        headers={"Authorization": "Basic Y2xfeDp5"})
+            response = outage_http.open(
+                rule.rule,
+                method=method,
+                data={"grant_type": "client_credentials"},
+                headers={"Authorization": "Basic Y2xfeDp5"},
+            )
             seen += 1
             assert response.status_code != 500, (method, rule.rule)
-            assert response.mimetype in {"application/json", "application/problem+json", "text/html"}, (
-                method, rule.rule, response.mimetype)
+            assert response.mimetype in {
+                "application/json",
+                "application/problem+json",
+                "text/html",
+            }, (method, rule.rule, response.mimetype)
             if response.mimetype != "text/html":
                 json.loads(response.get_data(as_text=True))
             assert_no_stack_trace(response)
@@ -97,7 +105,9 @@ def test_a_view_that_queries_the_database_answers_503_problem_json(tmp_path, mon
     assert response.mimetype == "application/problem+json"
     assert response.headers["Retry-After"] == "5"
     assert response.get_json() == {
-        "type": "about:blank", "title": "Service unavailable", "status": 503,
+        "type": "about:blank",
+        "title": "Service unavailable",
+        "status": 503,
         "detail": "The database is unavailable.",
     }
     assert_no_stack_trace(response)
@@ -119,5 +129,6 @@ def test_an_oauth_path_that_queries_the_database_answers_rfc6749_503(tmp_path, m
     assert response.mimetype == "application/json"
     assert response.headers["Cache-Control"] == "no-store"
     assert response.get_json() == {
-        "error": "temporarily_unavailable", "error_description": "The service is temporarily unavailable.",
+        "error": "temporarily_unavailable",
+        "error_description": "The service is temporarily unavailable.",
     }
