@@ -63,17 +63,17 @@ def setup_demo(ctx: audit.AuditContext, *, environment: str) -> DemoSetup:
     if db.session.get(ClientAdministrator, (client.id, anna.id)) is None:
         client.administrators.append(ClientAdministrator(user_id=anna.id))
         audit.record(
-            ctx, "client.administrator_added", client_id=client.client_id, target=anna.email
+            ctx, "administrator.added", client_id=client.client_id, target=anna.email
         )
     for assignment in client.organizations:
         if assignment.teccom_id == DEMO_ORGANIZATION and not assignment.enabled:
             assignment.enabled = True
             audit.record(
                 ctx,
-                "client.organization_updated",
+                "organization.updated",
                 client_id=client.client_id,
                 target=DEMO_ORGANIZATION,
-                details={"enabled": True},
+                details={"changes": {"enabled": [False, True]}},
             )
     rotated = clients.rotate_client_secret(client, ctx, grace_period_seconds=0)
     return DemoSetup(
