@@ -274,3 +274,16 @@ def test_demo_file_ships_in_the_package():
     assert anna["admin_of"] == ["400100", "400200"]
     kinds = {org["kind"] for org in demo["organizations"]}
     assert {"supplier", "wholesaler"} <= kinds
+
+
+def test_demo_admin_can_log_in_to_the_admin_api_and_sees_the_demo_client(runner, http, app_ctx):
+    setup = runner.invoke(args=["demo", "setup"])
+    client_id = CURL.search(setup.stdout)["id"]
+    login = http.post(
+        "/api/v1/auth/login", json={"email": "anna@example.com", "password": "demo-password-anna"}
+    )
+    assert login.status_code == 200, login.get_json()
+    token = login.get_json()["access_token"]
+    listed = http.get("/api/v1/clients", headers={"Authorization": f"Bearer {token}"})
+    assert listed.status_code == 200
+    assert [item["client_id"] for item in listed.get_json()] == [client_id]
