@@ -103,8 +103,8 @@ def directory_import(file: BinaryIO) -> None:
         sys.exit(1)
     click.echo(
         f"Imported {file.name}: "
-        f"organizations {summary.organizations_created} created, {summary.organizations_updated} updated, "
-        f"{summary.organizations_unchanged} unchanged; "
+        f"organizations {summary.organizations_created} created, "
+        f"{summary.organizations_updated} updated, {summary.organizations_unchanged} unchanged; "
         f"users {summary.users_created} created, {summary.users_updated} updated, "
         f"{summary.users_unchanged} unchanged."
     )
@@ -130,11 +130,15 @@ def demo_setup() -> None:
         return
     issuer = str(current_app.config["ISSUER"]).rstrip("/")
     summary = setup.directory
+    updated = summary.organizations_updated + summary.users_updated
     click.echo(
         f"Demo directory: {summary.organizations_created} organizations and "
-        f"{summary.users_created} users created, {summary.organizations_updated + summary.users_updated} updated."
+        f"{summary.users_created} users created, {updated} updated."
     )
-    state = "created" if setup.client_created else "secret rotated (the previous demo secret no longer works)"
+    state = (
+        "created" if setup.client_created
+        else "secret rotated (the previous demo secret no longer works)"
+    )
     click.echo(f"Demo client {setup.client_id}: {state}.")
     click.echo("")
     click.echo(f"Console:  {issuer}/")
