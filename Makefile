@@ -1,12 +1,14 @@
-# The two commands: `make run` and `make test`.
+# The two commands: `make run` and `make test` (see README.md).
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
+GUNICORN = $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --no-control-socket \
+	--access-logfile - wsgi:app
 
-.PHONY: run test install install-test serve demo clean
+.PHONY: run test install install-test migrate demo serve bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 ($(PYTHON)) is required"; exit 1; }
@@ -25,14 +27,28 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-run: install
+## migrate the database (SQLite in ./instance unless AUTHSERVER_DATABASE_URL is set)
+migrate: install
 	$(BIN)/authserver db upgrade
+
+## load the demo directory and print fresh demo credentials (refused in production)
+demo: migrate
 	$(BIN)/authserver demo setup
-	exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --no-control-socket \
-		--access-logfile - wsgi:app
+
+## serve with gunicorn (sync workers) on $(HOST):$(PORT)
+serve: install
+	exec $(GUNICORN)
+
+## install, migrate, load the demo data, serve: safe to run again
+run: demo
+	exec $(GUNICORN)
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## token-endpoint benchmark (see bench/README.md); not part of the test suite
+bench: install-test
+	$(BIN)/python bench/token_endpoint.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -5,21 +5,28 @@ Every command calls a service; none holds a business rule of its own.
 from __future__ import annotations
 
 import sys
+from typing import BinaryIO
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
-from .errors import AuthServerError
+from .errors import AuthServerError, InvalidDirectoryFile
 from .extensions import db
 from .models import User
 from .services import audit, clients
+from .services import demo as demo_service
+from .services import directory as directory_service
 
 
 def _create_app() -> Flask:
     from . import create_app
+    from .config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True, add_version_option=False)
@@ -75,7 +82,73 @@ def gateways_create(name: str) -> None:
     click.echo("Store the secret now: it is not shown again.", err=True)
 
 
+@click.group("directory")
+def directory_group() -> None:
+    """The portal directory: organizations, users, organization administrators."""
+
+
+@directory_group.command("import")
+@click.argument("file", type=click.File("rb"))
+def directory_import(file: BinaryIO) -> None:
+    """Import a directory FILE (JSON, see README): an all-or-nothing upsert.
+
+    A bad file is refused with the location at fault and changes nothing.
+    """
+    try:
+        summary = directory_service.import_directory(file.read(), audit.CLI)
+    except InvalidDirectoryFile as error:
+        click.echo(f"Error: {file.name} was not imported; nothing changed.", err=True)
+        for problem in error.problems:
+            click.echo(f"  {file.name}: {problem}", err=True)
+        sys.exit(1)
+    click.echo(
+        f"Imported {file.name}: "
+        f"organizations {summary.organizations_created} created, {summary.organizations_updated} updated, "
+        f"{summary.organizations_unchanged} unchanged; "
+        f"users {summary.users_created} created, {summary.users_updated} updated, "
+        f"{summary.users_unchanged} unchanged."
+    )
+
+
+@click.group("demo")
+def demo_group() -> None:
+    """Demo data for development (refused in production)."""
+
+
+@demo_group.command("setup")
+def demo_setup() -> None:
+    """Load the demo directory, make sure the demo client exists, and print
+    how to log in and a working token request.
+
+    Secrets are stored only as hashes, so every run rotates the demo client's
+    secret (the previous one stops working at once) to be able to show it.
+    """
+    try:
+        setup = demo_service.setup_demo(audit.CLI, environment=current_app.config["ENV"])
+    except AuthServerError as error:
+        _fail(error)
+        return
+    issuer = str(current_app.config["ISSUER"]).rstrip("/")
+    summary = setup.directory
+    click.echo(
+        f"Demo directory: {summary.organizations_created} organizations and "
+        f"{summary.users_created} users created, {summary.organizations_updated + summary.users_updated} updated."
+    )
+    state = "created" if setup.client_created else "secret rotated (the previous demo secret no longer works)"
+    click.echo(f"Demo client {setup.client_id}: {state}.")
+    click.echo("")
+    click.echo(f"Console:  {issuer}/")
+    click.echo(f"  log in as {setup.admin_email} / {setup.admin_password}")
+    click.echo("Token:")
+    click.echo(
+        f"  curl -s -u {setup.client_id}:{setup.client_secret} "
+        f"-d grant_type=client_credentials {issuer}/oauth2/token"
+    )
+
+
 def register(app: Flask) -> None:
     """Attach the command groups to *app* (``flask --app`` and ``authserver`` alike)."""
     app.cli.add_command(clients_group)
     app.cli.add_command(gateways_group)
+    app.cli.add_command(directory_group)
+    app.cli.add_command(demo_group)

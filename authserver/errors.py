@@ -47,6 +47,19 @@ class ValidationError(AuthServerError):
     type_suffix = "validation-error"
 
 
+class InvalidDirectoryFile(ValidationError):
+    """A directory file that cannot be imported; ``problems`` lists every
+    location at fault (``line 3, column 7: ...`` or ``users[2].email: ...``).
+    """
+
+    title = "Invalid directory file"
+    type_suffix = "invalid-directory-file"
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
 class Unauthorized(AuthServerError):
     code = 401
     title = "Authentication required"
@@ -57,6 +70,13 @@ class Forbidden(AuthServerError):
     code = 403
     title = "Forbidden"
     type_suffix = "forbidden"
+
+
+class NotInProduction(Forbidden):
+    """An operation meant for development and demos only."""
+
+    title = "Not available in production"
+    type_suffix = "not-in-production"
 
 
 class NotFound(AuthServerError):

@@ -1,0 +1,369 @@
+#!/usr/bin/env python3
+"""Token-endpoint benchmark: authserver on SQLite and on PostgreSQL against
+the bare-Flask floor (``bench/bare_flask.py``), in one run.
+
+For each variant it starts the real server (gunicorn, 2 sync workers,
+``--no-control-socket``) in its own process group, prepares the data
+(``authserver db upgrade`` + ``authserver demo setup``: the demo client's
+secret is an argon2id hash with the production parameters), checks that a
+token request works, warms up, then drives ``POST /oauth2/token`` with wrk
+(``token-load.sh`` + ``token-load.lua`` from the shared bench folder:
+client_secret_basic, every response must be 200 with an ``access_token``).
+Rounds are interleaved (floor, sqlite, postgresql, floor, ...) so that drift
+of a shared machine hits every variant alike.
+
+Printed per variant (median over rounds): requests/s, p50, p99, errors, the
+server's CPU time per token (all CPU of the gunicorn process group, via
+psutil, divided by the requests served), the share of CPU that other
+processes used during the run (``frgn%``: noise), and requests/s as a ratio
+of the floor. Everything it starts is stopped, by process group id.
+
+    .venv/bin/python bench/token_endpoint.py                 # floor, sqlite, postgresql
+    .venv/bin/python bench/token_endpoint.py --variants floor,sqlite --rounds 3
+    .venv/bin/python bench/token_endpoint.py --peers         # side by side with node oidc-provider
+
+``--peers`` runs the shared ``compare-peers.sh`` harness with authserver
+(SQLite) as its ``TARGET`` (peers from ``$PEERS``, default ``oidc-provider``;
+``setup-peers.sh`` is run first when the peers are not installed).
+"""
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/bench"
+
+
+def shared_bench_dir() -> Path:
+    """``token-load.sh`` and friends: ``$SHARED_BENCH``, else ``shared/bench`` beside the checkout."""
+    candidates = [os.environ.get("SHARED_BENCH", "")] + [
+        str(parent / "shared" / "bench") for parent in ROOT.parents
+    ]
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "token-load.sh").is_file():
+            return Path(candidate)
+    sys.exit("bench: shared/bench/token-load.sh not found; set SHARED_BENCH")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# --- servers ------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    """A server in its own process group, stopped by that group's id."""
+
+    name: str
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    client_id: str = "bench-client"
+    client_secret: str = "unused-by-the-floor"
+
+    def group_cpu_seconds(self) -> float:
+        """CPU (user+system) of every live process of the group, plus reaped children."""
+        total = 0.0
+        for proc in psutil.process_iter(["pid"]):
+            try:
+                if os.getpgid(proc.info["pid"]) != self.process.pid:
+                    continue
+                times = proc.cpu_times()
+                total += times.user + times.system + times.children_user + times.children_system
+            except (psutil.Error, ProcessLookupError):
+                continue
+        return total
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=5)
+
+
+def start_gunicorn(name: str, app: str, env: dict[str, str], cwd: Path, workdir: Path, workers: int) -> Server:
+    port = free_port()
+    log = workdir / f"{name}.log"
+    command = [
+        str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+        "--worker-class", "sync", "--no-control-socket", "--log-level", "warning", app,
+    ]
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    return Server(name, f"http://127.0.0.1:{port}/oauth2/token", process, log)
+
+
+def authserver_env(database_url: str, instance: Path) -> dict[str, str]:
+    """Production-like settings (argon2id defaults) minus https, on *database_url*."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHSERVER_")}
+    env.update(
+        AUTHSERVER_DATABASE_URL=database_url,
+        AUTHSERVER_INSTANCE_PATH=str(instance),
+        AUTHSERVER_ENV="development",
+    )
+    return env
+
+
+def prepare_authserver(env: dict[str, str]) -> tuple[str, str]:
+    """Migrate and load the demo data; the demo client's fresh (id, secret)."""
+    authserver = str(BIN / "authserver")
+    subprocess.run([authserver, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
+    setup = subprocess.run([authserver, "demo", "setup"], env=env, cwd=ROOT, check=True,
+                           capture_output=True, text=True)
+    found = re.search(r"curl -s -u (\S+?):(\S+) -d grant_type", setup.stdout)
+    if not found:
+        sys.exit(f"bench: no credentials in `authserver demo setup` output:\n{setup.stdout}")
+    return found[1], found[2]
+
+
+@contextlib.contextmanager
+def postgres_database(url: str, keep: bool) -> Iterator[str]:
+    """Drop and create the bench database; drop it again afterwards unless *keep*."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from authserver.config import normalize_database_url
+
+    target = make_url(normalize_database_url(url))
+    name = target.database
+    if not name or not re.fullmatch(r"\w+", name) or name in {"postgres", "test"}:
+        sys.exit(f"bench: refusing to recreate database {name!r}")
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url
+    finally:
+        if not keep:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+# --- load ---------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    rps: float
+    ok_rps: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    requests: int
+    cpu_ms_per_token: float
+    foreign_pct: float
+
+
+@dataclass
+class Variant:
+    server: Server
+    runs: list[Run] = field(default_factory=list)
+
+    def median(self, name: str) -> float:
+        return float(statistics.median(getattr(run, name) for run in self.runs))
+
+
+def token_load(bench: Path, server: Server, concurrency: int, seconds: int, *, precheck_only: bool = False
+               ) -> dict[str, str]:
+    command = [
+        "bash", str(bench / "token-load.sh"), "--url", server.url, "--client-id", server.client_id,
+        "--client-secret", server.client_secret, "--concurrency", str(concurrency), "--seconds", str(seconds),
+    ]
+    if precheck_only:
+        command.append("--precheck-only")
+    else:
+        command.append("--no-precheck")
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if precheck_only:
+        return {"ok": "1"} if result.returncode == 0 else {"error": result.stderr.strip()}
+    lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
+    if not lines:
+        return {"error": result.stderr.strip() or f"token-load exited {result.returncode}"}
+    return dict(item.split("=", 1) for item in lines[-1].split()[1:])
+
+
+def wait_ready(bench: Path, server: Server, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    last: dict[str, str] = {}
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            sys.exit(f"bench: {server.name} exited during startup:\n{server.log.read_text()[-2000:]}")
+        last = token_load(bench, server, 1, 1, precheck_only=True)
+        if "ok" in last:
+            return
+        time.sleep(0.3)
+    sys.exit(f"bench: {server.name} gives no token: {last.get('error', '')[:500]}")
+
+
+def busy_seconds() -> float:
+    times = psutil.cpu_times()
+    return float(sum(times) - times.idle - getattr(times, "iowait", 0.0))
+
+
+def children_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measure(bench: Path, server: Server, concurrency: int, seconds: int) -> Run:
+    server_0, busy_0, loader_0, wall_0 = server.group_cpu_seconds(), busy_seconds(), children_seconds(), time.monotonic()
+    result = token_load(bench, server, concurrency, seconds)
+    server_1, busy_1, loader_1, wall_1 = server.group_cpu_seconds(), busy_seconds(), children_seconds(), time.monotonic()
+    if "error" in result:
+        sys.exit(f"bench: load against {server.name} failed: {result['error'][:500]}")
+    served = int(result["requests"])
+    server_cpu = server_1 - server_0
+    foreign = (busy_1 - busy_0) - server_cpu - (loader_1 - loader_0)
+    return Run(
+        rps=float(result["rps"]), ok_rps=float(result["ok_rps"]), p50_ms=float(result["p50_ms"]),
+        p99_ms=float(result["p99_ms"]), errors=int(result["errors"]), requests=served,
+        cpu_ms_per_token=1000 * server_cpu / served if served else float("nan"),
+        foreign_pct=max(0.0, 100 * foreign / ((wall_1 - wall_0) * (os.cpu_count() or 1))),
+    )
+
+
+def report(variants: list[Variant], args: argparse.Namespace) -> None:
+    floor = next((v for v in variants if v.server.name == "floor"), None)
+    print()
+    print(f"# {time.strftime('%Y-%m-%d %H:%M:%S')}  {os.cpu_count()} cores, loadavg "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; c={args.concurrency} d={args.seconds}s "
+          f"rounds={args.rounds} workers={args.workers} (medians)")
+    print(f"{'variant':<12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'cpu ms/token':>14}"
+          f"{'frgn%':>7}{'x floor':>9}   req/s per round")
+    for variant in variants:
+        rps = variant.median("ok_rps")
+        ratio = f"{rps / floor.median('ok_rps'):.2f}" if floor and variant is not floor else "-"
+        print(
+            f"{variant.server.name:<12}{rps:>9.0f}{variant.median('p50_ms'):>9.2f}{variant.median('p99_ms'):>9.2f}"
+            f"{sum(r.errors for r in variant.runs):>8}{variant.median('cpu_ms_per_token'):>14.3f}"
+            f"{max(r.foreign_pct for r in variant.runs):>7.0f}{ratio:>9}   "
+            + " ".join(f"{r.ok_rps:.0f}" for r in variant.runs)
+        )
+    print("req/s counts only 200 responses with an access_token; cpu ms/token = server process-group CPU "
+          "per request;\nfrgn% = highest share of the machine's CPU used by other processes during a run (noise).")
+
+
+def run_benchmark(args: argparse.Namespace) -> None:
+    bench = shared_bench_dir()
+    if shutil.which("wrk") is None:
+        sys.exit("bench: wrk not found (apt-get install -y wrk)")
+    names = [name.strip() for name in args.variants.split(",") if name.strip()]
+    unknown = set(names) - {"floor", "sqlite", "postgresql"}
+    if unknown:
+        sys.exit(f"bench: unknown variants {sorted(unknown)}")
+    servers: list[Server] = []
+    with tempfile.TemporaryDirectory(prefix="authserver-bench-") as tmp, contextlib.ExitStack() as stack:
+        workdir = Path(tmp)
+        stack.callback(lambda: [server.stop() for server in servers])
+        for name in names:
+            if name == "floor":
+                env = dict(os.environ)
+                servers.append(start_gunicorn("floor", "bare_flask:app", env, ROOT / "bench", workdir, args.workers))
+                continue
+            if name == "sqlite":
+                database_url = f"sqlite:///{workdir / 'sqlite-instance' / 'authserver.sqlite3'}"
+            else:
+                database_url = stack.enter_context(postgres_database(args.pg_url, args.keep_database))
+            env = authserver_env(database_url, workdir / f"{name}-instance")
+            client_id, secret = prepare_authserver(env)
+            server = start_gunicorn(name, "wsgi:app", env, ROOT, workdir, args.workers)
+            server.client_id, server.client_secret = client_id, secret
+            servers.append(server)
+        for server in servers:
+            wait_ready(bench, server)
+            print(f"bench: {server.name} ready at {server.url}", file=sys.stderr)
+        variants = [Variant(server) for server in servers]
+        if args.warmup > 0:
+            for variant in variants:
+                token_load(bench, variant.server, args.concurrency, args.warmup)
+        for round_number in range(1, args.rounds + 1):
+            for variant in variants:
+                time.sleep(args.pause)
+                run = measure(bench, variant.server, args.concurrency, args.seconds)
+                variant.runs.append(run)
+                print(f"bench: round {round_number} {variant.server.name:<11} {run.ok_rps:8.0f} req/s "
+                      f"p50 {run.p50_ms:.2f} ms p99 {run.p99_ms:.2f} ms errors {run.errors} "
+                      f"cpu {run.cpu_ms_per_token:.3f} ms/token frgn {run.foreign_pct:.0f}%", file=sys.stderr)
+    report(variants, args)
+
+
+def run_peers(args: argparse.Namespace) -> None:
+    """compare-peers.sh with authserver (SQLite) as its TARGET; it starts and stops everything."""
+    bench = shared_bench_dir()
+    env = dict(os.environ)
+    env.setdefault("PEERS", "oidc-provider")
+    peers_dir = Path(env.get("PEERS_DIR", "/tmp/peers"))
+    if "oidc-provider" in env["PEERS"] and not (peers_dir / "oidc" / "node_modules" / "oidc-provider").is_dir():
+        subprocess.run(["bash", str(bench / "setup-peers.sh")], env=env, check=True)
+    with tempfile.TemporaryDirectory(prefix="authserver-peers-") as tmp:
+        instance = Path(tmp) / "instance"
+        server_env = authserver_env(f"sqlite:///{instance / 'authserver.sqlite3'}", instance)
+        client_id, secret = prepare_authserver(server_env)
+        port = free_port()
+        env.update({k: v for k, v in server_env.items() if k.startswith("AUTHSERVER_")})
+        env.update(
+            TARGET_NAME="authserver", TARGET_URL=f"http://127.0.0.1:{port}/oauth2/token",
+            TARGET_ID=client_id, TARGET_SECRET=secret, TARGET_CWD=str(ROOT),
+            TARGET_CMD=(f"exec {BIN / 'gunicorn'} --bind 127.0.0.1:{port} --workers {args.workers} "
+                        "--worker-class sync --no-control-socket --log-level warning wsgi:app"),
+            CONCURRENCY=str(args.concurrency), DURATION=str(args.seconds), ROUNDS=str(args.rounds),
+        )
+        subprocess.run(["bash", str(bench / "compare-peers.sh")], env=env, check=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--variants", default="floor,sqlite,postgresql",
+                        help="comma-separated: floor, sqlite, postgresql (default: all three)")
+    parser.add_argument("--pg-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG_URL),
+                        help="PostgreSQL database to (re)create for the run (default: %(default)s)")
+    parser.add_argument("--keep-database", action="store_true", help="do not drop the PostgreSQL database")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of unrecorded load per variant")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--pause", type=float, default=1.0, help="seconds of quiet before each run")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--peers", action="store_true", help="run compare-peers.sh with authserver as TARGET")
+    args = parser.parse_args(argv)
+    if args.peers:
+        run_peers(args)
+    else:
+        run_benchmark(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+"""The ``authserver`` console commands, through Flask's CLI runner."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from authserver import create_app, credentials
+from authserver.extensions import db
+from authserver.models import AuditEvent, Client, ClientSecret, Organization, User
+from authserver.services import clients
+
+from conftest import make_config
+
+CURL = re.compile(
+    r"curl -s -u (?P<id>cl_[\w-]+):(?P<secret>[\w-]{43}) -d grant_type=client_credentials "
+    r"https://auth\.example\.test/oauth2/token"
+)
+
+
+def stored_hashes(client_id: str) -> list[str]:
+    db.session.expire_all()
+    return list(db.session.execute(
+        db.select(ClientSecret.secret_hash).join(Client).where(Client.client_id == client_id)
+    ).scalars())
+
+
+def audit_actions() -> list[str]:
+    return list(db.session.execute(db.select(AuditEvent.action).order_by(AuditEvent.id)).scalars())
+
+
+# --- clients create -------------------------------------------------------
+
+
+def test_clients_create_prints_the_id_and_the_secret_once(runner, directory):
+    directory.user("anna@example.com", admin_of=("400100",))
+    result = runner.invoke(args=["clients", "create", "--org", "400100", "--admin", "Anna@Example.com"])
+    assert result.exit_code == 0, result.output
+    client_id = re.search(r"^client_id:\s+(cl_[\w-]+)$", result.stdout, re.M).group(1)
+    secret = re.search(r"^client_secret:\s+([\w-]{43})$", result.stdout, re.M).group(1)
+    assert result.stdout.count(secret) == 1
+    assert "not shown again" in result.stderr
+    (stored,) = stored_hashes(client_id)
+    assert secret not in stored
+    assert credentials.check_secret(stored, secret)
+    assert audit_actions() == ["client.created"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--org", "400100", "--admin", "nobody@example.com"], "Error: no user 'nobody@example.com' in the directory.\n"),
+        (["--org", "400200", "--admin", "anna@example.com"],
+         "Error: You are not an administrator of organization 400200.\n"),
+        (["--org", "999999", "--admin", "anna@example.com"], "Error: Organization 999999 is not in the directory.\n"),
+    ],
+    ids=["unknown-user", "not-org-admin", "unknown-organization"],
+)
+def test_clients_create_refusals_exit_1_with_a_clear_message(runner, directory, args, message):
+    directory.user("anna@example.com", admin_of=("400100",))
+    directory.organization("400200")
+    result = runner.invoke(args=["clients", "create", *args])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == message
+    assert db.session.execute(db.select(Client)).first() is None
+
+
+def test_clients_create_for_an_assigned_organization_is_refused(runner, directory):
+    anna = directory.user("anna@example.com", admin_of=("400100",))
+    existing = clients.create_client(anna, "400100", clients.audit.CLI)
+    result = runner.invoke(args=["clients", "create", "--org", "400100", "--admin", "anna@example.com"])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == "Error: Organization 400100 is already assigned to a client.\n"
+    assert db.session.execute(db.select(Client.client_id)).scalars().all() == [existing.client.client_id]
+
+
+def test_clients_create_requires_org_and_admin(runner, app_ctx):
+    result = runner.invoke(args=["clients", "create", "--org", "400100"])
+    assert result.exit_code == 2
+    assert "Missing option '--admin'" in result.stderr
+
+
+# --- gateways create ------------------------------------------------------
+
+
+def test_gateways_create_prints_gateway_credentials(runner, app_ctx):
+    result = runner.invoke(args=["gateways", "create", "edge-eu-1"])
+    assert result.exit_code == 0, result.output
+    client_id = re.search(r"^client_id:\s+(gw_[\w-]+)$", result.stdout, re.M).group(1)
+    secret = re.search(r"^client_secret:\s+([\w-]{43})$", result.stdout, re.M).group(1)
+    gateway = db.session.execute(db.select(Client).where(Client.client_id == client_id)).scalar_one()
+    assert (gateway.kind, gateway.name, gateway.organizations) == ("gateway", "edge-eu-1", [])
+    (stored,) = stored_hashes(client_id)
+    assert credentials.check_secret(stored, secret)
+    assert audit_actions() == ["gateway.created"]
+
+
+# --- directory import -----------------------------------------------------
+
+GOOD = {
+    "organizations": [{"teccom_id": "400100", "name": "Acme Parts GmbH", "kind": "supplier"}],
+    "users": [{"email": "anna@example.com", "first_name": "Anna", "last_name": "Berg",
+               "password": "pw-anna", "admin_of": ["400100"]}],
+}
+
+
+def test_directory_import_then_reimport(runner, app_ctx, tmp_path):
+    path = tmp_path / "directory.json"
+    path.write_text(json.dumps(GOOD))
+    first = runner.invoke(args=["directory", "import", str(path)])
+    assert first.exit_code == 0, first.output
+    assert first.stdout == (
+        f"Imported {path}: organizations 1 created, 0 updated, 0 unchanged; "
+        "users 1 created, 0 updated, 0 unchanged.\n"
+    )
+    second = runner.invoke(args=["directory", "import", str(path)])
+    assert second.exit_code == 0, second.output
+    assert second.stdout == (
+        f"Imported {path}: organizations 0 created, 0 updated, 1 unchanged; "
+        "users 0 created, 0 updated, 1 unchanged.\n"
+    )
+    assert db.session.get(Organization, "400100").name == "Acme Parts GmbH"
+    assert audit_actions() == ["directory.imported", "directory.imported"]
+
+
+def test_directory_import_refuses_a_bad_file_and_names_the_location(runner, app_ctx, tmp_path):
+    path = tmp_path / "directory.json"
+    bad = json.loads(json.dumps(GOOD))
+    bad["users"].append({"email": "ben@example.com", "first_name": "Ben", "admin_of": ["777"]})
+    path.write_text(json.dumps(bad))
+    result = runner.invoke(args=["directory", "import", str(path)])
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"Error: {path} was not imported; nothing changed.\n"
+        f"  {path}: users[1].last_name: missing\n"
+    )
+    assert db.session.execute(db.select(Organization)).first() is None
+    assert audit_actions() == []
+
+
+def test_directory_import_reports_json_syntax_errors_by_line_and_column(runner, app_ctx, tmp_path):
+    path = tmp_path / "directory.json"
+    path.write_text('{\n  "organizations": []\n  "users": []\n}\n')
+    result = runner.invoke(args=["directory", "import", str(path)])
+    assert result.exit_code == 1
+    assert f"  {path}: line 3, column 3: invalid JSON: Expecting ',' delimiter\n" in result.stderr
+
+
+def test_directory_import_of_a_missing_file(runner, app_ctx, tmp_path):
+    result = runner.invoke(args=["directory", "import", str(tmp_path / "nope.json")])
+    assert result.exit_code == 2
+    assert "No such file or directory" in result.stderr
+
+
+# --- demo setup -----------------------------------------------------------
+
+
+def test_demo_setup_twice(runner, app_ctx):
+    first = runner.invoke(args=["demo", "setup"])
+    assert first.exit_code == 0, first.output
+    assert "5 organizations and 4 users created" in first.stdout
+    assert "Console:  https://auth.example.test/\n  log in as anna@example.com / demo-password-anna\n" in first.stdout
+    first_curl = CURL.search(first.stdout)
+    assert first_curl is not None, first.stdout
+    client_id, first_secret = first_curl["id"], first_curl["secret"]
+    (stored,) = stored_hashes(client_id)
+    assert credentials.check_secret(stored, first_secret)
+
+    second = runner.invoke(args=["demo", "setup"])
+    assert second.exit_code == 0, second.output
+    assert "0 organizations and 0 users created, 0 updated" in second.stdout
+    second_curl = CURL.search(second.stdout)
+    assert second_curl["id"] == client_id
+    assert second_curl["secret"] != first_secret
+    (stored,) = stored_hashes(client_id)  # grace 0: only the new secret is live
+    assert credentials.check_secret(stored, second_curl["secret"])
+    assert not credentials.check_secret(stored, first_secret)
+
+    demo_client = db.session.execute(db.select(Client).where(Client.client_id == client_id)).scalar_one()
+    assert [(a.teccom_id, a.enabled) for a in demo_client.organizations] == [("400100", True)]
+    assert [a.user.email for a in demo_client.administrators] == ["anna@example.com"]
+    anna = db.session.execute(db.select(User).where(User.email == "anna@example.com")).scalar_one()
+    assert credentials.check_secret(anna.password_hash, "demo-password-anna")
+    assert audit_actions() == [
+        "directory.imported", "client.created", "directory.imported", "client.secret_rotated",
+    ]
+    rotation = db.session.execute(
+        db.select(AuditEvent).where(AuditEvent.action == "client.secret_rotated")).scalar_one()
+    assert (rotation.actor, rotation.client_id) == ("cli", client_id)
+    assert rotation.details["grace_period_seconds"] == 0
+
+
+def test_demo_setup_restores_a_disabled_demo_organization(runner, app_ctx):
+    first = runner.invoke(args=["demo", "setup"])
+    client_id = CURL.search(first.stdout)["id"]
+    demo_client = db.session.execute(db.select(Client).where(Client.client_id == client_id)).scalar_one()
+    demo_client.organizations[0].enabled = False
+    db.session.commit()
+    assert runner.invoke(args=["demo", "setup"]).exit_code == 0
+    db.session.expire_all()
+    assert demo_client.organizations[0].enabled is True
+
+
+def test_demo_setup_is_refused_in_production(database_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTHSERVER_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(make_config(database_url, tmp_path, ENV="production", TESTING=False))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        try:
+            result = app.test_cli_runner().invoke(args=["demo", "setup"])
+            assert result.exit_code == 1
+            assert result.stdout == ""
+            assert result.stderr == "Error: The demo setup is refused when AUTHSERVER_ENV=production.\n"
+            assert db.session.execute(db.select(User)).first() is None
+            assert audit_actions() == []
+        finally:
+            db.session.remove()
+            db.drop_all()
+            db.engine.dispose()
+
+
+def test_demo_file_ships_in_the_package():
+    import authserver
+
+    path = Path(authserver.__file__).parent / "demo" / "directory.json"
+    demo = json.loads(path.read_text())
+    anna = next(user for user in demo["users"] if user["email"] == "anna@example.com")
+    assert anna["admin_of"] == ["400100", "400200"]
+    kinds = {org["kind"] for org in demo["organizations"]}
+    assert {"supplier", "wholesaler"} <= kinds
