@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 281e9a65a5a2
+Revision ID: 63136343dc30
 Revises: 
-Create Date: 2026-11-29 08:36:18.611097
+Create Date: 2026-11-29 08:58:06.265301
 
 """
 from alembic import op
@@ -12,7 +12,7 @@ import authserver.models._base
 
 
 # revision identifiers, used by Alembic.
-revision = '281e9a65a5a2'
+revision = '63136343dc30'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -124,6 +124,7 @@ def upgrade():
     )
     with op.batch_alter_table('client_secrets', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_client_secrets_client_pk'), ['client_pk'], unique=False)
+        batch_op.create_index('uq_client_secrets_current', ['client_pk'], unique=True, postgresql_where=sa.text('expires_at IS NULL'), sqlite_where=sa.text('expires_at IS NULL'))
 
     op.create_table('organization_admins',
     sa.Column('user_id', sa.Integer(), nullable=False),
@@ -145,6 +146,7 @@ def downgrade():
 
     op.drop_table('organization_admins')
     with op.batch_alter_table('client_secrets', schema=None) as batch_op:
+        batch_op.drop_index('uq_client_secrets_current', postgresql_where=sa.text('expires_at IS NULL'), sqlite_where=sa.text('expires_at IS NULL'))
         batch_op.drop_index(batch_op.f('ix_client_secrets_client_pk'))
 
     op.drop_table('client_secrets')
