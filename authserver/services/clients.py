@@ -239,7 +239,8 @@ def _replace_secret(
             old.expires_at = previous_expires_at = now + timedelta(seconds=grace_period_seconds)
         else:
             db.session.delete(old)
-    # the old current secret is gone or expiring before the new one exists
+    # the old current secret must be gone or expiring before the new one
+    # exists: a partial unique index allows one current secret per client
     db.session.flush()
     db.session.add(ClientSecret(client_pk=client.id, secret_hash=secret_hash, created_at=now))
     if revoke_tokens:
@@ -351,8 +352,9 @@ def rotate_secret(
 ) -> RotatedSecret:
     """Rotate the secret of a client that *user* administers (DESIGN.md rule 3).
 
-    Concurrent rotations are serialized by the client's row lock, so they
-    never leave more than one current secret.
+    Concurrent rotations are serialized by the client's row lock (and a
+    partial unique index allows one current secret), so they never leave
+    more than one current secret.
 
     :raises ClientNotFound: no such client, or *user* is not its administrator.
     :raises ValidationError: the grace period is out of range.

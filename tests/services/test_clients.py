@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy.exc import IntegrityError
 
 from authserver import credentials
 from authserver.errors import ClientNotFound, NotOrganizationAdmin, OrganizationAlreadyAssigned, ValidationError
@@ -214,6 +215,15 @@ def test_rotate_secret_refuses_bad_values(directory, kwargs, field):
     with pytest.raises(ValidationError) as info:
         clients.rotate_secret(anna, issued.client.client_id, CTX, **kwargs)
     assert info.value.field == field
+
+
+def test_there_is_never_more_than_one_current_secret_in_the_database(directory):
+    anna = directory.user("anna@example.com", admin_of=("400100",))
+    issued = clients.create_client(anna, "400100", CTX)
+    db.session.add(ClientSecret(client_pk=issued.client.id, secret_hash="$argon2id$x"))
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
 
 
 def test_my_organizations_lists_each_with_its_client_or_none(directory):
