@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import marshmallow as ma
+
 from ..services import events
 from .base import Blueprint, current_user
 from .schemas import EventPageSchema, EventQuerySchema
@@ -12,7 +14,7 @@ blp = Blueprint("events", __name__, url_prefix="/api/v1/clients/<client_id>/even
 
 
 @blp.route("", methods=["GET"])
-@blp.arguments(EventQuerySchema, location="query")
+@blp.arguments(EventQuerySchema, location="query", unknown=ma.RAISE)
 @blp.response(200, EventPageSchema)
 @blp.refusals(401, 404)
 def list_events(query: dict[str, Any], client_id: str) -> dict[str, Any]:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import marshmallow as ma
+
 from ..models import User
 from ..services import administrators, clients
 from .base import Blueprint, current_user
@@ -28,7 +30,7 @@ def me() -> dict[str, Any]:
 
 
 @blp.route("/users", methods=["GET"])
-@blp.arguments(UserQuerySchema, location="query")
+@blp.arguments(UserQuerySchema, location="query", unknown=ma.RAISE)
 @blp.response(200, UserSchema)
 @blp.refusals(401, 404)
 def find_user(query: dict[str, Any]) -> dict[str, Any]:

@@ -240,7 +240,7 @@ def _replace_secret(
         else:
             db.session.delete(old)
     # the old current secret must be gone or expiring before the new one
-    # exists: the partial unique index allows one current secret per client
+    # exists: a partial unique index allows one current secret per client
     db.session.flush()
     db.session.add(ClientSecret(client_pk=client.id, secret_hash=secret_hash, created_at=now))
     if revoke_tokens:
