@@ -3,11 +3,6 @@ in-process with the Flask test client, and once as the documented command."""
 from __future__ import annotations
 
 import importlib.util
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -20,9 +15,8 @@ from flask.testing import FlaskClient
 from authserver.gateway import IntrospectionValidator, TokenValidator
 
 from .forged_tokens import FORGED, Forge
+from .processes import EXAMPLE, start_gateway
 from .support import AUDIENCE, IssuerServer
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "export_gateway"
 
 
 def load_example() -> ModuleType:
@@ -111,37 +105,11 @@ def test_validator_from_environment(example: ModuleType) -> None:
     assert isinstance(introspector, IntrospectionValidator)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
-def gateway_process(issuer_server: IssuerServer) -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, "GATEWAY_ISSUER": issuer_server.issuer}
-    process = subprocess.Popen(
-        [sys.executable, str(EXAMPLE), "--bind", f"127.0.0.1:{port}", "--workers", "1"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                requests.get(url + "/healthz", timeout=1)
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(process.stderr.read().decode() if process.stderr else "no output")
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
-        if process.stderr:
-            process.stderr.close()
+def gateway_process(issuer_server: IssuerServer, tmp_path: Path) -> Iterator[str]:
+    service = start_gateway(issuer_server.issuer, tmp_path / "gateway.log", workers=1)
+    yield service.url
+    service.stop()
 
 
 @pytest.mark.e2e
