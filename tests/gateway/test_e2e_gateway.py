@@ -293,3 +293,41 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> N
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.05)
+
+
+@pytest.fixture(scope="module")
+def introspecting_gateway(authserver: AuthServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    service = start_gateway(
+        authserver.url, tmp_path_factory.mktemp("e2e-introspection") / "gateway.log", workers=1,
+        GATEWAY_VALIDATION="introspection", GATEWAY_CLIENT_ID=authserver.gateway_id,
+        GATEWAY_CLIENT_SECRET=authserver.gateway_secret,
+    )
+    yield service.url
+    service.stop()
+
+
+def test_introspecting_gateway_sees_disable_and_revocation_at_once(
+    authserver: AuthServer, gateway: str, introspecting_gateway: str,
+) -> None:
+    """A JWT gateway trusts a token until it expires; a gateway asking the
+    server (``GATEWAY_VALIDATION=introspection``) follows a disabled
+    organization and a revocation on its next uncached question."""
+    token, other = authserver.fetch_token(), authserver.fetch_token()
+    path = f"/clients/{authserver.client_id}/organizations/400200"
+    assert authserver.admin("PATCH", path, json={"enabled": False}).status_code == 200
+    try:
+        assert call(gateway, "/v1/export/400200/orders", token).status_code == 200
+        response = call(introspecting_gateway, "/v1/export/400200/orders", token)
+        assert response.status_code == 403
+        assert response.json()["error"] == "insufficient_scope"
+        assert call(introspecting_gateway, "/v1/export/400100/orders", token).status_code == 200
+    finally:
+        assert authserver.admin("PATCH", path, json={"enabled": True}).status_code == 200
+
+    revoked = requests.post(authserver.url + "/oauth2/revoke", data={"token": other},
+                            auth=(authserver.client_id, authserver.client_secret), timeout=10)
+    assert revoked.status_code == 200
+    assert call(gateway, "/v1/export/400100/orders", other).status_code == 200
+    response = call(introspecting_gateway, "/v1/export/400100/orders", other)
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_token"
