@@ -1,4 +1,5 @@
 """Fixtures of the admin API tests: log in over HTTP, a client access token."""
+
 from __future__ import annotations
 
 import time
@@ -33,7 +34,18 @@ def client_access_token(app: Flask) -> str:
     key = ec.generate_private_key(ec.SECP256R1())
     now = int(time.time())
     return jwt.encode(
-        {"iss": app.config["ISSUER"], "sub": "cl_x", "client_id": "cl_x", "aud": app.config["AUDIENCE"],
-         "iat": now, "exp": now + 300, "jti": "j1", "scope": "export", "organizations": ["400100"]},
-        key, algorithm="ES256", headers={"typ": "at+jwt", "kid": "k1"},
+        {
+            "iss": app.config["ISSUER"],
+            "sub": "cl_x",
+            "client_id": "cl_x",
+            "aud": app.config["AUDIENCE"],
+            "iat": now,
+            "exp": now + 300,
+            "jti": "j1",
+            "scope": "export",
+            "organizations": ["400100"],
+        },
+        key,
+        algorithm="ES256",
+        headers={"typ": "at+jwt", "kid": "k1"},
     )
