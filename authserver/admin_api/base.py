@@ -17,7 +17,7 @@ from flask import Request, g, request
 from webargs import core
 from webargs.flaskparser import FlaskParser
 
-from ..errors import MalformedRequest, Unauthorized, UnsupportedMediaType, ValidationError
+from ..errors import MalformedRequest, NotFound, Unauthorized, UnsupportedMediaType, ValidationError
 from ..models import User
 from ..services import auth
 from ..services.audit import AuditContext
@@ -101,6 +101,7 @@ class Blueprint(flask_smorest.Blueprint):
         self.before_request(require_json_body)
         if not public:
             self.before_request(require_admin)
+        self.before_request(refuse_nul_in_path)
 
     def refusals(self, *statuses: int) -> Any:
         """Document the error answers of an endpoint (problem+json); 401
@@ -123,6 +124,13 @@ def require_json_body() -> None:
     ):
         if not request.is_json:
             raise UnsupportedMediaType("Send the request body as application/json.")
+
+
+def refuse_nul_in_path() -> None:
+    """Nothing is named with a NUL character (no database column can hold
+    one): 404 on every database alike."""
+    if "\x00" in request.path:
+        raise NotFound("Nothing here is named with a NUL character.")
 
 
 def require_admin() -> None:

@@ -12,7 +12,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..services.clients import MAX_GRACE_PERIOD_SECONDS
-from ..services.events import MAX_PAGE_SIZE
+from ..services.events import MAX_CURSOR, MAX_PAGE_SIZE
 from ..services.organizations import MAX_NOTIFICATION_EMAILS
 
 
@@ -27,12 +27,24 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
+class Text(fields.String):
+    """A string without NUL characters (no database column can hold them)."""
+
+    default_error_messages = {"nul": "Must not contain NUL characters."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text: str = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise self.make_error("nul")
+        return text
+
+
 def _email(**kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=320), **kwargs)
+    return Text(validate=validate.Length(min=1, max=320), **kwargs)
 
 
 def _teccom_id(**kwargs: Any) -> fields.String:
-    return fields.String(
+    return Text(
         validate=validate.Length(min=1, max=32),
         metadata={"description": "TecCom ID of the organization", "example": "400100"},
         **kwargs,
@@ -60,7 +72,7 @@ class ProblemSchema(ma.Schema):
 
 class LoginSchema(ma.Schema):
     email = _email(required=True)
-    password = fields.String(required=True, validate=validate.Length(max=1024), load_only=True)
+    password = Text(required=True, validate=validate.Length(max=1024), load_only=True)
 
 
 class AdminTokenSchema(ma.Schema):
@@ -166,14 +178,14 @@ class AssignmentCreateSchema(ma.Schema):
     teccom_id = _teccom_id(required=True)
     enabled = StrictBoolean(load_default=True)
     notification_emails = fields.List(
-        fields.String(validate=validate.Length(max=320)), load_default=list, **_notification_emails
+        Text(validate=validate.Length(max=320)), load_default=list, **_notification_emails
     )
 
 
 class AssignmentUpdateSchema(ma.Schema):
     enabled = StrictBoolean()
     notification_emails = fields.List(
-        fields.String(validate=validate.Length(max=320)), **_notification_emails
+        Text(validate=validate.Length(max=320)), **_notification_emails
     )
 
 
@@ -184,7 +196,7 @@ class AdministratorAddSchema(ma.Schema):
 class EventQuerySchema(ma.Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
     before = fields.Integer(
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=MAX_CURSOR),
         metadata={"description": "cursor: next_before of the previous page"},
     )
 

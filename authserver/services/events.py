@@ -15,6 +15,8 @@ from .clients import get_client
 
 #: the largest page a caller may ask for
 MAX_PAGE_SIZE = 200
+#: the largest cursor: event ids are 64-bit integers in every database
+MAX_CURSOR = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -40,7 +42,7 @@ def list_events(
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:
         raise ValidationError(f"limit must be an integer from 1 to {MAX_PAGE_SIZE}.", field="limit")
     if before is not None and (
-        isinstance(before, bool) or not isinstance(before, int) or before < 1
+        isinstance(before, bool) or not isinstance(before, int) or not 1 <= before <= MAX_CURSOR
     ):
         raise ValidationError("before must be a positive integer cursor.", field="before")
     client = get_client(user, client_id)

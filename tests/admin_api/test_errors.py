@@ -124,3 +124,21 @@ def test_x_forwarded_for_is_ignored_without_trusted_proxies(http, anna):
         headers={**anna, "X-Forwarded-For": "203.0.113.50"},
     )
     assert db.session.execute(db.select(AuditEvent.remote_addr)).scalar_one() == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    "method, path, body, status, field",
+    [
+        ("POST", "/api/v1/clients", {"teccom_id": "4001\u000000"}, 422, "teccom_id"),
+        ("GET", "/api/v1/users?email=ben%00@example.com", None, 422, "email"),
+        ("GET", "/api/v1/clients/cl_%00x", None, 404, None),
+        ("DELETE", "/api/v1/clients/cl_x/administrators/a%00@example.com", None, 404, None),
+    ],
+)
+def test_nul_characters_are_refused_on_every_database(
+    http, anna, method, path, body, status, field
+):
+    response = http.open(path, method=method, json=body, headers=anna)
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    assert response.json.get("field") == field

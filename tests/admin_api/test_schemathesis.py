@@ -33,12 +33,6 @@ CHECKS = [
 EXAMPLES = 15
 
 
-@pytest.fixture(params=["sqlite"])
-def database_url(request, tmp_path):
-    """One database is enough here: the rules run on both elsewhere."""
-    return f"sqlite:///{tmp_path / 'schemathesis.sqlite3'}"
-
-
 @pytest.fixture
 def world(directory, app):
     anna = directory.user("anna@example.com", admin_of=("400100", "400200"))

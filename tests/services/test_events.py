@@ -69,6 +69,8 @@ def test_events_of_a_client_not_administered(directory, client_id):
         ({"limit": 201}, "limit"),
         ({"limit": "5"}, "limit"),
         ({"before": 0}, "before"),
+        ({"before": 2**63}, "before"),
+        ({"before": 2**63}, "before"),
         ({"before": "x"}, "before"),
     ],
 )
