@@ -51,9 +51,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import admin_api, health
+    from . import admin_api, health, oauth_endpoints
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(oauth_endpoints.bp)
     admin_api.init_app(app)
 
 

@@ -103,8 +103,8 @@ def directory_import(file: BinaryIO) -> None:
         sys.exit(1)
     click.echo(
         f"Imported {file.name}: "
-        f"organizations {summary.organizations_created} created, {summary.organizations_updated} updated, "
-        f"{summary.organizations_unchanged} unchanged; "
+        f"organizations {summary.organizations_created} created, "
+        f"{summary.organizations_updated} updated, {summary.organizations_unchanged} unchanged; "
         f"users {summary.users_created} created, {summary.users_updated} updated, "
         f"{summary.users_unchanged} unchanged."
     )
@@ -130,11 +130,15 @@ def demo_setup() -> None:
         return
     issuer = str(current_app.config["ISSUER"]).rstrip("/")
     summary = setup.directory
+    updated = summary.organizations_updated + summary.users_updated
     click.echo(
         f"Demo directory: {summary.organizations_created} organizations and "
-        f"{summary.users_created} users created, {summary.organizations_updated + summary.users_updated} updated."
+        f"{summary.users_created} users created, {updated} updated."
     )
-    state = "created" if setup.client_created else "secret rotated (the previous demo secret no longer works)"
+    state = (
+        "created" if setup.client_created
+        else "secret rotated (the previous demo secret no longer works)"
+    )
     click.echo(f"Demo client {setup.client_id}: {state}.")
     click.echo("")
     click.echo(f"Console:  {issuer}/")
@@ -146,9 +150,57 @@ def demo_setup() -> None:
     )
 
 
+@click.group("keys")
+def keys_group() -> None:
+    """Manage token signing keys."""
+
+
+@keys_group.command("rotate")
+def keys_rotate() -> None:
+    """Publish a new signing key now; it signs after AUTHSERVER_KEY_ACTIVATION_DELAY seconds.
+
+    The previous key keeps signing until then and stays in the JWKS until
+    every token it signed has expired.
+    """
+    from flask import current_app
+
+    from . import keys
+
+    config = current_app.config
+    key = keys.rotate(
+        db.session, alg=config["SIGNING_ALG"], cipher=keys.key_cipher(config.get("KEY_ENCRYPTION_KEY")),
+        activation_delay=int(config["KEY_ACTIVATION_DELAY"]),
+        max_token_lifetime=int(config["MAX_TOKEN_LIFETIME"]),
+    )
+    audit.record(audit.CLI, "signing_key.rotated", target=key.kid,
+                 details={"alg": key.alg, "activates_at": key.activates_at.isoformat()})
+    db.session.commit()
+    click.echo(f"new key {key.kid} ({key.alg}) published; signs from {key.activates_at.isoformat()}")
+
+
+@keys_group.command("list")
+def keys_list() -> None:
+    """Show every stored key with its state (pending, active, retiring, retired)."""
+    from . import keys
+    from .models._base import utcnow
+
+    now = utcnow()
+    stored = keys.list_keys(db.session)
+    if not stored:
+        click.echo("no signing keys yet (the first one is made on first use)")
+    for key in stored:
+        retire = key.retire_at.isoformat() if key.retire_at else "-"
+        click.echo(
+            f"{key.kid}  {key.alg:<5}  {keys.key_state(key, stored, now):<8}  "
+            f"activates {key.activates_at.isoformat()}  retires {retire}  "
+            f"{'encrypted' if key.encrypted else 'UNENCRYPTED'}"
+        )
+
+
 def register(app: Flask) -> None:
     """Attach the command groups to *app* (``flask --app`` and ``authserver`` alike)."""
     app.cli.add_command(clients_group)
     app.cli.add_command(gateways_group)
     app.cli.add_command(directory_group)
     app.cli.add_command(demo_group)
+    app.cli.add_command(keys_group)

@@ -5,6 +5,7 @@ authserver and prints authserver's figure as a ratio of this one.
 
     gunicorn --workers 2 --no-control-socket --chdir bench bare_flask:app
 """
+
 from __future__ import annotations
 
 import secrets
@@ -29,14 +30,22 @@ def token() -> Any:
         return jsonify(error="unsupported_grant_type"), 400
     now = int(time.time())
     claims = {
-        "iss": ISSUER, "sub": "bench-client", "client_id": "bench-client",
-        "aud": "export-subscription-api", "iat": now, "exp": now + LIFETIME,
-        "jti": secrets.token_urlsafe(16), "scope": "export subscription org:400100",
+        "iss": ISSUER,
+        "sub": "bench-client",
+        "client_id": "bench-client",
+        "aud": "export-subscription-api",
+        "iat": now,
+        "exp": now + LIFETIME,
+        "jti": secrets.token_urlsafe(16),
+        "scope": "export subscription org:400100",
         "organizations": ["400100"],
     }
     access_token = jwt.encode(claims, KEY, algorithm="ES256", headers={"kid": KID, "typ": "at+jwt"})
     response = jsonify(
-        access_token=access_token, token_type="Bearer", expires_in=LIFETIME, scope=claims["scope"],
+        access_token=access_token,
+        token_type="Bearer",
+        expires_in=LIFETIME,
+        scope=claims["scope"],
     )
     response.headers["Cache-Control"] = "no-store"
     response.headers["Pragma"] = "no-cache"

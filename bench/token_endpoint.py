@@ -26,6 +26,7 @@ of the floor. Everything it starts is stopped, by process group id.
 (SQLite) as its ``TARGET`` (peers from ``$PEERS``, default ``oidc-provider``;
 ``setup-peers.sh`` is run first when the peers are not installed).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,7 +45,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import psutil
 
@@ -54,7 +54,9 @@ DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/bench"
 
 
 def shared_bench_dir() -> Path:
-    """``token-load.sh`` and friends: ``$SHARED_BENCH``, else ``shared/bench`` beside the checkout."""
+    """``token-load.sh`` and friends: ``$SHARED_BENCH``, else a ``shared/bench``
+    beside the checkout or one of its parents.
+    """
     candidates = [os.environ.get("SHARED_BENCH", "")] + [
         str(parent / "shared" / "bench") for parent in ROOT.parents
     ]
@@ -110,16 +112,32 @@ class Server:
             self.process.wait(timeout=5)
 
 
-def start_gunicorn(name: str, app: str, env: dict[str, str], cwd: Path, workdir: Path, workers: int) -> Server:
+def start_gunicorn(
+    name: str, app: str, env: dict[str, str], cwd: Path, workdir: Path, workers: int
+) -> Server:
     port = free_port()
     log = workdir / f"{name}.log"
     command = [
-        str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-        "--worker-class", "sync", "--no-control-socket", "--log-level", "warning", app,
+        str(BIN / "gunicorn"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        "sync",
+        "--no-control-socket",
+        "--log-level",
+        "warning",
+        app,
     ]
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     return Server(name, f"http://127.0.0.1:{port}/oauth2/token", process, log)
 
@@ -138,9 +156,12 @@ def authserver_env(database_url: str, instance: Path) -> dict[str, str]:
 def prepare_authserver(env: dict[str, str]) -> tuple[str, str]:
     """Migrate and load the demo data; the demo client's fresh (id, secret)."""
     authserver = str(BIN / "authserver")
-    subprocess.run([authserver, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True)
-    setup = subprocess.run([authserver, "demo", "setup"], env=env, cwd=ROOT, check=True,
-                           capture_output=True, text=True)
+    subprocess.run(
+        [authserver, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True
+    )
+    setup = subprocess.run(
+        [authserver, "demo", "setup"], env=env, cwd=ROOT, check=True, capture_output=True, text=True
+    )
     found = re.search(r"curl -s -u (\S+?):(\S+) -d grant_type", setup.stdout)
     if not found:
         sys.exit(f"bench: no credentials in `authserver demo setup` output:\n{setup.stdout}")
@@ -196,11 +217,22 @@ class Variant:
         return float(statistics.median(getattr(run, name) for run in self.runs))
 
 
-def token_load(bench: Path, server: Server, concurrency: int, seconds: int, *, precheck_only: bool = False
-               ) -> dict[str, str]:
+def token_load(
+    bench: Path, server: Server, concurrency: int, seconds: int, *, precheck_only: bool = False
+) -> dict[str, str]:
     command = [
-        "bash", str(bench / "token-load.sh"), "--url", server.url, "--client-id", server.client_id,
-        "--client-secret", server.client_secret, "--concurrency", str(concurrency), "--seconds", str(seconds),
+        "bash",
+        str(bench / "token-load.sh"),
+        "--url",
+        server.url,
+        "--client-id",
+        server.client_id,
+        "--client-secret",
+        server.client_secret,
+        "--concurrency",
+        str(concurrency),
+        "--seconds",
+        str(seconds),
     ]
     if precheck_only:
         command.append("--precheck-only")
@@ -220,7 +252,9 @@ def wait_ready(bench: Path, server: Server, timeout: float = 60) -> None:
     last: dict[str, str] = {}
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            sys.exit(f"bench: {server.name} exited during startup:\n{server.log.read_text()[-2000:]}")
+            sys.exit(
+                f"bench: {server.name} exited during startup:\n{server.log.read_text()[-2000:]}"
+            )
         last = token_load(bench, server, 1, 1, precheck_only=True)
         if "ok" in last:
             return
@@ -239,17 +273,31 @@ def children_seconds() -> float:
 
 
 def measure(bench: Path, server: Server, concurrency: int, seconds: int) -> Run:
-    server_0, busy_0, loader_0, wall_0 = server.group_cpu_seconds(), busy_seconds(), children_seconds(), time.monotonic()
+    server_0, busy_0, loader_0, wall_0 = (
+        server.group_cpu_seconds(),
+        busy_seconds(),
+        children_seconds(),
+        time.monotonic(),
+    )
     result = token_load(bench, server, concurrency, seconds)
-    server_1, busy_1, loader_1, wall_1 = server.group_cpu_seconds(), busy_seconds(), children_seconds(), time.monotonic()
+    server_1, busy_1, loader_1, wall_1 = (
+        server.group_cpu_seconds(),
+        busy_seconds(),
+        children_seconds(),
+        time.monotonic(),
+    )
     if "error" in result:
         sys.exit(f"bench: load against {server.name} failed: {result['error'][:500]}")
     served = int(result["requests"])
     server_cpu = server_1 - server_0
     foreign = (busy_1 - busy_0) - server_cpu - (loader_1 - loader_0)
     return Run(
-        rps=float(result["rps"]), ok_rps=float(result["ok_rps"]), p50_ms=float(result["p50_ms"]),
-        p99_ms=float(result["p99_ms"]), errors=int(result["errors"]), requests=served,
+        rps=float(result["rps"]),
+        ok_rps=float(result["ok_rps"]),
+        p50_ms=float(result["p50_ms"]),
+        p99_ms=float(result["p99_ms"]),
+        errors=int(result["errors"]),
+        requests=served,
         cpu_ms_per_token=1000 * server_cpu / served if served else float("nan"),
         foreign_pct=max(0.0, 100 * foreign / ((wall_1 - wall_0) * (os.cpu_count() or 1))),
     )
@@ -258,22 +306,35 @@ def measure(bench: Path, server: Server, concurrency: int, seconds: int) -> Run:
 def report(variants: list[Variant], args: argparse.Namespace) -> None:
     floor = next((v for v in variants if v.server.name == "floor"), None)
     print()
-    print(f"# {time.strftime('%Y-%m-%d %H:%M:%S')}  {os.cpu_count()} cores, loadavg "
-          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; c={args.concurrency} d={args.seconds}s "
-          f"rounds={args.rounds} workers={args.workers} (medians)")
-    print(f"{'variant':<12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'cpu ms/token':>14}"
-          f"{'frgn%':>7}{'x floor':>9}   req/s per round")
+    print(
+        f"# {time.strftime('%Y-%m-%d %H:%M:%S')}  {os.cpu_count()} cores, loadavg "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; c={args.concurrency} d={args.seconds}s "
+        f"rounds={args.rounds} workers={args.workers} (medians)"
+    )
+    print(
+        f"{'variant':<12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'cpu ms/token':>14}"
+        f"{'frgn%':>7}{'x floor':>9}   req/s per round"
+    )
     for variant in variants:
         rps = variant.median("ok_rps")
         ratio = f"{rps / floor.median('ok_rps'):.2f}" if floor and variant is not floor else "-"
+        p50, p99 = variant.median("p50_ms"), variant.median("p99_ms")
         print(
-            f"{variant.server.name:<12}{rps:>9.0f}{variant.median('p50_ms'):>9.2f}{variant.median('p99_ms'):>9.2f}"
+            f"{variant.server.name:<12}{rps:>9.0f}{p50:>9.2f}{p99:>9.2f}"
             f"{sum(r.errors for r in variant.runs):>8}{variant.median('cpu_ms_per_token'):>14.3f}"
             f"{max(r.foreign_pct for r in variant.runs):>7.0f}{ratio:>9}   "
             + " ".join(f"{r.ok_rps:.0f}" for r in variant.runs)
         )
-    print("req/s counts only 200 responses with an access_token; cpu ms/token = server process-group CPU "
-          "per request;\nfrgn% = highest share of the machine's CPU used by other processes during a run (noise).")
+    print(
+        "req/s counts only 200 responses with an access_token; cpu ms/token = server"
+        " process-group CPU per request;\nfrgn% = highest share of the machine's CPU used by"
+        " other processes during a run (noise)."
+    )
+
+
+def stop_all(servers: list[Server]) -> None:
+    for server in servers:
+        server.stop()
 
 
 def run_benchmark(args: argparse.Namespace) -> None:
@@ -285,18 +346,26 @@ def run_benchmark(args: argparse.Namespace) -> None:
     if unknown:
         sys.exit(f"bench: unknown variants {sorted(unknown)}")
     servers: list[Server] = []
-    with tempfile.TemporaryDirectory(prefix="authserver-bench-") as tmp, contextlib.ExitStack() as stack:
+    with tempfile.TemporaryDirectory(
+        prefix="authserver-bench-"
+    ) as tmp, contextlib.ExitStack() as stack:
         workdir = Path(tmp)
-        stack.callback(lambda: [server.stop() for server in servers])
+        stack.callback(stop_all, servers)
         for name in names:
             if name == "floor":
                 env = dict(os.environ)
-                servers.append(start_gunicorn("floor", "bare_flask:app", env, ROOT / "bench", workdir, args.workers))
+                servers.append(
+                    start_gunicorn(
+                        "floor", "bare_flask:app", env, ROOT / "bench", workdir, args.workers
+                    )
+                )
                 continue
             if name == "sqlite":
                 database_url = f"sqlite:///{workdir / 'sqlite-instance' / 'authserver.sqlite3'}"
             else:
-                database_url = stack.enter_context(postgres_database(args.pg_url, args.keep_database))
+                database_url = stack.enter_context(
+                    postgres_database(args.pg_url, args.keep_database)
+                )
             env = authserver_env(database_url, workdir / f"{name}-instance")
             client_id, secret = prepare_authserver(env)
             server = start_gunicorn(name, "wsgi:app", env, ROOT, workdir, args.workers)
@@ -314,9 +383,13 @@ def run_benchmark(args: argparse.Namespace) -> None:
                 time.sleep(args.pause)
                 run = measure(bench, variant.server, args.concurrency, args.seconds)
                 variant.runs.append(run)
-                print(f"bench: round {round_number} {variant.server.name:<11} {run.ok_rps:8.0f} req/s "
-                      f"p50 {run.p50_ms:.2f} ms p99 {run.p99_ms:.2f} ms errors {run.errors} "
-                      f"cpu {run.cpu_ms_per_token:.3f} ms/token frgn {run.foreign_pct:.0f}%", file=sys.stderr)
+                print(
+                    f"bench: round {round_number} {variant.server.name:<11} "
+                    f"{run.ok_rps:8.0f} req/s "
+                    f"p50 {run.p50_ms:.2f} ms p99 {run.p99_ms:.2f} ms errors {run.errors} "
+                    f"cpu {run.cpu_ms_per_token:.3f} ms/token frgn {run.foreign_pct:.0f}%",
+                    file=sys.stderr,
+                )
     report(variants, args)
 
 
@@ -326,7 +399,10 @@ def run_peers(args: argparse.Namespace) -> None:
     env = dict(os.environ)
     env.setdefault("PEERS", "oidc-provider")
     peers_dir = Path(env.get("PEERS_DIR", "/tmp/peers"))
-    if "oidc-provider" in env["PEERS"] and not (peers_dir / "oidc" / "node_modules" / "oidc-provider").is_dir():
+    if (
+        "oidc-provider" in env["PEERS"]
+        and not (peers_dir / "oidc" / "node_modules" / "oidc-provider").is_dir()
+    ):
         subprocess.run(["bash", str(bench / "setup-peers.sh")], env=env, check=True)
     with tempfile.TemporaryDirectory(prefix="authserver-peers-") as tmp:
         instance = Path(tmp) / "instance"
@@ -335,29 +411,50 @@ def run_peers(args: argparse.Namespace) -> None:
         port = free_port()
         env.update({k: v for k, v in server_env.items() if k.startswith("AUTHSERVER_")})
         env.update(
-            TARGET_NAME="authserver", TARGET_URL=f"http://127.0.0.1:{port}/oauth2/token",
-            TARGET_ID=client_id, TARGET_SECRET=secret, TARGET_CWD=str(ROOT),
-            TARGET_CMD=(f"exec {BIN / 'gunicorn'} --bind 127.0.0.1:{port} --workers {args.workers} "
-                        "--worker-class sync --no-control-socket --log-level warning wsgi:app"),
-            CONCURRENCY=str(args.concurrency), DURATION=str(args.seconds), ROUNDS=str(args.rounds),
+            TARGET_NAME="authserver",
+            TARGET_URL=f"http://127.0.0.1:{port}/oauth2/token",
+            TARGET_ID=client_id,
+            TARGET_SECRET=secret,
+            TARGET_CWD=str(ROOT),
+            TARGET_CMD=(
+                f"exec {BIN / 'gunicorn'} --bind 127.0.0.1:{port} --workers {args.workers} "
+                "--worker-class sync --no-control-socket --log-level warning wsgi:app"
+            ),
+            CONCURRENCY=str(args.concurrency),
+            DURATION=str(args.seconds),
+            ROUNDS=str(args.rounds),
         )
         subprocess.run(["bash", str(bench / "compare-peers.sh")], env=env, check=True)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--variants", default="floor,sqlite,postgresql",
-                        help="comma-separated: floor, sqlite, postgresql (default: all three)")
-    parser.add_argument("--pg-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG_URL),
-                        help="PostgreSQL database to (re)create for the run (default: %(default)s)")
-    parser.add_argument("--keep-database", action="store_true", help="do not drop the PostgreSQL database")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--variants",
+        default="floor,sqlite,postgresql",
+        help="comma-separated: floor, sqlite, postgresql (default: all three)",
+    )
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_PG_URL),
+        help="PostgreSQL database to (re)create for the run (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--keep-database", action="store_true", help="do not drop the PostgreSQL database"
+    )
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--warmup", type=int, default=3, help="seconds of unrecorded load per variant")
+    parser.add_argument(
+        "--warmup", type=int, default=3, help="seconds of unrecorded load per variant"
+    )
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--pause", type=float, default=1.0, help="seconds of quiet before each run")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--peers", action="store_true", help="run compare-peers.sh with authserver as TARGET")
+    parser.add_argument(
+        "--peers", action="store_true", help="run compare-peers.sh with authserver as TARGET"
+    )
     args = parser.parse_args(argv)
     if args.peers:
         run_peers(args)

@@ -1,4 +1,5 @@
 """The ``authserver`` console commands, through Flask's CLI runner."""
+
 from __future__ import annotations
 
 import json
@@ -22,9 +23,11 @@ CURL = re.compile(
 
 def stored_hashes(client_id: str) -> list[str]:
     db.session.expire_all()
-    return list(db.session.execute(
-        db.select(ClientSecret.secret_hash).join(Client).where(Client.client_id == client_id)
-    ).scalars())
+    return list(
+        db.session.execute(
+            db.select(ClientSecret.secret_hash).join(Client).where(Client.client_id == client_id)
+        ).scalars()
+    )
 
 
 def audit_actions() -> list[str]:
@@ -36,7 +39,9 @@ def audit_actions() -> list[str]:
 
 def test_clients_create_prints_the_id_and_the_secret_once(runner, directory):
     directory.user("anna@example.com", admin_of=("400100",))
-    result = runner.invoke(args=["clients", "create", "--org", "400100", "--admin", "Anna@Example.com"])
+    result = runner.invoke(
+        args=["clients", "create", "--org", "400100", "--admin", "Anna@Example.com"]
+    )
     assert result.exit_code == 0, result.output
     client_id = re.search(r"^client_id:\s+(cl_[\w-]+)$", result.stdout, re.M).group(1)
     secret = re.search(r"^client_secret:\s+([\w-]{43})$", result.stdout, re.M).group(1)
@@ -51,10 +56,18 @@ def test_clients_create_prints_the_id_and_the_secret_once(runner, directory):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--org", "400100", "--admin", "nobody@example.com"], "Error: no user 'nobody@example.com' in the directory.\n"),
-        (["--org", "400200", "--admin", "anna@example.com"],
-         "Error: You are not an administrator of organization 400200.\n"),
-        (["--org", "999999", "--admin", "anna@example.com"], "Error: Organization 999999 is not in the directory.\n"),
+        (
+            ["--org", "400100", "--admin", "nobody@example.com"],
+            "Error: no user 'nobody@example.com' in the directory.\n",
+        ),
+        (
+            ["--org", "400200", "--admin", "anna@example.com"],
+            "Error: You are not an administrator of organization 400200.\n",
+        ),
+        (
+            ["--org", "999999", "--admin", "anna@example.com"],
+            "Error: Organization 999999 is not in the directory.\n",
+        ),
     ],
     ids=["unknown-user", "not-org-admin", "unknown-organization"],
 )
@@ -71,11 +84,15 @@ def test_clients_create_refusals_exit_1_with_a_clear_message(runner, directory, 
 def test_clients_create_for_an_assigned_organization_is_refused(runner, directory):
     anna = directory.user("anna@example.com", admin_of=("400100",))
     existing = clients.create_client(anna, "400100", clients.audit.CLI)
-    result = runner.invoke(args=["clients", "create", "--org", "400100", "--admin", "anna@example.com"])
+    result = runner.invoke(
+        args=["clients", "create", "--org", "400100", "--admin", "anna@example.com"]
+    )
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr == "Error: Organization 400100 is already assigned to a client.\n"
-    assert db.session.execute(db.select(Client.client_id)).scalars().all() == [existing.client.client_id]
+    assert db.session.execute(db.select(Client.client_id)).scalars().all() == [
+        existing.client.client_id
+    ]
 
 
 def test_clients_create_requires_org_and_admin(runner, app_ctx):
@@ -92,7 +109,9 @@ def test_gateways_create_prints_gateway_credentials(runner, app_ctx):
     assert result.exit_code == 0, result.output
     client_id = re.search(r"^client_id:\s+(gw_[\w-]+)$", result.stdout, re.M).group(1)
     secret = re.search(r"^client_secret:\s+([\w-]{43})$", result.stdout, re.M).group(1)
-    gateway = db.session.execute(db.select(Client).where(Client.client_id == client_id)).scalar_one()
+    gateway = db.session.execute(
+        db.select(Client).where(Client.client_id == client_id)
+    ).scalar_one()
     assert (gateway.kind, gateway.name, gateway.organizations) == ("gateway", "edge-eu-1", [])
     (stored,) = stored_hashes(client_id)
     assert credentials.check_secret(stored, secret)
@@ -103,8 +122,15 @@ def test_gateways_create_prints_gateway_credentials(runner, app_ctx):
 
 GOOD = {
     "organizations": [{"teccom_id": "400100", "name": "Acme Parts GmbH", "kind": "supplier"}],
-    "users": [{"email": "anna@example.com", "first_name": "Anna", "last_name": "Berg",
-               "password": "pw-anna", "admin_of": ["400100"]}],
+    "users": [
+        {
+            "email": "anna@example.com",
+            "first_name": "Anna",
+            "last_name": "Berg",
+            "password": "pw-anna",
+            "admin_of": ["400100"],
+        }
+    ],
 }
 
 
@@ -164,7 +190,10 @@ def test_demo_setup_twice(runner, app_ctx):
     first = runner.invoke(args=["demo", "setup"])
     assert first.exit_code == 0, first.output
     assert "5 organizations and 4 users created" in first.stdout
-    assert "Console:  https://auth.example.test/\n  log in as anna@example.com / demo-password-anna\n" in first.stdout
+    assert (
+        "Console:  https://auth.example.test/\n  log in as anna@example.com / demo-password-anna\n"
+        in first.stdout
+    )
     first_curl = CURL.search(first.stdout)
     assert first_curl is not None, first.stdout
     client_id, first_secret = first_curl["id"], first_curl["secret"]
@@ -181,16 +210,22 @@ def test_demo_setup_twice(runner, app_ctx):
     assert credentials.check_secret(stored, second_curl["secret"])
     assert not credentials.check_secret(stored, first_secret)
 
-    demo_client = db.session.execute(db.select(Client).where(Client.client_id == client_id)).scalar_one()
+    demo_client = db.session.execute(
+        db.select(Client).where(Client.client_id == client_id)
+    ).scalar_one()
     assert [(a.teccom_id, a.enabled) for a in demo_client.organizations] == [("400100", True)]
     assert [a.user.email for a in demo_client.administrators] == ["anna@example.com"]
     anna = db.session.execute(db.select(User).where(User.email == "anna@example.com")).scalar_one()
     assert credentials.check_secret(anna.password_hash, "demo-password-anna")
     assert audit_actions() == [
-        "directory.imported", "client.created", "directory.imported", "client.secret_rotated",
+        "directory.imported",
+        "client.created",
+        "directory.imported",
+        "client.secret_rotated",
     ]
     rotation = db.session.execute(
-        db.select(AuditEvent).where(AuditEvent.action == "client.secret_rotated")).scalar_one()
+        db.select(AuditEvent).where(AuditEvent.action == "client.secret_rotated")
+    ).scalar_one()
     assert (rotation.actor, rotation.client_id) == ("cli", client_id)
     assert rotation.details["grace_period_seconds"] == 0
 
@@ -198,7 +233,9 @@ def test_demo_setup_twice(runner, app_ctx):
 def test_demo_setup_restores_a_disabled_demo_organization(runner, app_ctx):
     first = runner.invoke(args=["demo", "setup"])
     client_id = CURL.search(first.stdout)["id"]
-    demo_client = db.session.execute(db.select(Client).where(Client.client_id == client_id)).scalar_one()
+    demo_client = db.session.execute(
+        db.select(Client).where(Client.client_id == client_id)
+    ).scalar_one()
     demo_client.organizations[0].enabled = False
     db.session.commit()
     assert runner.invoke(args=["demo", "setup"]).exit_code == 0
@@ -216,7 +253,10 @@ def test_demo_setup_is_refused_in_production(database_url, tmp_path, monkeypatch
             result = app.test_cli_runner().invoke(args=["demo", "setup"])
             assert result.exit_code == 1
             assert result.stdout == ""
-            assert result.stderr == "Error: The demo setup is refused when AUTHSERVER_ENV=production.\n"
+            assert (
+                result.stderr
+                == "Error: The demo setup is refused when AUTHSERVER_ENV=production.\n"
+            )
             assert db.session.execute(db.select(User)).first() is None
             assert audit_actions() == []
         finally:
@@ -234,3 +274,16 @@ def test_demo_file_ships_in_the_package():
     assert anna["admin_of"] == ["400100", "400200"]
     kinds = {org["kind"] for org in demo["organizations"]}
     assert {"supplier", "wholesaler"} <= kinds
+
+
+def test_demo_admin_can_log_in_to_the_admin_api_and_sees_the_demo_client(runner, http, app_ctx):
+    setup = runner.invoke(args=["demo", "setup"])
+    client_id = CURL.search(setup.stdout)["id"]
+    login = http.post(
+        "/api/v1/auth/login", json={"email": "anna@example.com", "password": "demo-password-anna"}
+    )
+    assert login.status_code == 200, login.get_json()
+    token = login.get_json()["access_token"]
+    listed = http.get("/api/v1/clients", headers={"Authorization": f"Bearer {token}"})
+    assert listed.status_code == 200
+    assert [item["client_id"] for item in listed.get_json()] == [client_id]

@@ -4,6 +4,7 @@ on PostgreSQL, and take it down again.
 The commands run in a subprocess (as ``make run`` runs them), so that
 Alembic's logging setup does not leak into the rest of the suite.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,12 +26,20 @@ import authserver.models  # noqa: F401  (every table in db.metadata)
 from conftest import PG_URL
 
 
-def authserver_cli(database_url: str, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def authserver_cli(
+    database_url: str, tmp_path: Path, *args: str
+) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHSERVER_")}
-    env.update(AUTHSERVER_DATABASE_URL=database_url, AUTHSERVER_INSTANCE_PATH=str(tmp_path / "instance"))
+    env.update(
+        AUTHSERVER_DATABASE_URL=database_url, AUTHSERVER_INSTANCE_PATH=str(tmp_path / "instance")
+    )
     return subprocess.run(
         [sys.executable, "-c", "from authserver.cli import main; main()", *args],
-        env=env, capture_output=True, text=True, timeout=120, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -75,7 +84,9 @@ def test_upgrade_matches_the_models_and_downgrade_removes_everything(fresh_datab
         assert downgraded.returncode == 0, downgraded.stderr
         with engine.connect() as connection:
             assert set(inspect(connection).get_table_names()) == {"alembic_version"}
-            assert connection.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 0
+            assert (
+                connection.execute(text("SELECT count(*) FROM alembic_version")).scalar_one() == 0
+            )
     finally:
         engine.dispose()
 

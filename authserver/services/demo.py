@@ -6,6 +6,7 @@ hashes, so the only way to show a working secret again is to rotate it: every
 run rotates the demo client's secret at once (no grace period) and the audit
 trail records the rotation. Refused in production.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -55,20 +56,29 @@ def setup_demo(ctx: audit.AuditContext, *, environment: str) -> DemoSetup:
     client = clients.organization_client(DEMO_ORGANIZATION)
     if client is None:
         issued = clients.create_client(anna, DEMO_ORGANIZATION, ctx, name="Demo client")
-        return DemoSetup(summary, issued.client.client_id, issued.client_secret, True, anna.email, admin_password)
+        return DemoSetup(
+            summary, issued.client.client_id, issued.client_secret, True, anna.email, admin_password
+        )
 
     if db.session.get(ClientAdministrator, (client.id, anna.id)) is None:
         client.administrators.append(ClientAdministrator(user_id=anna.id))
-        audit.record(ctx, "client.administrator_added", client_id=client.client_id, target=anna.email)
+        audit.record(
+            ctx, "administrator.added", client_id=client.client_id, target=anna.email
+        )
     for assignment in client.organizations:
         if assignment.teccom_id == DEMO_ORGANIZATION and not assignment.enabled:
             assignment.enabled = True
             audit.record(
-                ctx, "client.organization_updated", client_id=client.client_id,
-                target=DEMO_ORGANIZATION, details={"enabled": True},
+                ctx,
+                "organization.updated",
+                client_id=client.client_id,
+                target=DEMO_ORGANIZATION,
+                details={"changes": {"enabled": [False, True]}},
             )
     rotated = clients.rotate_client_secret(client, ctx, grace_period_seconds=0)
-    return DemoSetup(summary, client.client_id, rotated.client_secret, False, anna.email, admin_password)
+    return DemoSetup(
+        summary, client.client_id, rotated.client_secret, False, anna.email, admin_password
+    )
 
 
 def _demo_password(raw: bytes, email: str) -> str:

@@ -8,6 +8,7 @@ only a valid file is applied, in one transaction. Importing is an upsert
 the file is deleted, and ``admin_of`` replaces the user's organization-admin
 rights.
 """
+
 from __future__ import annotations
 
 import json
@@ -96,7 +97,9 @@ class _Checker:
             self.fail(_join(path, name), "unknown field")
         return value
 
-    def array(self, value: dict[str, Any], name: str, path: str, *, required: bool = True) -> list[Any]:
+    def array(
+        self, value: dict[str, Any], name: str, path: str, *, required: bool = True
+    ) -> list[Any]:
         at = _join(path, name)
         if name not in value:
             if required:
@@ -105,11 +108,18 @@ class _Checker:
         if not isinstance(value[name], list):
             self.fail(at, f"must be an array, not {_json_type(value[name])}")
             return []
-        return value[name]
+        items: list[Any] = value[name]
+        return items
 
     def string(
-        self, value: dict[str, Any], name: str, path: str, max_length: int, *,
-        required: bool = True, nullable: bool = False,
+        self,
+        value: dict[str, Any],
+        name: str,
+        path: str,
+        max_length: int,
+        *,
+        required: bool = True,
+        nullable: bool = False,
     ) -> str | None:
         at = _join(path, name)
         if name not in value:
@@ -167,7 +177,9 @@ def parse_directory(raw: bytes | str) -> DirectoryFile:
     try:
         document = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise InvalidDirectoryFile([f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}"]) from None
+        raise InvalidDirectoryFile(
+            [f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}"]
+        ) from None
 
     check = _Checker()
     top = check.obj(document, "", _TOP_FIELDS)
@@ -186,7 +198,10 @@ def parse_directory(raw: bytes | str) -> DirectoryFile:
         if teccom_id is not None:
             teccom_id = teccom_id.strip()
             if teccom_id in seen_orgs:
-                check.fail(f"{path}.teccom_id", f"duplicate TecCom ID {teccom_id!r} (first at {seen_orgs[teccom_id]})")
+                check.fail(
+                    f"{path}.teccom_id",
+                    f"duplicate TecCom ID {teccom_id!r} (first at {seen_orgs[teccom_id]})",
+                )
                 continue
             seen_orgs[teccom_id] = path
         if teccom_id is not None and name is not None and kind is not None:
@@ -202,7 +217,9 @@ def parse_directory(raw: bytes | str) -> DirectoryFile:
         email = check.string(entry, "email", path, EMAIL_MAX)
         first_name = check.string(entry, "first_name", path, NAME_MAX)
         last_name = check.string(entry, "last_name", path, NAME_MAX)
-        password = check.string(entry, "password", path, PASSWORD_MAX, required=False, nullable=True)
+        password = check.string(
+            entry, "password", path, PASSWORD_MAX, required=False, nullable=True
+        )
         admin_of: list[str] = []
         for position, teccom_id in enumerate(check.array(entry, "admin_of", path, required=False)):
             at = f"{path}.admin_of[{position}]"
@@ -219,13 +236,22 @@ def parse_directory(raw: bytes | str) -> DirectoryFile:
                 check.fail(f"{path}.email", "not an e-mail address")
                 continue
             if email in seen_emails:
-                check.fail(f"{path}.email", f"duplicate e-mail {email!r} (first at {seen_emails[email]})")
+                check.fail(
+                    f"{path}.email", f"duplicate e-mail {email!r} (first at {seen_emails[email]})"
+                )
                 continue
             seen_emails[email] = path
         if email is not None and first_name is not None and last_name is not None:
-            users.append(UserEntry(
-                email, first_name.strip(), last_name.strip(), password, tuple(admin_of), path,
-            ))
+            users.append(
+                UserEntry(
+                    email,
+                    first_name.strip(),
+                    last_name.strip(),
+                    password,
+                    tuple(admin_of),
+                    path,
+                )
+            )
     if check.problems:
         raise InvalidDirectoryFile(check.problems)
     return DirectoryFile(tuple(organizations), tuple(users))
@@ -239,9 +265,11 @@ def validate_references(directory: DirectoryFile) -> None:
     known = {entry.teccom_id for entry in directory.organizations}
     wanted = {teccom_id for user in directory.users for teccom_id in user.admin_of} - known
     if wanted:
-        known |= set(db.session.execute(
-            db.select(Organization.teccom_id).where(Organization.teccom_id.in_(wanted))
-        ).scalars())
+        known |= set(
+            db.session.execute(
+                db.select(Organization.teccom_id).where(Organization.teccom_id.in_(wanted))
+            ).scalars()
+        )
     problems = [
         f"{user.path}.admin_of[{position}]: unknown organization {teccom_id!r}"
         for user in directory.users
@@ -283,13 +311,17 @@ def _apply(directory: DirectoryFile) -> ImportSummary:
             )
         ).scalars()
     }
-    for entry in directory.organizations:
-        organization = existing_orgs.get(entry.teccom_id)
+    for org_entry in directory.organizations:
+        organization = existing_orgs.get(org_entry.teccom_id)
         if organization is None:
-            db.session.add(Organization(teccom_id=entry.teccom_id, name=entry.name, kind=entry.kind))
+            db.session.add(
+                Organization(
+                    teccom_id=org_entry.teccom_id, name=org_entry.name, kind=org_entry.kind
+                )
+            )
             summary.organizations_created += 1
-        elif (organization.name, organization.kind) != (entry.name, entry.kind):
-            organization.name, organization.kind = entry.name, entry.kind
+        elif (organization.name, organization.kind) != (org_entry.name, org_entry.kind):
+            organization.name, organization.kind = org_entry.name, org_entry.kind
             summary.organizations_updated += 1
         else:
             summary.organizations_unchanged += 1
@@ -305,10 +337,16 @@ def _apply(directory: DirectoryFile) -> ImportSummary:
         user = existing_users.get(entry.email)
         if user is None:
             user = User(
-                email=entry.email, first_name=entry.first_name, last_name=entry.last_name,
-                password_hash=credentials.hash_secret(entry.password) if entry.password is not None else None,
+                email=entry.email,
+                first_name=entry.first_name,
+                last_name=entry.last_name,
+                password_hash=(
+                    credentials.hash_secret(entry.password) if entry.password is not None else None
+                ),
             )
-            user.admin_rights = [OrganizationAdmin(teccom_id=teccom_id) for teccom_id in entry.admin_of]
+            user.admin_rights = [
+                OrganizationAdmin(teccom_id=teccom_id) for teccom_id in entry.admin_of
+            ]
             db.session.add(user)
             summary.users_created += 1
         elif _update_user(user, entry):
@@ -340,7 +378,9 @@ def _update_user(user: User, entry: UserEntry) -> bool:
     wanted = set(entry.admin_of)
     if current != wanted:
         user.admin_rights = [right for right in user.admin_rights if right.teccom_id in wanted] + [
-            OrganizationAdmin(teccom_id=teccom_id) for teccom_id in entry.admin_of if teccom_id not in current
+            OrganizationAdmin(teccom_id=teccom_id)
+            for teccom_id in entry.admin_of
+            if teccom_id not in current
         ]
         changed = True
     return changed

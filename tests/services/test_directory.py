@@ -1,4 +1,5 @@
 """Directory import (DESIGN.md "Directory file"): validation, upsert, audit."""
+
 from __future__ import annotations
 
 import json
@@ -21,10 +22,19 @@ def directory_file(**overrides: Any) -> dict[str, Any]:
             {"teccom_id": "500100", "name": "Nordwind Handel", "kind": "wholesaler"},
         ],
         "users": [
-            {"email": "Anna@Example.com", "first_name": "Anna", "last_name": "Berg",
-             "password": "anna-password", "admin_of": ["400100", "500100"]},
-            {"email": "ben@example.com", "first_name": "Ben", "last_name": "Krause",
-             "password": "ben-password"},
+            {
+                "email": "Anna@Example.com",
+                "first_name": "Anna",
+                "last_name": "Berg",
+                "password": "anna-password",
+                "admin_of": ["400100", "500100"],
+            },
+            {
+                "email": "ben@example.com",
+                "first_name": "Ben",
+                "last_name": "Krause",
+                "password": "ben-password",
+            },
         ],
     }
     document.update(overrides)
@@ -36,19 +46,29 @@ def run_import(document: Any) -> ImportSummary:
 
 
 def rights(email: str) -> set[str]:
-    return set(db.session.execute(
-        db.select(OrganizationAdmin.teccom_id).join(User).where(User.email == email)
-    ).scalars())
+    return set(
+        db.session.execute(
+            db.select(OrganizationAdmin.teccom_id).join(User).where(User.email == email)
+        ).scalars()
+    )
 
 
 def snapshot() -> tuple[Any, ...]:
     """Everything an import may change, to prove that a refusal changed nothing."""
     db.session.expire_all()
     return (
-        sorted((o.teccom_id, o.name, o.kind) for o in db.session.execute(db.select(Organization)).scalars()),
-        sorted((u.email, u.first_name, u.last_name, u.password_hash)
-               for u in db.session.execute(db.select(User)).scalars()),
-        sorted((r.user_id, r.teccom_id) for r in db.session.execute(db.select(OrganizationAdmin)).scalars()),
+        sorted(
+            (o.teccom_id, o.name, o.kind)
+            for o in db.session.execute(db.select(Organization)).scalars()
+        ),
+        sorted(
+            (u.email, u.first_name, u.last_name, u.password_hash)
+            for u in db.session.execute(db.select(User)).scalars()
+        ),
+        sorted(
+            (r.user_id, r.teccom_id)
+            for r in db.session.execute(db.select(OrganizationAdmin)).scalars()
+        ),
         db.session.execute(db.select(db.func.count()).select_from(AuditEvent)).scalar_one(),
     )
 
@@ -56,8 +76,12 @@ def snapshot() -> tuple[Any, ...]:
 def test_import_creates_organizations_users_and_rights(app_ctx):
     summary = run_import(directory_file())
     assert summary.as_dict() == {
-        "organizations_created": 2, "organizations_updated": 0, "organizations_unchanged": 0,
-        "users_created": 2, "users_updated": 0, "users_unchanged": 0,
+        "organizations_created": 2,
+        "organizations_updated": 0,
+        "organizations_unchanged": 0,
+        "users_created": 2,
+        "users_updated": 0,
+        "users_unchanged": 0,
     }
     acme = db.session.get(Organization, "400100")
     assert (acme.name, acme.kind) == ("Acme Parts GmbH", "supplier")
@@ -75,8 +99,12 @@ def test_reimport_changes_nothing_and_keeps_password_hashes(app_ctx):
     before = snapshot()
     summary = run_import(directory_file())
     assert summary.as_dict() == {
-        "organizations_created": 0, "organizations_updated": 0, "organizations_unchanged": 2,
-        "users_created": 0, "users_updated": 0, "users_unchanged": 2,
+        "organizations_created": 0,
+        "organizations_updated": 0,
+        "organizations_unchanged": 2,
+        "users_created": 0,
+        "users_updated": 0,
+        "users_unchanged": 2,
     }
     after = snapshot()
     assert after[:3] == before[:3]  # same rows, same password hashes
@@ -85,11 +113,18 @@ def test_reimport_changes_nothing_and_keeps_password_hashes(app_ctx):
 
 def test_import_updates_by_teccom_id_and_case_insensitive_email(app_ctx):
     run_import(directory_file())
-    old_hash = db.session.execute(db.select(User.password_hash).where(User.email == "ben@example.com")).scalar_one()
+    old_hash = db.session.execute(
+        db.select(User.password_hash).where(User.email == "ben@example.com")
+    ).scalar_one()
     document = directory_file()
     document["organizations"][0]["name"] = "Acme Parts SE"
-    document["users"][0] = {"email": "ANNA@example.COM", "first_name": "Anna", "last_name": "Berg-Lind",
-                            "password": "anna-password", "admin_of": ["400100"]}
+    document["users"][0] = {
+        "email": "ANNA@example.COM",
+        "first_name": "Anna",
+        "last_name": "Berg-Lind",
+        "password": "anna-password",
+        "admin_of": ["400100"],
+    }
     document["users"][1]["password"] = "a-new-password"
     summary = run_import(document)
     assert (summary.organizations_updated, summary.organizations_unchanged) == (1, 1)
@@ -148,11 +183,14 @@ def test_missing_or_null_password_means_no_login(app_ctx):
 
 def test_changed_argon2_parameters_rehash_an_unchanged_password(app_ctx):
     run_import(directory_file())
-    credentials.configure({"ARGON2_TIME_COST": 2, "ARGON2_MEMORY_COST": 2048, "ARGON2_PARALLELISM": 1})
+    credentials.configure(
+        {"ARGON2_TIME_COST": 2, "ARGON2_MEMORY_COST": 2048, "ARGON2_PARALLELISM": 1}
+    )
     summary = run_import(directory_file())
     assert summary.users_updated == 2
     (anna_hash,) = db.session.execute(
-        db.select(User.password_hash).where(User.email == "anna@example.com")).scalars()
+        db.select(User.password_hash).where(User.email == "anna@example.com")
+    ).scalars()
     assert anna_hash.startswith("$argon2id$v=19$m=2048,t=2,p=1$")
     assert credentials.check_secret(anna_hash, "anna-password")
 
@@ -160,24 +198,41 @@ def test_changed_argon2_parameters_rehash_an_unchanged_password(app_ctx):
 def test_import_is_audited_with_counts_only(app_ctx):
     run_import(directory_file())
     (event,) = db.session.execute(db.select(AuditEvent)).scalars()
-    assert (event.actor, event.action, event.client_id, event.target) == ("cli", "directory.imported", None, None)
+    assert (event.actor, event.action, event.client_id, event.target) == (
+        "cli",
+        "directory.imported",
+        None,
+        None,
+    )
     assert event.details == {
-        "organizations_created": 2, "organizations_updated": 0, "organizations_unchanged": 0,
-        "users_created": 2, "users_updated": 0, "users_unchanged": 0,
+        "organizations_created": 2,
+        "organizations_updated": 0,
+        "organizations_unchanged": 0,
+        "users_created": 2,
+        "users_updated": 0,
+        "users_unchanged": 0,
     }
 
 
 BAD_FILES = [
-    pytest.param(b'{"organizations": [\n  {"teccom_id": "1",}\n]}',
-                 ["line 2, column 21: invalid JSON: Expecting property name enclosed in double quotes"],
-                 id="invalid-json"),
+    pytest.param(
+        b'{"organizations": [\n  {"teccom_id": "1",}\n]}',
+        ["line 2, column 21: invalid JSON: Expecting property name enclosed in double quotes"],
+        id="invalid-json",
+    ),
     pytest.param(b"\xff\xfe{}", ["byte 0: not UTF-8 text"], id="not-utf8"),
     pytest.param(b"[]", ["$: must be an object, not an array"], id="not-an-object"),
     pytest.param(b'{"organizations": []}', ["users: missing"], id="missing-users"),
-    pytest.param(b'{"organizations": {}, "users": []}', ["organizations: must be an array, not an object"],
-                 id="organizations-not-array"),
-    pytest.param(b'{"organizations": [], "users": [], "groups": []}', ["groups: unknown field"],
-                 id="unknown-top-field"),
+    pytest.param(
+        b'{"organizations": {}, "users": []}',
+        ["organizations: must be an array, not an object"],
+        id="organizations-not-array",
+    ),
+    pytest.param(
+        b'{"organizations": [], "users": [], "groups": []}',
+        ["groups: unknown field"],
+        id="unknown-top-field",
+    ),
 ]
 
 
@@ -196,42 +251,91 @@ def _bad_users(mutate):
 
 
 BAD_ENTRIES = [
-    pytest.param(lambda d: d["users"][1].pop("email"), ["users[1].email: missing"], id="missing-email"),
-    pytest.param(lambda d: d["users"][0].update(email=7), ["users[0].email: must be a string, not a number"],
-                 id="email-not-string"),
-    pytest.param(lambda d: d["users"][0].update(email="anna"), ["users[0].email: not an e-mail address"],
-                 id="email-invalid"),
-    pytest.param(lambda d: d["users"][1].update(first_name=" "), ["users[1].first_name: must not be empty"],
-                 id="empty-name"),
-    pytest.param(lambda d: d["users"][1].update(password=True),
-                 ["users[1].password: must be a string, not a boolean"], id="password-not-string"),
-    pytest.param(lambda d: d["users"][0].update(admin_of="400100"),
-                 ["users[0].admin_of: must be an array, not a string"], id="admin-of-not-array"),
-    pytest.param(lambda d: d["users"][0].update(admin_of=["400100", None]),
-                 ["users[0].admin_of[1]: must be a string, not null"], id="admin-of-item-null"),
-    pytest.param(lambda d: d["users"][0].update(admin_of=["400100", "999999"]),
-                 ["users[0].admin_of[1]: unknown organization '999999'"], id="unknown-organization"),
-    pytest.param(lambda d: d["users"][0].update(admin_of=["400100", "400100"]),
-                 ["users[0].admin_of[1]: duplicate TecCom ID '400100'"], id="duplicate-right"),
-    pytest.param(lambda d: d["users"][1].update(email="ANNA@example.com"),
-                 ["users[1].email: duplicate e-mail 'anna@example.com' (first at users[0])"],
-                 id="duplicate-email"),
-    pytest.param(lambda d: d["organizations"].append({"teccom_id": "400100", "name": "X", "kind": "supplier"}),
-                 ["organizations[2].teccom_id: duplicate TecCom ID '400100' (first at organizations[0])"],
-                 id="duplicate-teccom-id"),
-    pytest.param(lambda d: d["organizations"][1].update(teccom_id=500100),
-                 ["organizations[1].teccom_id: must be a string, not a number"], id="teccom-id-not-string"),
-    pytest.param(lambda d: d["organizations"][0].update(name="x" * 301),
-                 ["organizations[0].name: must be at most 300 characters"], id="name-too-long"),
-    pytest.param(lambda d: d["organizations"][0].pop("kind"), ["organizations[0].kind: missing"],
-                 id="missing-kind"),
-    pytest.param(lambda d: d["organizations"].__setitem__(1, "500100"),
-                 ["organizations[1]: must be an object, not a string"], id="organization-not-object"),
-    pytest.param(lambda d: d["users"][0].update(admin_off=["400100"]), ["users[0].admin_off: unknown field"],
-                 id="unknown-field"),
-    pytest.param(lambda d: (d["users"][0].pop("last_name"), d["users"][1].update(email="ben")),
-                 ["users[0].last_name: missing", "users[1].email: not an e-mail address"],
-                 id="every-problem-is-listed"),
+    pytest.param(
+        lambda d: d["users"][1].pop("email"), ["users[1].email: missing"], id="missing-email"
+    ),
+    pytest.param(
+        lambda d: d["users"][0].update(email=7),
+        ["users[0].email: must be a string, not a number"],
+        id="email-not-string",
+    ),
+    pytest.param(
+        lambda d: d["users"][0].update(email="anna"),
+        ["users[0].email: not an e-mail address"],
+        id="email-invalid",
+    ),
+    pytest.param(
+        lambda d: d["users"][1].update(first_name=" "),
+        ["users[1].first_name: must not be empty"],
+        id="empty-name",
+    ),
+    pytest.param(
+        lambda d: d["users"][1].update(password=True),
+        ["users[1].password: must be a string, not a boolean"],
+        id="password-not-string",
+    ),
+    pytest.param(
+        lambda d: d["users"][0].update(admin_of="400100"),
+        ["users[0].admin_of: must be an array, not a string"],
+        id="admin-of-not-array",
+    ),
+    pytest.param(
+        lambda d: d["users"][0].update(admin_of=["400100", None]),
+        ["users[0].admin_of[1]: must be a string, not null"],
+        id="admin-of-item-null",
+    ),
+    pytest.param(
+        lambda d: d["users"][0].update(admin_of=["400100", "999999"]),
+        ["users[0].admin_of[1]: unknown organization '999999'"],
+        id="unknown-organization",
+    ),
+    pytest.param(
+        lambda d: d["users"][0].update(admin_of=["400100", "400100"]),
+        ["users[0].admin_of[1]: duplicate TecCom ID '400100'"],
+        id="duplicate-right",
+    ),
+    pytest.param(
+        lambda d: d["users"][1].update(email="ANNA@example.com"),
+        ["users[1].email: duplicate e-mail 'anna@example.com' (first at users[0])"],
+        id="duplicate-email",
+    ),
+    pytest.param(
+        lambda d: d["organizations"].append(
+            {"teccom_id": "400100", "name": "X", "kind": "supplier"}
+        ),
+        ["organizations[2].teccom_id: duplicate TecCom ID '400100' (first at organizations[0])"],
+        id="duplicate-teccom-id",
+    ),
+    pytest.param(
+        lambda d: d["organizations"][1].update(teccom_id=500100),
+        ["organizations[1].teccom_id: must be a string, not a number"],
+        id="teccom-id-not-string",
+    ),
+    pytest.param(
+        lambda d: d["organizations"][0].update(name="x" * 301),
+        ["organizations[0].name: must be at most 300 characters"],
+        id="name-too-long",
+    ),
+    pytest.param(
+        lambda d: d["organizations"][0].pop("kind"),
+        ["organizations[0].kind: missing"],
+        id="missing-kind",
+    ),
+    pytest.param(
+        lambda d: d["organizations"].__setitem__(1, "500100"),
+        ["organizations[1]: must be an object, not a string"],
+        id="organization-not-object",
+    ),
+    pytest.param(
+        lambda d: d["users"][0].update(admin_off=["400100"]),
+        ["users[0].admin_off: unknown field"],
+        id="unknown-field",
+    ),
+    pytest.param(
+        lambda d: (d["users"][0].pop("last_name"), d["users"][1].update(email="ben")),
+        ["users[0].last_name: missing", "users[1].email: not an e-mail address"],
+        id="every-problem-is-listed",
+    ),
 ]
 
 
@@ -255,10 +359,24 @@ def test_a_refused_first_import_creates_nothing(app_ctx):
 
 
 def test_parse_strips_whitespace_and_lower_cases_emails():
-    parsed = parse_directory(json.dumps(directory_file(
-        users=[{"email": " Anna@Example.COM ", "first_name": " Anna ", "last_name": "Berg",
-                "admin_of": [" 400100 "]}],
-    )))
+    parsed = parse_directory(
+        json.dumps(
+            directory_file(
+                users=[
+                    {
+                        "email": " Anna@Example.COM ",
+                        "first_name": " Anna ",
+                        "last_name": "Berg",
+                        "admin_of": [" 400100 "],
+                    }
+                ],
+            )
+        )
+    )
     (anna,) = parsed.users
     assert (anna.email, anna.first_name, anna.password, anna.admin_of) == (
-        "anna@example.com", "Anna", None, ("400100",))
+        "anna@example.com",
+        "Anna",
+        None,
+        ("400100",),
+    )

@@ -1,0 +1,383 @@
+"""Token signing keys: make, store, load, rotate, publish (RFC 7517 JWK Set).
+
+Keys live in the database so that every instance signs with the same key and
+publishes the same JWKS. Private keys are encrypted at rest with Fernet when
+``AUTHSERVER_KEY_ENCRYPTION_KEY`` is set. A process loads the keys once as
+key objects (never a PEM string per signature) and keeps them for
+``KEY_CACHE_SECONDS``, reloading early when asked for an unknown ``kid``.
+
+Life of a key (see :class:`~authserver.models.SigningKey`):
+
+* published in the JWKS from the moment it is stored;
+* signs from ``activates_at`` until a newer key activates (only the newest
+  activated key ever signs);
+* stays published until ``retire_at`` = the newer key's activation + the
+  longest token lifetime, so every token it signed can still be verified.
+
+This module takes plain arguments (an engine, a session, settings) and reads no
+Flask globals, so it is unit-testable on its own.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
+from sqlalchemy import Connection, Engine, select, text
+from sqlalchemy.orm import Session
+
+from .models import SigningKey
+from .models._base import utcnow
+
+log = logging.getLogger(__name__)
+
+#: algorithms this server can sign with (RFC 7518 §3.1, RFC 8037)
+ALGORITHMS = ("ES256", "RS256", "EdDSA")
+
+PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
+PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey | ed25519.Ed25519PublicKey
+
+
+class SigningKeyError(RuntimeError):
+    """A stored key cannot be used (e.g. encrypted, but no or the wrong key)."""
+
+
+class KeyEncryptionError(SigningKeyError):
+    """The key-encryption key is missing, malformed, or does not fit."""
+
+
+@dataclass(frozen=True)
+class LoadedKey:
+    """A signing key as key objects, ready for PyJWT."""
+
+    kid: str
+    alg: str
+    private_key: PrivateKey
+    public_key: PublicKey
+    public_jwk: dict[str, Any]
+    activates_at: datetime
+    retire_at: datetime | None
+
+    def is_published(self, now: datetime) -> bool:
+        return self.retire_at is None or self.retire_at > now
+
+
+# -- making keys ---------------------------------------------------------------
+
+
+def generate_private_key(alg: str) -> PrivateKey:
+    """A new private key for *alg* (ES256: P-256; RS256: 3072-bit RSA; EdDSA: Ed25519)."""
+    if alg == "ES256":
+        return ec.generate_private_key(ec.SECP256R1())
+    if alg == "RS256":
+        return rsa.generate_private_key(public_exponent=65537, key_size=3072)
+    if alg == "EdDSA":
+        return ed25519.Ed25519PrivateKey.generate()
+    raise ValueError(f"unsupported signing algorithm {alg!r}")
+
+
+def public_jwk(public_key: PublicKey, alg: str) -> dict[str, Any]:
+    """The public JWK (RFC 7517 §4) with ``kid`` (the RFC 7638 thumbprint), ``alg`` and ``use``."""
+    if isinstance(public_key, ec.EllipticCurvePublicKey):
+        jwk: dict[str, Any] = ECAlgorithm.to_jwk(public_key, as_dict=True)
+        required = ("crv", "kty", "x", "y")
+    elif isinstance(public_key, rsa.RSAPublicKey):
+        jwk = RSAAlgorithm.to_jwk(public_key, as_dict=True)
+        required = ("e", "kty", "n")
+    else:
+        jwk = OKPAlgorithm.to_jwk(public_key, as_dict=True)
+        required = ("crv", "kty", "x")
+    jwk = {name: jwk[name] for name in ("kty", "crv", "x", "y", "n", "e") if name in jwk}
+    jwk["kid"] = thumbprint({name: jwk[name] for name in required})
+    jwk["alg"] = alg
+    jwk["use"] = "sig"
+    return jwk
+
+
+def thumbprint(members: dict[str, str]) -> str:
+    """RFC 7638 JWK thumbprint (SHA-256) of the required members."""
+    canonical = json.dumps(members, sort_keys=True, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
+
+
+def key_cipher(encryption_key: str | None) -> MultiFernet | None:
+    """The Fernet cipher for ``AUTHSERVER_KEY_ENCRYPTION_KEY``.
+
+    Several comma-separated Fernet keys may be given: the first encrypts, all
+    decrypt (so the key-encryption key itself can be rotated).
+
+    :raises KeyEncryptionError: a value is not a Fernet key.
+    """
+    if not encryption_key:
+        return None
+    try:
+        return MultiFernet([Fernet(part.strip()) for part in encryption_key.split(",") if part.strip()])
+    except (ValueError, TypeError):
+        raise KeyEncryptionError(
+            "AUTHSERVER_KEY_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64-encoded bytes); "
+            "make one with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        ) from None
+
+
+def new_signing_key(
+    alg: str, cipher: MultiFernet | None, *, now: datetime, activates_at: datetime | None = None
+) -> SigningKey:
+    """A new (unsaved) :class:`SigningKey` row, its private key encrypted when *cipher* is given."""
+    private_key = generate_private_key(alg)
+    pem = private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    jwk = public_jwk(private_key.public_key(), alg)
+    if cipher is None:
+        log.warning(
+            "signing key %s stored unencrypted: set AUTHSERVER_KEY_ENCRYPTION_KEY to encrypt keys at rest",
+            jwk["kid"],
+        )
+    return SigningKey(
+        kid=jwk["kid"], alg=alg,
+        private_key=cipher.encrypt(pem) if cipher else pem,
+        encrypted=cipher is not None,
+        public_jwk=jwk, created_at=now, activates_at=activates_at or now, retire_at=None,
+    )
+
+
+def load_key(row: Any, cipher: MultiFernet | None) -> LoadedKey:
+    """Key objects for a stored key (a :class:`SigningKey` or a row with its columns).
+
+    :raises KeyEncryptionError: the key is encrypted and *cipher* cannot decrypt it.
+    """
+    data = bytes(row.private_key)
+    if row.encrypted:
+        if cipher is None:
+            raise KeyEncryptionError(
+                f"signing key {row.kid} is encrypted but AUTHSERVER_KEY_ENCRYPTION_KEY is not set"
+            )
+        try:
+            data = cipher.decrypt(data)
+        except InvalidToken:
+            raise KeyEncryptionError(
+                f"signing key {row.kid} cannot be decrypted with AUTHSERVER_KEY_ENCRYPTION_KEY"
+            ) from None
+    private_key = serialization.load_pem_private_key(data, password=None)
+    if not isinstance(private_key, (ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey, ed25519.Ed25519PrivateKey)):
+        raise SigningKeyError(f"signing key {row.kid} has an unsupported key type")
+    return LoadedKey(
+        kid=row.kid, alg=row.alg, private_key=private_key, public_key=private_key.public_key(),
+        public_jwk=dict(row.public_jwk), activates_at=row.activates_at, retire_at=row.retire_at,
+    )
+
+
+def active_key(keys: Iterable[LoadedKey], now: datetime) -> LoadedKey | None:
+    """The one key that signs at *now*: the newest activated, still published key."""
+    candidates = [key for key in keys if key.activates_at <= now and key.is_published(now)]
+    if not candidates:
+        return None
+    return max(candidates, key=lambda key: (key.activates_at, key.kid))
+
+
+def jwks(keys: Iterable[LoadedKey], now: datetime) -> dict[str, Any]:
+    """The JWK Set (RFC 7517 §5): public keys only, each with ``kid``, ``alg``, ``use``."""
+    published = sorted(
+        (key for key in keys if key.is_published(now)), key=lambda key: (key.activates_at, key.kid)
+    )
+    return {"keys": [dict(key.public_jwk) for key in published]}
+
+
+# -- the database --------------------------------------------------------------
+
+_TABLE = SigningKey.__table__
+_COLUMNS = (_TABLE.c.kid, _TABLE.c.alg, _TABLE.c.private_key, _TABLE.c.encrypted,
+            _TABLE.c.public_jwk, _TABLE.c.activates_at, _TABLE.c.retire_at)
+
+
+def _lock_keys(connection: Connection) -> None:
+    """Serialize writers of the key table within the current transaction.
+
+    PostgreSQL: a transaction-scoped advisory lock. SQLite: take the database
+    write lock now (``BEGIN IMMEDIATE`` semantics) with a no-op write, so that
+    the following read already sees every committed key.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(7204315001)"))
+    else:
+        connection.execute(_TABLE.update().where(text("1 = 0")).values(alg=_TABLE.c.alg))
+
+
+def ensure_key(engine: Engine, alg: str, cipher: MultiFernet | None) -> None:
+    """Make the first signing key if the database has none.
+
+    Safe when several processes race on an empty table: the check and the
+    insert run under a lock, so exactly one key is made.
+    """
+    with engine.connect() as connection:
+        if connection.execute(select(_TABLE.c.kid).limit(1)).first() is not None:
+            connection.rollback()
+            return
+        connection.rollback()
+    with Session(engine) as session, session.begin():
+        _lock_keys(session.connection())
+        if session.execute(select(_TABLE.c.kid).limit(1)).first() is not None:
+            return
+        key = new_signing_key(alg, cipher, now=utcnow())
+        session.add(key)
+        log.info("made the first signing key %s (%s)", key.kid, alg)
+
+
+def rotate(
+    session: Session, *, alg: str, cipher: MultiFernet | None, activation_delay: int,
+    max_token_lifetime: int, now: datetime | None = None,
+) -> SigningKey:
+    """Publish a new key now, to sign from ``now + activation_delay``.
+
+    Every older key that is not yet retiring gets ``retire_at`` = the new key's
+    activation + *max_token_lifetime*: it keeps signing until the new key takes
+    over and stays published until every token it signed has expired. The
+    caller commits (together with its audit record).
+    """
+    now = now or utcnow()
+    _lock_keys(session.connection())
+    key = new_signing_key(alg, cipher, now=now, activates_at=now + timedelta(seconds=activation_delay))
+    retire_at = key.activates_at + timedelta(seconds=max_token_lifetime)
+    for old in session.execute(select(SigningKey).where(SigningKey.retire_at.is_(None))).scalars():
+        old.retire_at = retire_at
+    session.add(key)
+    session.flush()
+    return key
+
+
+def list_keys(session: Session) -> list[SigningKey]:
+    """Every stored key, oldest activation first."""
+    return list(session.execute(select(SigningKey).order_by(SigningKey.activates_at, SigningKey.kid)).scalars())
+
+
+def key_state(key: SigningKey | LoadedKey, keys: Iterable[SigningKey | LoadedKey], now: datetime) -> str:
+    """``pending``, ``active``, ``retiring`` (published, no longer signing) or ``retired``."""
+    if key.retire_at is not None and key.retire_at <= now:
+        return "retired"
+    if key.activates_at > now:
+        return "pending"
+    newer = [
+        other for other in keys
+        if other.kid != key.kid and other.activates_at <= now
+        and (other.retire_at is None or other.retire_at > now)
+        and (other.activates_at, other.kid) > (key.activates_at, key.kid)
+    ]
+    return "retiring" if newer else "active"
+
+
+def purge_retired(session: Session, now: datetime | None = None) -> int:
+    """Delete keys whose ``retire_at`` has passed; returns how many."""
+    now = now or utcnow()
+    result = session.execute(_TABLE.delete().where(_TABLE.c.retire_at <= now))
+    return int(result.rowcount or 0)
+
+
+# -- the process cache ---------------------------------------------------------
+
+
+class KeyStore:
+    """This process's view of the signing keys.
+
+    :param engine: where the keys are stored.
+    :param alg: the algorithm for keys this process makes (first key, rotation).
+    :param encryption_key: ``AUTHSERVER_KEY_ENCRYPTION_KEY`` or ``None``.
+    :param cache_seconds: how long a loaded view is used before reloading.
+    :param refresh_interval: the shortest time between reloads forced by an unknown ``kid``.
+    """
+
+    def __init__(
+        self, engine: Engine, *, alg: str = "ES256", encryption_key: str | None = None,
+        cache_seconds: float = 30, refresh_interval: float = 1.0,
+    ) -> None:
+        if alg not in ALGORITHMS:
+            raise ValueError(f"unsupported signing algorithm {alg!r}")
+        self.engine = engine
+        self.alg = alg
+        self.cipher = key_cipher(encryption_key)
+        self.cache_seconds = cache_seconds
+        self.refresh_interval = refresh_interval
+        self._lock = threading.Lock()
+        self._keys: tuple[LoadedKey, ...] = ()
+        self._by_kid: dict[str, LoadedKey] = {}
+        self._loaded_at: float | None = None
+
+    def refresh(self) -> None:
+        """Reload the keys from the database (making the first one if there is none)."""
+        with self._lock:
+            self._load()
+
+    def _load(self) -> None:
+        rows = self._read()
+        if not rows:
+            ensure_key(self.engine, self.alg, self.cipher)
+            rows = self._read()
+        cached = self._by_kid
+        keys = []
+        for row in rows:
+            old = cached.get(row.kid)
+            if old is not None:  # keep the parsed key objects; only the times may change
+                keys.append(LoadedKey(old.kid, old.alg, old.private_key, old.public_key, old.public_jwk,
+                                      row.activates_at, row.retire_at))
+            else:
+                keys.append(load_key(row, self.cipher))
+        self._keys = tuple(keys)
+        self._by_kid = {key.kid: key for key in keys}
+        self._loaded_at = time.monotonic()
+
+    def _read(self) -> list[Any]:
+        with self.engine.connect() as connection:
+            rows = list(connection.execute(select(*_COLUMNS)))
+            connection.rollback()
+        return rows
+
+    def _current(self) -> tuple[LoadedKey, ...]:
+        loaded_at = self._loaded_at
+        if loaded_at is None or time.monotonic() - loaded_at >= self.cache_seconds:
+            with self._lock:
+                if self._loaded_at is None or time.monotonic() - self._loaded_at >= self.cache_seconds:
+                    self._load()
+        return self._keys
+
+    def signing_key(self, now: datetime | None = None) -> LoadedKey:
+        """The key to sign with now.
+
+        :raises SigningKeyError: no key is active (e.g. every key is still pending).
+        """
+        current = self._current()
+        now = now or utcnow()
+        key = active_key(current, now)
+        if key is None:
+            with self._lock:
+                self._load()
+            key = active_key(self._keys, now)
+        if key is None:
+            raise SigningKeyError("no active signing key")
+        return key
+
+    def verification_key(self, kid: str, now: datetime | None = None) -> LoadedKey | None:
+        """The published key *kid*, reloading (at most once per ``refresh_interval``) if unknown."""
+        now = now or utcnow()
+        self._current()
+        key = self._by_kid.get(kid)
+        if key is None:
+            with self._lock:
+                if self._loaded_at is None or time.monotonic() - self._loaded_at >= self.refresh_interval:
+                    self._load()
+            key = self._by_kid.get(kid)
+        if key is None or not key.is_published(now):
+            return None
+        return key
+
+    def jwks(self, now: datetime | None = None) -> dict[str, Any]:
+        """The JWK Set to publish."""
+        return jwks(self._current(), now or utcnow())

@@ -1,0 +1,175 @@
+"""Introspection (RFC 7662) and revocation (RFC 7009) of access tokens.
+
+Tokens are not stored, so whether one is *active* is worked out from the token
+itself and the live state of its client, every time:
+
+* the token verifies (:func:`authserver.tokens.decode`: signature with a
+  published key, ``typ``, ``iss``, ``aud``, not expired);
+* its ``jti`` is not revoked;
+* its client still exists and is a partner client, and the token was issued
+  after the client's ``tokens_invalid_before`` (``iat`` has whole seconds, so
+  a token from the same second as that instant counts as revoked: the safe
+  side);
+* at least one of its organizations is still assigned to the client and
+  enabled; an active answer lists only those.
+
+Anything else is exactly ``{"active": false}`` (RFC 7662 §2.2).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from sqlalchemy import and_, delete, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import tokens
+from ..client_auth import ClientRecord
+from ..errors import Forbidden
+from ..extensions import db
+from ..keys import LoadedKey
+from ..models import KIND_PARTNER, Client, ClientOrganization, RevokedToken
+from ..models._base import utcnow
+from . import audit
+
+INACTIVE: dict[str, Any] = {"active": False}
+
+
+class RevocationNotAllowed(Forbidden):
+    """The caller may not revoke this token (RFC 7009 §2.1)."""
+
+    title = "Revocation not allowed"
+    type_suffix = "revocation-not-allowed"
+
+
+@dataclass(frozen=True)
+class TokenSettings:
+    """What it takes to read this server's tokens."""
+
+    issuer: str
+    audience: str
+    keys: Callable[[str], LoadedKey | None]
+
+
+@dataclass(frozen=True)
+class ActiveToken:
+    """A token that is active now, with its still-enabled organizations."""
+
+    claims: dict[str, Any]
+    organizations: list[str]
+
+    def introspection(self) -> dict[str, Any]:
+        """The RFC 7662 §2.2 answer; ``scope`` names only the organizations still granted."""
+        claims = self.claims
+        apis, _ = tokens.parse_scope(claims["scope"])
+        return {
+            "active": True,
+            "client_id": claims["client_id"],
+            "sub": claims["sub"],
+            "scope": tokens.format_scope(apis, self.organizations),
+            "iss": claims["iss"],
+            "aud": claims["aud"],
+            "iat": claims["iat"],
+            "exp": claims["exp"],
+            "jti": claims["jti"],
+            "token_type": tokens.TOKEN_TYPE,
+            "organizations": self.organizations,
+        }
+
+
+def active_token(token: str, settings: TokenSettings, now: datetime | None = None) -> ActiveToken | None:
+    """The token if it is active now (see the module docstring), else ``None``."""
+    now = now or utcnow()
+    claims = tokens.decode(
+        token, keys=settings.keys, issuer=settings.issuer, audience=settings.audience, now=now.timestamp()
+    )
+    if claims is None:
+        return None
+    return _live(claims, now)
+
+
+def _live(claims: dict[str, Any], now: datetime) -> ActiveToken | None:
+    rows = db.session.execute(
+        select(Client.kind, Client.tokens_invalid_before, ClientOrganization.teccom_id)
+        .select_from(Client)
+        .outerjoin(
+            ClientOrganization,
+            and_(ClientOrganization.client_pk == Client.id, ClientOrganization.enabled.is_(True)),
+        )
+        .where(Client.client_id == claims["client_id"])
+    ).all()
+    if not rows or rows[0].kind != KIND_PARTNER:
+        return None
+    invalid_before = rows[0].tokens_invalid_before
+    if invalid_before is not None and claims["iat"] <= invalid_before.timestamp():
+        return None
+    enabled = {row.teccom_id for row in rows if row.teccom_id is not None}
+    organizations = sorted(enabled.intersection(claims["organizations"]))
+    if not organizations:
+        return None
+    if db.session.get(RevokedToken, claims["jti"]) is not None:
+        return None
+    return ActiveToken(claims, organizations)
+
+
+def introspect(caller: ClientRecord, token: str, settings: TokenSettings, now: datetime | None = None) -> dict[str, Any]:
+    """RFC 7662 §2.2 answer for *caller* (already authenticated).
+
+    A gateway may introspect any token; a partner client only its own (another
+    client's token is ``{"active": false}``, as §2.2 allows: "the protected
+    resource is not allowed to introspect this particular token").
+    """
+    try:
+        active = active_token(token, settings, now)
+        if active is None or not (caller.kind != KIND_PARTNER or active.claims["client_id"] == caller.client_id):
+            return dict(INACTIVE)
+        return active.introspection()
+    finally:
+        db.session.rollback()
+
+
+def revoke(
+    caller: ClientRecord, token: str, settings: TokenSettings, ctx: audit.AuditContext,
+    now: datetime | None = None,
+) -> bool:
+    """Revoke *token* for *caller* (RFC 7009 §2.1); ``True`` if a revocation was recorded.
+
+    * A token that does not verify or has expired is ignored (§2.2: "invalid
+      tokens do not cause an error response").
+    * A client may revoke its own tokens: the ``jti`` is kept as revoked until
+      the token would have expired; revoking twice is harmless.
+    * A token issued to another client is refused (§2.1: "verifies whether the
+      token was issued to the client making the revocation request. If this
+      validation fails, the request is refused"). Gateways are resource
+      servers: no token is ever issued to them, so they may not revoke at all.
+
+    Expired revocation records are purged on the way.
+
+    :raises RevocationNotAllowed: a gateway, or another client's token.
+    """
+    now = now or utcnow()
+    if caller.kind != KIND_PARTNER:
+        raise RevocationNotAllowed("Gateways cannot revoke tokens.")
+    claims = tokens.decode(
+        token, keys=settings.keys, issuer=settings.issuer, audience=settings.audience, now=now.timestamp()
+    )
+    if claims is None:
+        return False
+    if claims["client_id"] != caller.client_id:
+        raise RevocationNotAllowed("The token was issued to another client.")
+    db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))
+    if db.session.get(RevokedToken, claims["jti"]) is not None:
+        db.session.commit()
+        return False
+    db.session.add(RevokedToken(
+        jti=claims["jti"], client_id=caller.client_id,
+        expires_at=datetime.fromtimestamp(claims["exp"], timezone.utc), revoked_at=now,
+    ))
+    audit.record(ctx, "token.revoked", client_id=caller.client_id, target=claims["jti"])
+    try:
+        db.session.commit()
+    except IntegrityError:  # revoked at the same moment by another request
+        db.session.rollback()
+        return False
+    return True

@@ -1,0 +1,1 @@
+"""Helpers shared by the OAuth tests (clients, requests, a real server)."""
