@@ -11,18 +11,10 @@ enabled organizations (POST /oauth2/token, RFC 6749 §4.4).
 from __future__ import annotations
 
 import base64
-import importlib.util
 
 import jwt
-import pytest
 
 PASSWORD = "correct horse battery staple"
-
-#: the token endpoint comes from the ``token`` branch; the story runs once it is merged
-requires_token_endpoint = pytest.mark.skipif(
-    importlib.util.find_spec("authserver.oauth2") is None,
-    reason="token endpoint not merged yet (branch token)",
-)
 
 
 def _token_organizations(http, client_id: str, client_secret: str) -> list[str] | None:
@@ -45,7 +37,6 @@ def _token_organizations(http, client_id: str, client_secret: str) -> list[str] 
     return list(claims["organizations"])
 
 
-@requires_token_endpoint
 def test_anna_and_ben(http, directory, login):
     directory.user(
         "anna@example.com", first_name="Anna", last_name="Berg", admin_of=("400100", "400200")

@@ -1,16 +1,12 @@
 """Admin tokens and client access tokens never pass for each other (issue 3,
 item 1), and admin changes take effect at once at the token endpoint and at
-introspection (item 5). Needs the token endpoint (branch ``token``)."""
+introspection (item 5)."""
 
 from __future__ import annotations
 
 import base64
 
 import pytest
-
-from .test_story import requires_token_endpoint
-
-pytestmark = requires_token_endpoint
 
 
 def _basic(client_id: str, secret: str) -> dict[str, str]:
