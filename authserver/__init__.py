@@ -44,9 +44,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import health
+    from . import console, health
 
     app.register_blueprint(health.bp)
+    console.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -6,6 +6,7 @@ without import cycles.
 from __future__ import annotations
 
 from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -26,3 +27,5 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)
+#: CSRF protection for the browser console only (scoped in :mod:`authserver.console`)
+csrf = CSRFProtect()
