@@ -27,6 +27,9 @@ _ENV: dict[str, tuple[str, Any]] = {
     "AUTHSERVER_ARGON2_TIME_COST": ("ARGON2_TIME_COST", int),
     "AUTHSERVER_ARGON2_MEMORY_COST": ("ARGON2_MEMORY_COST", int),
     "AUTHSERVER_ARGON2_PARALLELISM": ("ARGON2_PARALLELISM", int),
+    "AUTHSERVER_ADMIN_TOKEN_LIFETIME": ("ADMIN_TOKEN_LIFETIME", int),
+    "AUTHSERVER_LOGIN_FAILURE_LIMIT": ("LOGIN_FAILURE_LIMIT", str),
+    "AUTHSERVER_TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
     "AUTHSERVER_DEBUG": ("DEBUG", lambda v: v.lower() in {"1", "true", "yes", "on"}),
 }
 
@@ -52,6 +55,13 @@ DEFAULTS: dict[str, Any] = {
     "ARGON2_MAX_CONCURRENT": 2,
     #: failed client authentications before 429 (per client id / per address)
     "AUTH_FAILURE_LIMIT": "10/minute",
+    #: failed admin logins before 429 (per e-mail / per address)
+    "LOGIN_FAILURE_LIMIT": "10/minute",
+    #: seconds an admin API bearer token (from /api/v1/auth/login) is valid
+    "ADMIN_TOKEN_LIFETIME": 900,
+    #: reverse proxies in front of the server whose X-Forwarded-For is
+    #: trusted (0: use the peer address, ignore the header)
+    "TRUSTED_PROXIES": 0,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     #: bytes; larger request bodies are refused before any work
     "MAX_CONTENT_LENGTH": 16 * 1024,
@@ -103,6 +113,12 @@ def validate_config(config: Mapping[str, Any]) -> None:
         raise ConfigError(
             f"AUTHSERVER_TOKEN_LIFETIME must be between 1 and {config['MAX_TOKEN_LIFETIME']} seconds"
         )
+    admin_lifetime = config["ADMIN_TOKEN_LIFETIME"]
+    if not isinstance(admin_lifetime, int) or not 60 <= admin_lifetime <= 12 * 3600:
+        raise ConfigError("AUTHSERVER_ADMIN_TOKEN_LIFETIME must be between 60 and 43200 seconds")
+    proxies = config["TRUSTED_PROXIES"]
+    if not isinstance(proxies, int) or not 0 <= proxies <= 5:
+        raise ConfigError("AUTHSERVER_TRUSTED_PROXIES must be a number of proxies from 0 to 5")
     if config["SIGNING_ALG"] not in {"ES256", "RS256", "EdDSA"}:
         raise ConfigError("AUTHSERVER_SIGNING_ALG must be ES256, RS256 or EdDSA")
     if config["ENV"] not in {"development", "production", "testing"}:

@@ -101,6 +101,11 @@ class ClientNotFound(NotFound):
     type_suffix = "client-not-found"
 
 
+class AdministratorNotFound(NotFound):
+    title = "Administrator not found"
+    type_suffix = "administrator-not-found"
+
+
 class OrganizationNotFound(NotFound):
     title = "Organization not found"
     type_suffix = "organization-not-found"
@@ -120,3 +125,17 @@ class ServiceUnavailable(AuthServerError):
     code = 503
     title = "Service unavailable"
     type_suffix = "service-unavailable"
+
+
+class MalformedRequest(AuthServerError):
+    """The request body is not well-formed (e.g. broken JSON)."""
+
+    code = 400
+    title = "Malformed request"
+    type_suffix = "malformed-request"
+
+
+class UnsupportedMediaType(AuthServerError):
+    code = 415
+    title = "Unsupported media type"
+    type_suffix = "unsupported-media-type"

@@ -5,10 +5,14 @@ without import cycles.
 """
 from __future__ import annotations
 
+import sqlite3
+from typing import Any
+
 from flask_migrate import Migrate
-from flask_wtf.csrf import CSRFProtect
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import MetaData
+from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 #: Constraint names that Alembic can refer to on every database.
@@ -29,3 +33,14 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)
 #: CSRF protection for the browser console only (scoped in :mod:`authserver.console`)
 csrf = CSRFProtect()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection: Any, connection_record: Any) -> None:
+    """SQLite enforces foreign keys (and ``ON DELETE CASCADE``) only when asked,
+    per connection; PostgreSQL always does. Ask, so both behave the same.
+    """
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()

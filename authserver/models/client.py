@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -50,6 +50,13 @@ class ClientSecret(db.Model):  # type: ignore[name-defined,misc]
     """
 
     __tablename__ = "client_secrets"
+    __table_args__ = (
+        #: at most one current secret per client, whatever races (DESIGN.md rule 3)
+        Index(
+            "uq_client_secrets_current", "client_pk", unique=True,
+            postgresql_where=text("expires_at IS NULL"), sqlite_where=text("expires_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_pk: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)

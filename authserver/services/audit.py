@@ -45,3 +45,21 @@ def record(
     )
     db.session.add(event)
     return event
+
+
+#: the action of an event that records a refused attempt
+DENIED = "authorization.denied"
+
+
+def record_denial(
+    ctx: AuditContext, operation: str, *, reason: str, client_id: str | None = None,
+    target: str | None = None,
+) -> None:
+    """Record a refused attempt (DESIGN.md rule 8) on its own.
+
+    Whatever the refused operation had started is rolled back first; the
+    event is committed at once, because the caller is about to raise.
+    """
+    db.session.rollback()
+    record(ctx, DENIED, client_id=client_id, target=target, details={"operation": operation, "reason": reason})
+    db.session.commit()

@@ -1,13 +1,26 @@
-"""Clients: creation (DESIGN.md rule 1) and gateway credentials."""
+"""Clients: creation (DESIGN.md rule 1), gateway credentials, the clients a
+user administers, deletion and secret rotation (rule 3).
+
+Every function that acts for a user checks the rights against the current
+directory and client administrators on each call. A client that the user does
+not administer is :class:`~authserver.errors.ClientNotFound`, exactly as one
+that does not exist: its existence is not revealed.
+"""
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ParamSpec, TypeVar
 
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from .. import credentials
 from ..errors import (
+    ClientNotFound,
     NotOrganizationAdmin,
     OrganizationAlreadyAssigned,
     OrganizationNotFound,
@@ -27,6 +40,28 @@ from ..models import (
 )
 from ..models._base import utcnow
 from . import audit
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: the one answer for a client that does not exist or is not the caller's
+CLIENT_NOT_FOUND = "Client not found."
+
+
+def write_transaction(function: Callable[P, R]) -> Callable[P, R]:
+    """Roll the session back when *function* raises, so that a refused change
+    never leaves a half-made change or a held row lock behind.
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return function(*args, **kwargs)
+        except BaseException:
+            db.session.rollback()
+            raise
+
+    return wrapper
 
 
 @dataclass(frozen=True)
@@ -63,6 +98,7 @@ def organization_client(teccom_id: str) -> Client | None:
     ).scalar_one_or_none()
 
 
+@write_transaction
 def create_client(
     creator: User, teccom_id: str, ctx: audit.AuditContext, *, name: str = ""
 ) -> IssuedCredentials:
@@ -74,7 +110,11 @@ def create_client(
     :raises NotOrganizationAdmin: *creator* does not administer *teccom_id*.
     :raises OrganizationAlreadyAssigned: *teccom_id* belongs to a client.
     """
-    organization = validate_organization_admin(creator, teccom_id)
+    try:
+        organization = validate_organization_admin(creator, teccom_id)
+    except NotOrganizationAdmin:
+        audit.record_denial(ctx, "client.create", reason="not_organization_administrator", target=teccom_id)
+        raise
     if organization_client(teccom_id) is not None:
         raise OrganizationAlreadyAssigned(f"Organization {teccom_id} is already assigned to a client.")
     secret = credentials.generate_secret()
@@ -128,15 +168,42 @@ class RotatedSecret:
 
 
 def lock_client(client_pk: int) -> Client:
-    """Load a client with a row lock (``SELECT ... FOR UPDATE`` on PostgreSQL),
-    so that concurrent changes to it are serialized.
+    """Load a client with a row lock, so that concurrent changes to it are
+    serialized until the transaction ends.
+
+    PostgreSQL: ``SELECT ... FOR UPDATE``. SQLite has no row locks: a no-op
+    ``UPDATE`` takes the database write lock instead (its transactions begin
+    at the first write), which serializes the same way.
+
+    :raises ClientNotFound: the client was deleted meanwhile.
     """
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(text("UPDATE clients SET id = id WHERE id = :pk"), {"pk": client_pk})
     client = db.session.execute(
         db.select(Client).where(Client.id == client_pk).with_for_update()
-    ).scalar_one()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if client is None:
+        raise ClientNotFound(CLIENT_NOT_FOUND)
     return client
 
 
+def validate_grace_period(grace_period_seconds: object) -> int:
+    """Return the grace period, or raise for one out of range (DESIGN.md rule 3).
+
+    :raises ValidationError: not an integer from 0 to 7 days.
+    """
+    if isinstance(grace_period_seconds, bool) or not isinstance(grace_period_seconds, int) or not (
+        0 <= grace_period_seconds <= MAX_GRACE_PERIOD_SECONDS
+    ):
+        raise ValidationError(
+            f"grace_period_seconds must be an integer from 0 to {MAX_GRACE_PERIOD_SECONDS}.",
+            field="grace_period_seconds",
+        )
+    return grace_period_seconds
+
+
+@write_transaction
 def rotate_client_secret(
     client: Client, ctx: audit.AuditContext, *, grace_period_seconds: int = 0, revoke_tokens: bool = False
 ) -> RotatedSecret:
@@ -149,23 +216,33 @@ def rotate_client_secret(
 
     :raises ValidationError: the grace period is out of range.
     """
-    if isinstance(grace_period_seconds, bool) or not isinstance(grace_period_seconds, int) or not (
-        0 <= grace_period_seconds <= MAX_GRACE_PERIOD_SECONDS
-    ):
-        raise ValidationError(
-            f"grace_period_seconds must be an integer from 0 to {MAX_GRACE_PERIOD_SECONDS}.",
-            field="grace_period_seconds",
-        )
-    client = lock_client(client.id)
+    validate_grace_period(grace_period_seconds)
+    secret = credentials.generate_secret()
+    secret_hash = credentials.hash_secret(secret)
+    locked = lock_client(client.id)
+    return _replace_secret(locked, secret, secret_hash, ctx, grace_period_seconds, bool(revoke_tokens))
+
+
+def _replace_secret(
+    client: Client, secret: str, secret_hash: str, ctx: audit.AuditContext,
+    grace_period_seconds: int, revoke_tokens: bool,
+) -> RotatedSecret:
+    """Swap the secrets of a *locked* client and commit."""
     now = utcnow()
     previous_expires_at: datetime | None = None
-    for old in list(client.secrets):
+    current = db.session.execute(
+        db.select(ClientSecret).where(ClientSecret.client_pk == client.id)
+        .execution_options(populate_existing=True)
+    ).scalars().all()
+    for old in current:
         if old.expires_at is None and grace_period_seconds > 0:
             old.expires_at = previous_expires_at = now + timedelta(seconds=grace_period_seconds)
         else:
-            client.secrets.remove(old)
-    secret = credentials.generate_secret()
-    client.secrets.append(ClientSecret(secret_hash=credentials.hash_secret(secret), created_at=now))
+            db.session.delete(old)
+    # the old current secret must be gone or expiring before the new one
+    # exists: the partial unique index allows one current secret per client
+    db.session.flush()
+    db.session.add(ClientSecret(client_pk=client.id, secret_hash=secret_hash, created_at=now))
     if revoke_tokens:
         client.tokens_invalid_before = now
     audit.record(
@@ -178,3 +255,129 @@ def rotate_client_secret(
     )
     db.session.commit()
     return RotatedSecret(client, secret, previous_expires_at)
+
+
+# -- acting for a user --------------------------------------------------------
+
+
+def is_client_administrator(user: User, client_pk: int) -> bool:
+    """Whether *user* administers the client now (a fresh read, never cached)."""
+    return db.session.execute(
+        db.select(ClientAdministrator.user_id).where(
+            ClientAdministrator.client_pk == client_pk, ClientAdministrator.user_id == user.id
+        )
+    ).first() is not None
+
+
+def _find_client(client_id: str) -> Client | None:
+    if not isinstance(client_id, str):
+        return None
+    return db.session.execute(
+        db.select(Client).where(Client.client_id == client_id, Client.kind == KIND_PARTNER)
+    ).scalar_one_or_none()
+
+
+def get_client(user: User, client_id: str) -> Client:
+    """The client *client_id*, if *user* administers it.
+
+    :raises ClientNotFound: no such client, or *user* is not its administrator.
+    """
+    client = db.session.execute(
+        db.select(Client).join(ClientAdministrator)
+        .where(
+            Client.client_id == client_id, Client.kind == KIND_PARTNER,
+            ClientAdministrator.user_id == user.id,
+        )
+        .options(selectinload(Client.organizations), selectinload(Client.secrets))
+    ).scalar_one_or_none()
+    if client is None:
+        raise ClientNotFound(CLIENT_NOT_FOUND)
+    return client
+
+
+def lock_administered_client(user: User, client_id: str, ctx: audit.AuditContext, operation: str) -> Client:
+    """Lock the client *client_id* for a change by *user*, checking the right
+    *after* the lock, so that a concurrent removal of *user* is seen.
+
+    A refusal of an existing client is audited as a failed authorization.
+
+    :raises ClientNotFound: no such client, or *user* is not its administrator.
+    """
+    found = _find_client(client_id)
+    if found is None:
+        raise ClientNotFound(CLIENT_NOT_FOUND)
+    client = lock_client(found.id)
+    if not is_client_administrator(user, client.id):
+        audit.record_denial(ctx, operation, reason="not_client_administrator", client_id=client.client_id)
+        raise ClientNotFound(CLIENT_NOT_FOUND)
+    return client
+
+
+def list_clients(user: User) -> list[Client]:
+    """The clients *user* administers, oldest first."""
+    return list(
+        db.session.execute(
+            db.select(Client).join(ClientAdministrator)
+            .where(ClientAdministrator.user_id == user.id, Client.kind == KIND_PARTNER)
+            .options(selectinload(Client.organizations))
+            .order_by(Client.created_at, Client.id)
+        ).scalars()
+    )
+
+
+@write_transaction
+def delete_client(user: User, client_id: str, ctx: audit.AuditContext) -> None:
+    """Delete a client with its secrets, assignments and administrators: its
+    credentials and its tokens stop working at once (the token endpoint and
+    introspection look the client up on every request).
+
+    :raises ClientNotFound: no such client, or *user* is not its administrator.
+    """
+    client = lock_administered_client(user, client_id, ctx, "client.delete")
+    teccom_ids = list(
+        db.session.execute(
+            db.select(ClientOrganization.teccom_id).where(ClientOrganization.client_pk == client.id)
+            .order_by(ClientOrganization.teccom_id)
+        ).scalars()
+    )
+    audit.record(ctx, "client.deleted", client_id=client.client_id, details={"organizations": teccom_ids})
+    db.session.delete(client)
+    db.session.commit()
+
+
+@write_transaction
+def rotate_secret(
+    user: User, client_id: str, ctx: audit.AuditContext, *, grace_period_seconds: int = 0,
+    revoke_tokens: bool = False,
+) -> RotatedSecret:
+    """Rotate the secret of a client that *user* administers (DESIGN.md rule 3).
+
+    Concurrent rotations are serialized by the client's row lock (and a
+    partial unique index allows one current secret), so they never leave
+    more than one current secret.
+
+    :raises ClientNotFound: no such client, or *user* is not its administrator.
+    :raises ValidationError: the grace period is out of range.
+    """
+    if not isinstance(revoke_tokens, bool):
+        raise ValidationError("revoke_tokens must be true or false.", field="revoke_tokens")
+    validate_grace_period(grace_period_seconds)
+    client = lock_administered_client(user, client_id, ctx, "client.rotate_secret")
+    secret = credentials.generate_secret()
+    secret_hash = credentials.hash_secret(secret)
+    return _replace_secret(client, secret, secret_hash, ctx, grace_period_seconds, revoke_tokens)
+
+
+def my_organizations(user: User) -> list[tuple[Organization, str | None]]:
+    """The organizations *user* administers, each with the ``client_id`` of
+    the client it is assigned to (or ``None``), by TecCom ID.
+    """
+    rows = db.session.execute(
+        db.select(Organization, Client.client_id)
+        .join(OrganizationAdmin, OrganizationAdmin.teccom_id == Organization.teccom_id)
+        .outerjoin(ClientOrganization, ClientOrganization.teccom_id == Organization.teccom_id)
+        .outerjoin(Client, Client.id == ClientOrganization.client_pk)
+        .where(OrganizationAdmin.user_id == user.id)
+        .order_by(Organization.teccom_id)
+    ).all()
+    return [(organization, client_id) for organization, client_id in rows]
