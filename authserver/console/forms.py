@@ -11,7 +11,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, FieldList, HiddenField, PasswordField, RadioField, SelectField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from ..errors import ValidationError as DomainValidationError
 from ..services.clients import MAX_GRACE_PERIOD_SECONDS
+from ..services.organizations import MAX_NOTIFICATION_EMAILS, validate_notification_emails
 
 #: grace periods offered when rotating a secret (DESIGN.md rule 3), in seconds
 GRACE_PERIODS: list[tuple[int, str]] = [
@@ -20,20 +22,6 @@ GRACE_PERIODS: list[tuple[int, str]] = [
     (86400, "1 day"),
     (MAX_GRACE_PERIOD_SECONDS, "7 days"),
 ]
-
-#: notification e-mails one assignment may list
-MAX_NOTIFICATION_EMAILS = 20
-
-
-def check_email(value: str) -> bool:
-    """Whether *value* looks like a deliverable address ``local@domain.tld``."""
-    local, at, domain = value.rpartition("@")
-    return bool(
-        at and local and len(value) <= 320 and "." in domain.strip(".") and not domain.startswith(".")
-        and not domain.endswith(".") and ".." not in domain and not any(c.isspace() for c in value)
-        and "@" not in local and all(part for part in domain.split("."))
-    )
-
 
 class LoginForm(FlaskForm):
     email = EmailField("E-mail", validators=[InputRequired("Enter your e-mail address."), Length(max=320)])
@@ -67,7 +55,11 @@ class _EmailsForm(FlaskForm):
         bad = False
         for entry in field.entries:
             value = (entry.data or "").strip()
-            if value and not check_email(value):
+            if not value:
+                continue
+            try:  # the service's own check, one address at a time
+                validate_notification_emails([value])
+            except DomainValidationError:
                 entry.errors = [*entry.errors, "Enter a valid e-mail address, like name@example.com."]
                 bad = True
         if bad:

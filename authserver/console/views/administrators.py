@@ -40,10 +40,10 @@ def administrators(client_id: str) -> ResponseReturnValue:
 @login_required
 def add_administrator(client_id: str) -> ResponseReturnValue:
     user = require_user()
-    clients_service.get_client(user, client_id)
     return_to(url_for("console.administrators", client_id=client_id))
     form = AdministratorForm()
     if not form.validate():
+        clients_service.get_client(user, client_id)
         raise ValidationError("Search for a user by e-mail first.", field="email")
     administrators_service.add_administrator(user, client_id, form.email.data, audit_context())
     flash(f"{form.email.data.strip().lower()} is now an administrator of this client.", "success")
@@ -55,10 +55,10 @@ def add_administrator(client_id: str) -> ResponseReturnValue:
 def remove_administrator(client_id: str) -> ResponseReturnValue:
     """The bin, after its confirmation; the last administrator stays (rule 5)."""
     user = require_user()
-    clients_service.get_client(user, client_id)
     return_to(url_for("console.administrators", client_id=client_id))
     form = AdministratorForm()
     if not form.validate():
+        clients_service.get_client(user, client_id)
         raise ValidationError("Choose an administrator to remove.", field="email")
     email = form.email.data.strip().lower()
     administrators_service.remove_administrator(user, client_id, email, audit_context())

@@ -72,10 +72,10 @@ def rotate_secret(client_id: str) -> ResponseReturnValue:
     (DESIGN.md rule 3); show the new secret once.
     """
     user = require_user()
-    clients_service.get_client(user, client_id)
     return_to(url_for("console.organizations", client_id=client_id))
     form = RotateSecretForm()
     if not form.validate():
+        clients_service.get_client(user, client_id)  # 404 before 422, as in the API
         raise ValidationError("Choose one of the offered grace periods.", field="grace_period_seconds")
     rotated = clients_service.rotate_secret(
         user, client_id, audit_context(),

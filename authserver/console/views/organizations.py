@@ -56,13 +56,13 @@ def assign_organization(client_id: str) -> ResponseReturnValue:
     and gets the dialog back with one more e-mail field.
     """
     user = require_user()
-    client = clients_service.get_client(user, client_id)
     return_to(url_for("console.organizations", client_id=client_id))
     form = AssignmentForm(prefix="add")
     if "add_email" in request.form:
         form.add_blank_email()
-        return _page(client, add_form=form, open_dialog="add-organization")
+        return _page(clients_service.get_client(user, client_id), add_form=form, open_dialog="add-organization")
     if not form.validate():
+        client = clients_service.get_client(user, client_id)
         return _page(client, add_form=form, open_dialog="add-organization"), 422
     organizations_service.assign_organization(
         user, client_id, form.teccom_id.data, audit_context(),
@@ -77,14 +77,14 @@ def assign_organization(client_id: str) -> ResponseReturnValue:
 def update_organization(client_id: str, teccom_id: str) -> ResponseReturnValue:
     """The pencil: enabled switch and notification e-mails."""
     user = require_user()
-    client = clients_service.get_client(user, client_id)
     return_to(url_for("console.organizations", client_id=client_id))
     form = EditAssignmentForm(prefix=f"edit-{teccom_id}")
     dialog = f"edit-organization-{teccom_id}"
     if "add_email" in request.form:
         form.add_blank_email()
-        return _page(client, edit_form=(teccom_id, form), open_dialog=dialog)
+        return _page(clients_service.get_client(user, client_id), edit_form=(teccom_id, form), open_dialog=dialog)
     if not form.validate():
+        client = clients_service.get_client(user, client_id)
         return _page(client, edit_form=(teccom_id, form), open_dialog=dialog), 422
     organizations_service.update_assignment(
         user, client_id, teccom_id, audit_context(),
