@@ -19,6 +19,7 @@ ACTION_LABELS = {
     "organization.unassigned": "Organization removed",
     "administrator.added": "Administrator added",
     "administrator.removed": "Administrator removed",
+    "authorization.denied": "Change refused",
 }
 
 
@@ -37,7 +38,16 @@ def action_label(action: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def detail_value(value: Any) -> str:
+def detail_value(value: Any, key: str = "") -> str:
+    """One value of an audit event's details, readable (``changes`` as old → new)."""
+    if isinstance(value, dict):
+        if key == "changes":
+            return "; ".join(
+                f"{name.replace('_', ' ')}: {detail_value(change[0])} → {detail_value(change[1])}"
+                if isinstance(change, list) and len(change) == 2 else f"{name}: {detail_value(change)}"
+                for name, change in value.items()
+            )
+        return "; ".join(f"{name.replace('_', ' ')}: {detail_value(item)}" for name, item in value.items())
     if value is None:
         return "none"
     if isinstance(value, bool):
