@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import credentials
 from .config import load_config
@@ -30,6 +31,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _development_secret_key(app.instance_path)
     credentials.configure(app.config)
+    if app.config["TRUSTED_PROXIES"]:
+        # the client address of the audit trail and the throttles comes from
+        # X-Forwarded-For only behind as many proxies as configured
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=app.config["TRUSTED_PROXIES"]
+        )
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -44,9 +51,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import console, health
+    from . import admin_api, console, health
 
     app.register_blueprint(health.bp)
+    admin_api.init_app(app)
     console.init_app(app)
 
 

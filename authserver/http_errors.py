@@ -11,7 +11,7 @@ from flask import Flask, Response, json, request
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
-from .errors import AuthServerError, TooManyRequests
+from .errors import AuthServerError, TooManyRequests, Unauthorized
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -46,6 +46,12 @@ def handle_domain_error(error: AuthServerError) -> Response:
     response = problem(error.code, error.title, error.detail, error.type, **_extras(error))
     if isinstance(error, TooManyRequests):
         response.headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, Unauthorized) and request.path.startswith("/api/"):
+        # RFC 6750 §3: a bearer challenge; error= only when a token was sent
+        challenge = 'Bearer realm="authserver-admin"'
+        if request.headers.get("Authorization"):
+            challenge += ', error="invalid_token"'
+        response.headers["WWW-Authenticate"] = challenge
     return response
 
 

@@ -11,12 +11,11 @@
 """
 from __future__ import annotations
 
-import re
-import uuid
 from datetime import timedelta
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app
 
+from ..admin_api.base import request_id
 from ..extensions import csrf
 from . import bp
 
@@ -35,9 +34,6 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "frame-ancestors 'none'",
     "base-uri 'none'",
 ])
-
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-
 
 def is_production(app: Flask) -> bool:
     return app.config["ENV"] not in {"development", "testing"}
@@ -64,13 +60,8 @@ def configure(app: Flask) -> None:
 @bp.before_request
 def protect() -> None:
     """Check the CSRF token of every POST/PUT/PATCH/DELETE to the console."""
-    g.request_id = _request_id()
+    request_id()
     csrf.protect()
-
-
-def _request_id() -> str:
-    incoming = request.headers.get("X-Request-Id", "")
-    return incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
 
 
 @bp.after_request
@@ -83,8 +74,7 @@ def add_headers(response: Response) -> Response:
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Cross-Origin-Resource-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
-    if "request_id" in g:
-        headers["X-Request-Id"] = g.request_id
+    headers["X-Request-ID"] = request_id()
     if is_production(current_app):
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     if response.mimetype == "text/html":

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from flask import g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 
+from ..admin_api.base import request_id
 from ..extensions import db
 from ..models import User
 from ..services.audit import AuditContext
@@ -95,4 +96,4 @@ def safe_next(target: str | None) -> str | None:
 def audit_context() -> AuditContext:
     """Who acts and from where, for the audit trail (DESIGN.md rule 8)."""
     user = require_user()
-    return AuditContext(actor=user.email, remote_addr=request.remote_addr, request_id=g.get("request_id"))
+    return AuditContext(actor=user.email, remote_addr=request.remote_addr, request_id=request_id())

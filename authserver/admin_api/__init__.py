@@ -1,0 +1,92 @@
+"""The admin API under ``/api/v1`` (DESIGN.md "Admin API").
+
+One blueprint per resource, each thin: parse (marshmallow schemas), call a
+service, shape the answer. flask-smorest generates the OpenAPI document at
+``GET /api/v1/openapi.json`` from the same schemas. Every answer under
+``/api/v1`` — errors included — is JSON or ``application/problem+json``
+(RFC 9457), carries ``X-Request-ID`` and ``Cache-Control: no-store``.
+"""
+from __future__ import annotations
+
+import http
+from typing import Any
+
+import flask_smorest
+from apispec.utils import build_reference
+from flask import Flask, Response, g, request
+
+from .base import request_id
+from .schemas import ProblemSchema
+
+PREFIX = "/api/v1"
+PROBLEM_JSON = "application/problem+json"
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest, with errors left to the app's one handler
+    (:mod:`authserver.http_errors`) and documented as problem+json.
+    """
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        """Errors are rendered by :mod:`authserver.http_errors`, not here."""
+
+    def _register_responses(self) -> None:
+        """Every error response is a problem (RFC 9457), referenced by the
+        name of its status (``NOT_FOUND``) or as the default response."""
+        content = {PROBLEM_JSON: {"schema": build_reference("schema", 3, "Problem")}}
+        for status in http.HTTPStatus:
+            if status >= 400:
+                self.spec.components.response(
+                    status.name, {"description": status.phrase, "content": content}, lazy=True
+                )
+        self.spec.components.response(
+            self.DEFAULT_ERROR_RESPONSE_NAME,
+            {"description": "An error (RFC 9457 problem details)", "content": content},
+        )
+
+
+def _is_api_request() -> bool:
+    return request.path == PREFIX or request.path.startswith(PREFIX + "/")
+
+
+def _before_request() -> None:
+    if _is_api_request():
+        g.pop("admin_user", None)
+        g.pop("request_id", None)
+        request_id()
+
+
+def _after_request(response: Response) -> Response:
+    if _is_api_request():
+        response.headers["X-Request-ID"] = request_id()
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register the admin API blueprints and the OpenAPI document."""
+    from . import administrators, auth, clients, events, organizations, users
+
+    app.config.setdefault("OPENAPI_URL_PREFIX", PREFIX)
+    app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
+    spec_kwargs: dict[str, Any] = {
+        "title": "authserver admin API",
+        "version": "1",
+        "openapi_version": "3.0.3",
+        "info": {"description": "Self-service management of OAuth2 clients (DESIGN.md \"Admin API\")."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearerAuth": []}],
+    }
+    api = Api(app, spec_kwargs=spec_kwargs)
+    api.spec.components.schema("Problem", schema=ProblemSchema)
+    api.spec.components.security_scheme(
+        "bearerAuth",
+        {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+         "description": "admin token from POST /api/v1/auth/login"},
+    )
+    for module in (auth, users, clients, organizations, administrators, events):
+        api.register_blueprint(module.blp)
+    app.before_request(_before_request)
+    app.after_request(_after_request)

@@ -1,0 +1,135 @@
+"""What every admin API blueprint shares: the request parser that turns
+webargs errors into domain errors, bearer authentication, and the audit
+context of a request. Views stay thin: parse, call a service, shape.
+"""
+from __future__ import annotations
+
+import http
+import re
+import uuid
+from collections.abc import Iterator, Mapping
+from typing import Any, NoReturn
+
+import flask_smorest
+import marshmallow as ma
+from flask import Request, g, request
+from webargs import core
+from webargs.flaskparser import FlaskParser
+
+from ..errors import MalformedRequest, Unauthorized, UnsupportedMediaType, ValidationError
+from ..models import User
+from ..services import auth
+from ..services.audit import AuditContext
+
+#: an incoming X-Request-ID is kept only when it looks like one
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+
+
+def _flatten(messages: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, str]]:
+    """``{"json": {"a": {"0": ["bad"]}}}`` -> ``("a.0", "bad")``."""
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            yield from _flatten(value, path + (str(key),))
+    elif isinstance(messages, (list, tuple)) and messages and all(isinstance(m, str) for m in messages):
+        for message in messages:
+            yield ".".join(path), message
+    elif isinstance(messages, (list, tuple)):
+        for value in messages:
+            yield from _flatten(value, path)
+    else:
+        yield ".".join(path), str(messages)
+
+
+class ProblemParser(FlaskParser):
+    """webargs parser whose errors are domain errors (problem+json via the one
+    handler): a broken JSON body is 400, a bad or unknown field 422 naming it.
+    """
+
+    def _raw_load_json(self, req: Request) -> Any:
+        if req.is_json and not req.get_data(cache=True):
+            return core.missing  # an empty body is an empty object, not broken JSON
+        return super()._raw_load_json(req)
+
+    def _handle_invalid_json_error(self, error: Exception, req: Request, *args: Any, **kwargs: Any) -> NoReturn:
+        raise MalformedRequest("The request body is not valid JSON.")
+
+    def handle_error(
+        self, error: ma.ValidationError, req: Request, schema: ma.Schema, *,
+        error_status_code: int | None, error_headers: Mapping[str, str] | None,
+    ) -> NoReturn:
+        problems = []
+        for path, message in _flatten(error.messages):
+            location, _, field = path.partition(".")
+            field = "" if field == "_schema" else field
+            problems.append({"field": field or location, "message": message})
+        problems.sort(key=lambda p: p["field"])
+        first = problems[0] if problems else {"field": "", "message": "Invalid request."}
+        if first["field"] in {"json", "query"}:
+            detail = "The request body must be a JSON object." if first["field"] == "json" else first["message"]
+            raise ValidationError(detail, field=first["field"], errors=problems)
+        raise ValidationError(f"{first['field']}: {first['message']}", field=first["field"], errors=problems)
+
+
+class Blueprint(flask_smorest.Blueprint):
+    """A resource of the admin API; every route needs an admin bearer token
+    unless the blueprint is made with ``public=True``.
+    """
+
+    ARGUMENTS_PARSER = ProblemParser()
+
+    def __init__(self, *args: Any, public: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.before_request(require_json_body)
+        if not public:
+            self.before_request(require_admin)
+
+    def refusals(self, *statuses: int) -> Any:
+        """Document the error answers of an endpoint (problem+json); 401
+        comes with every endpoint that needs a token."""
+        def decorator(function: Any) -> Any:
+            for status in statuses:
+                function = self.alt_response(status, response=http.HTTPStatus(status).name)(function)
+            return function
+        return decorator
+
+
+def require_json_body() -> None:
+    """A request body must be JSON (415 otherwise); no body is fine."""
+    if request.method in _BODY_METHODS and (request.content_length or request.headers.get("Transfer-Encoding")):
+        if not request.is_json:
+            raise UnsupportedMediaType("Send the request body as application/json.")
+
+
+def require_admin() -> None:
+    """Authenticate the admin bearer token (RFC 6750 §2.1) before anything else."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if not header:
+        raise Unauthorized("A bearer token from /api/v1/auth/login is required.")
+    if scheme.lower() != "bearer" or not token.strip() or len(token) > 4096:
+        raise Unauthorized(auth.INVALID_TOKEN)
+    g.admin_user = auth.verify_admin_token(token.strip())
+
+
+def current_user() -> User:
+    """The authenticated caller of this request."""
+    user: User = g.admin_user
+    return user
+
+
+def audit_context() -> AuditContext:
+    """Who acts, from where, in which request: for the audit trail."""
+    return AuditContext(actor=current_user().email, remote_addr=request.remote_addr, request_id=request_id())
+
+
+def request_id() -> str:
+    """The id of this request: the caller's ``X-Request-ID`` when it is sane,
+    a new one otherwise. Echoed in the response and kept in audit events.
+    """
+    found: str | None = g.get("request_id")
+    if found is None:
+        incoming = request.headers.get("X-Request-ID", "")
+        found = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_id = found
+    return found

@@ -1,0 +1,96 @@
+"""``/api/v1/clients`` and ``/api/v1/clients/{id}/secret`` (DESIGN.md rules 1-3)."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import url_for
+from flask.views import MethodView
+
+from ..models import Client, ClientOrganization
+from ..services import clients
+from .base import Blueprint, audit_context, current_user
+from .schemas import ClientCreatedSchema, ClientCreateSchema, ClientSchema, RotatedSecretSchema, RotateSecretSchema
+
+blp = Blueprint("clients", __name__, url_prefix="/api/v1/clients", description="API clients")
+
+
+def assignment_body(assignment: ClientOrganization) -> dict[str, Any]:
+    return {
+        "teccom_id": assignment.teccom_id,
+        "name": assignment.organization.name,
+        "enabled": assignment.enabled,
+        "notification_emails": list(assignment.notification_emails),
+        "created_at": assignment.created_at,
+        "updated_at": assignment.updated_at,
+    }
+
+
+def client_body(client: Client) -> dict[str, Any]:
+    """A client as the API shows it: never a secret or a hash."""
+    current = [s for s in client.secrets if s.expires_at is None]
+    previous = [s for s in client.secrets if s.expires_at is not None]
+    return {
+        "client_id": client.client_id,
+        "name": client.name,
+        "created_at": client.created_at,
+        "secret_created_at": current[0].created_at if current else None,
+        "previous_secret_expires_at": max(s.expires_at for s in previous) if previous else None,
+        "tokens_invalid_before": client.tokens_invalid_before,
+        "organizations": [assignment_body(a) for a in client.organizations],
+    }
+
+
+@blp.route("")
+class ClientList(MethodView):
+    @blp.response(200, ClientSchema(many=True))
+    @blp.refusals(401)
+    def get(self) -> list[dict[str, Any]]:
+        """The clients the caller administers."""
+        return [client_body(c) for c in clients.list_clients(current_user())]
+
+    @blp.arguments(ClientCreateSchema)
+    @blp.response(201, ClientCreatedSchema)
+    @blp.refusals(401, 403, 404, 409, 415)
+    def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
+        """Create a client for an organization the caller administers
+        (DESIGN.md rule 1). The answer holds the secret, shown this once."""
+        issued = clients.create_client(current_user(), body["teccom_id"], audit_context())
+        client = clients.get_client(current_user(), issued.client.client_id)
+        location = url_for("clients.ClientItem", client_id=client.client_id)
+        return {**client_body(client), "client_secret": issued.client_secret}, 201, {"Location": location}
+
+
+@blp.route("/<client_id>")
+class ClientItem(MethodView):
+    @blp.response(200, ClientSchema)
+    @blp.refusals(401, 404)
+    def get(self, client_id: str) -> dict[str, Any]:
+        """One client the caller administers (404 for any other)."""
+        return client_body(clients.get_client(current_user(), client_id))
+
+    @blp.response(204)
+    @blp.refusals(401, 404)
+    def delete(self, client_id: str) -> None:
+        """Delete a client: its secret and its tokens stop working at once."""
+        clients.delete_client(current_user(), client_id, audit_context())
+
+
+
+@blp.route("/<client_id>/secret", methods=["POST"])
+@blp.arguments(RotateSecretSchema, required=False)
+@blp.response(200, RotatedSecretSchema)
+@blp.refusals(401, 404, 415)
+def rotate_secret(body: dict[str, Any], client_id: str) -> dict[str, Any]:
+    """Rotate the secret (DESIGN.md rule 3). The new secret is in the answer,
+    shown this once; the previous one works until ``previous_secret_expires_at``
+    (or stops at once without a grace period)."""
+    rotated = clients.rotate_secret(
+        current_user(), client_id, audit_context(),
+        grace_period_seconds=body["grace_period_seconds"], revoke_tokens=body["revoke_tokens"],
+    )
+    return {
+        "client_id": client_id,
+        "client_secret": rotated.client_secret,
+        "previous_secret_expires_at": rotated.previous_expires_at,
+        "tokens_revoked": body["revoke_tokens"],
+    }

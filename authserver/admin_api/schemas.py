@@ -1,0 +1,184 @@
+"""Request and response schemas of the admin API (marshmallow).
+
+They validate what comes in (unknown fields are refused: no mass assignment)
+and generate the OpenAPI document; the services check the business rules.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from ..services.clients import MAX_GRACE_PERIOD_SECONDS
+from ..services.events import MAX_PAGE_SIZE
+from ..services.organizations import MAX_NOTIFICATION_EMAILS
+
+
+class StrictBoolean(fields.Boolean):
+    """JSON ``true`` or ``false`` only (marshmallow also takes ``"yes"``, ``1``, ...)."""
+
+    default_error_messages = {"invalid": "Not a valid boolean: use true or false."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+def _email(**kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.Length(min=1, max=320), **kwargs)
+
+
+def _teccom_id(**kwargs: Any) -> fields.String:
+    return fields.String(
+        validate=validate.Length(min=1, max=32),
+        metadata={"description": "TecCom ID of the organization", "example": "400100"},
+        **kwargs,
+    )
+
+
+class ProblemSchema(ma.Schema):
+    """An error (RFC 9457 problem details, ``application/problem+json``)."""
+
+    class Meta:
+        unknown = ma.INCLUDE  # problem types may add members (RFC 9457 §3.2)
+
+    type = fields.String(required=True, metadata={"description": "URI of the kind of problem"})
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    field = fields.String(metadata={"description": "the request field at fault, for validation errors"})
+    errors = fields.List(
+        fields.Dict(keys=fields.String(), values=fields.String()),
+        metadata={"description": "every field at fault: [{field, message}]"},
+    )
+
+
+class LoginSchema(ma.Schema):
+    email = _email(required=True)
+    password = fields.String(required=True, validate=validate.Length(max=1024), load_only=True)
+
+
+class AdminTokenSchema(ma.Schema):
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = fields.Integer(required=True, metadata={"description": "seconds"})
+
+
+class UserSchema(ma.Schema):
+    email = fields.String(required=True)
+    first_name = fields.String(required=True)
+    last_name = fields.String(required=True)
+
+
+class UserQuerySchema(ma.Schema):
+    email = _email(required=True)
+
+
+class MyOrganizationSchema(ma.Schema):
+    teccom_id = fields.String(required=True)
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    client_id = fields.String(required=True, allow_none=True,
+                              metadata={"description": "the client it is assigned to, or null"})
+
+
+class MeSchema(UserSchema):
+    organizations = fields.List(fields.Nested(MyOrganizationSchema), required=True)
+
+
+class AssignmentSchema(ma.Schema):
+    teccom_id = fields.String(required=True)
+    name = fields.String(required=True, metadata={"description": "name of the organization"})
+    enabled = fields.Boolean(required=True)
+    notification_emails = fields.List(fields.String(), required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class ClientSchema(ma.Schema):
+    client_id = fields.String(required=True)
+    name = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    secret_created_at = fields.DateTime(required=True, allow_none=True,
+                                        metadata={"description": "when the current secret was made"})
+    previous_secret_expires_at = fields.DateTime(
+        required=True, allow_none=True,
+        metadata={"description": "end of the grace period of the previous secret, if any"},
+    )
+    tokens_invalid_before = fields.DateTime(
+        required=True, allow_none=True,
+        metadata={"description": "tokens issued before this instant were revoked"},
+    )
+    organizations = fields.List(fields.Nested(AssignmentSchema), required=True)
+
+
+class ClientCreateSchema(ma.Schema):
+    teccom_id = _teccom_id(required=True)
+
+
+class ClientCreatedSchema(ClientSchema):
+    client_secret = fields.String(required=True, metadata={"description": "shown once, store it now"})
+
+
+class RotateSecretSchema(ma.Schema):
+    grace_period_seconds = fields.Integer(
+        strict=True, load_default=0, validate=validate.Range(min=0, max=MAX_GRACE_PERIOD_SECONDS),
+        metadata={"description": "how long the previous secret keeps working (0: it stops at once)"},
+    )
+    revoke_tokens = StrictBoolean(load_default=False,
+                                  metadata={"description": "also revoke every token issued so far"})
+
+
+class RotatedSecretSchema(ma.Schema):
+    client_id = fields.String(required=True)
+    client_secret = fields.String(required=True, metadata={"description": "shown once, store it now"})
+    previous_secret_expires_at = fields.DateTime(required=True, allow_none=True)
+    tokens_revoked = fields.Boolean(required=True)
+
+
+_notification_emails = {
+    "validate": validate.Length(max=MAX_NOTIFICATION_EMAILS),
+    "metadata": {"description": "addresses told about failed exports"},
+}
+
+
+class AssignmentCreateSchema(ma.Schema):
+    teccom_id = _teccom_id(required=True)
+    enabled = StrictBoolean(load_default=True)
+    notification_emails = fields.List(fields.String(validate=validate.Length(max=320)), load_default=list,
+                                      **_notification_emails)
+
+
+class AssignmentUpdateSchema(ma.Schema):
+    enabled = StrictBoolean()
+    notification_emails = fields.List(fields.String(validate=validate.Length(max=320)), **_notification_emails)
+
+
+class AdministratorAddSchema(ma.Schema):
+    email = _email(required=True)
+
+
+class EventQuerySchema(ma.Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
+    before = fields.Integer(validate=validate.Range(min=1),
+                            metadata={"description": "cursor: next_before of the previous page"})
+
+
+class EventSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    created_at = fields.DateTime(required=True)
+    actor = fields.String(required=True)
+    action = fields.String(required=True)
+    client_id = fields.String(required=True, allow_none=True)
+    target = fields.String(required=True, allow_none=True)
+    details = fields.Dict(required=True)
+    remote_addr = fields.String(required=True, allow_none=True)
+    request_id = fields.String(required=True, allow_none=True)
+
+
+class EventPageSchema(ma.Schema):
+    events = fields.List(fields.Nested(EventSchema), required=True)
+    next_before = fields.Integer(required=True, allow_none=True,
+                                 metadata={"description": "pass as before for the next page; null on the last"})

@@ -1,0 +1,102 @@
+"""Everything under /api/v1 answers problem+json (RFC 9457), never a 500 for
+bad input; request ids and remote addresses for the audit trail."""
+from __future__ import annotations
+
+import pytest
+
+from authserver.extensions import db
+from authserver.models import AuditEvent
+
+
+@pytest.fixture
+def anna(directory, login):
+    directory.user("anna@example.com", admin_of=("400100", "400200"))
+    return login("anna@example.com")
+
+
+def test_malformed_json_is_400(http, anna):
+    response = http.post("/api/v1/clients", data='{"teccom_id": ', content_type="application/json", headers=anna)
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    assert response.json == {
+        "type": "https://authserver.dev/problems/malformed-request", "title": "Malformed request",
+        "status": 400, "detail": "The request body is not valid JSON.",
+    }
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
+def test_wrong_content_type_is_415(http, anna, content_type):
+    response = http.post("/api/v1/clients", data='{"teccom_id": "400100"}', content_type=content_type, headers=anna)
+    assert response.status_code == 415
+    assert response.json["type"] == "https://authserver.dev/problems/unsupported-media-type"
+    assert response.json["detail"] == "Send the request body as application/json."
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"teccom_id": "400100", "client_id": "cl_mine"}, "client_id"),
+    ({"teccom_id": "400100", "secret_hash": "$argon2id$"}, "secret_hash"),
+    ({}, "teccom_id"),
+    ({"teccom_id": 400100}, "teccom_id"),
+    ({"teccom_id": ""}, "teccom_id"),
+    ({"teccom_id": "4" * 33}, "teccom_id"),
+])
+def test_unknown_or_bad_fields_are_422_naming_the_field(http, anna, body, field):
+    response = http.post("/api/v1/clients", json=body, headers=anna)
+    assert response.status_code == 422
+    assert response.json["field"] == field
+    assert response.json["detail"].startswith(f"{field}: ")
+    assert response.json["errors"][0]["field"] == field
+    assert db.session.execute(db.select(AuditEvent)).first() is None
+
+
+@pytest.mark.parametrize("body", ["[]", "null", '"text"', "7"])
+def test_a_body_that_is_not_an_object_is_422(http, anna, body):
+    response = http.post("/api/v1/clients", data=body, content_type="application/json", headers=anna)
+    assert response.status_code == 422
+    assert response.json["type"] == "https://authserver.dev/problems/validation-error"
+
+
+def test_unknown_path_is_404_problem(http, anna):
+    response = http.get("/api/v1/nothing-here", headers=anna)
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+    assert response.json["status"] == 404
+
+
+def test_wrong_method_is_405_problem_with_allow(http, anna):
+    response = http.put("/api/v1/clients", json={}, headers=anna)
+    assert response.status_code == 405
+    assert response.mimetype == "application/problem+json"
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+def test_too_large_body_is_413_problem(http, anna):
+    response = http.post("/api/v1/clients", data='{"teccom_id": "' + "x" * 20000 + '"}',
+                         content_type="application/json", headers=anna)
+    assert response.status_code == 413
+    assert response.mimetype == "application/problem+json"
+
+
+def test_request_id_is_echoed_and_kept_in_the_audit_event(http, anna):
+    response = http.post("/api/v1/clients", json={"teccom_id": "400100"},
+                         headers={**anna, "X-Request-ID": "trace-42"})
+    assert response.status_code == 201
+    assert response.headers["X-Request-ID"] == "trace-42"
+    event = db.session.execute(db.select(AuditEvent)).scalar_one()
+    assert (event.request_id, event.remote_addr) == ("trace-42", "127.0.0.1")
+
+
+@pytest.mark.parametrize("incoming", [None, "", "x" * 65, "bad id\twith tab", "<script>"])
+def test_a_missing_or_odd_request_id_is_replaced(http, anna, incoming):
+    headers = dict(anna)
+    if incoming is not None:
+        headers["X-Request-ID"] = incoming
+    first = http.get("/api/v1/me", headers=headers).headers["X-Request-ID"]
+    second = http.get("/api/v1/nothing", headers=headers).headers["X-Request-ID"]
+    assert len(first) == 32 and first != incoming and first != second
+
+
+def test_x_forwarded_for_is_ignored_without_trusted_proxies(http, anna):
+    http.post("/api/v1/clients", json={"teccom_id": "400100"},
+              headers={**anna, "X-Forwarded-For": "203.0.113.50"})
+    assert db.session.execute(db.select(AuditEvent.remote_addr)).scalar_one() == "127.0.0.1"
