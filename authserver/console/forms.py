@@ -9,6 +9,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, FieldList, HiddenField, PasswordField, RadioField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..errors import ValidationError as DomainValidationError
@@ -16,11 +17,11 @@ from ..services.clients import MAX_GRACE_PERIOD_SECONDS
 from ..services.organizations import MAX_NOTIFICATION_EMAILS, validate_notification_emails
 
 #: grace periods offered when rotating a secret (DESIGN.md rule 3), in seconds
-GRACE_PERIODS: list[tuple[int, str]] = [
-    (0, "None: the old secret stops working now"),
-    (3600, "1 hour"),
-    (86400, "1 day"),
-    (MAX_GRACE_PERIOD_SECONDS, "7 days"),
+GRACE_PERIODS = [
+    SelectChoice("0", "None: the old secret stops working now"),
+    SelectChoice("3600", "1 hour"),
+    SelectChoice("86400", "1 day"),
+    SelectChoice(str(MAX_GRACE_PERIOD_SECONDS), "7 days"),
 ]
 
 class LoginForm(FlaskForm):

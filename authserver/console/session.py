@@ -21,6 +21,7 @@ from ..admin_api.base import request_id
 from ..extensions import db
 from ..models import User
 from ..services.audit import AuditContext
+from . import bp
 from .security import SESSION_MAX_SECONDS
 
 F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
@@ -28,6 +29,15 @@ F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
 
 def _fingerprint(user: User) -> str:
     return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+
+
+@bp.before_request
+def _forget_user() -> None:
+    """Each request finds its user (and CSRF token) anew: ``g`` lives as long
+    as the application context, which may span requests (in tests).
+    """
+    for name in ("user", "console_return_to", "csrf_token"):
+        g.pop(name, None)
 
 
 def login(user: User) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from wtforms.fields.choices import SelectChoice
 
 from ...models import Client
 from ...services import clients as clients_service
@@ -25,7 +26,7 @@ def _page(
     if add_form is None:
         add_form = with_emails(AssignmentForm(formdata=None, prefix="add"), [])
     add_form.teccom_id.choices = [
-        (o.teccom_id, f"{o.teccom_id} · {o.name}") for o in organizations_service.assignable_organizations(user)
+        SelectChoice(o.teccom_id, f"{o.teccom_id} · {o.name}") for o in organizations_service.assignable_organizations(user)
     ]
     edit_forms = {
         a.teccom_id: with_emails(
