@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 
-.PHONY: run test install install-test serve demo clean
+.PHONY: run test install install-test browser serve demo clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 ($(PYTHON)) is required"; exit 1; }
@@ -31,7 +31,23 @@ run: install
 	exec $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --no-control-socket \
 		--access-logfile - wsgi:app
 
-test: install-test
+# The console's browser tests drive Debian's Chromium (Playwright for Python,
+# from the test extra, needs no browser download). Installed when missing and
+# when we may (root); otherwise those tests skip and say why.
+CHROMIUM := /usr/bin/chromium
+
+browser:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null || \
+		echo "Could not install chromium: the browser tests will be skipped"; \
+	else \
+		echo "$(CHROMIUM) is missing and apt-get needs root: the browser tests will be skipped"; \
+	fi
+
+test: install-test browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

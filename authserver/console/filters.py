@@ -44,10 +44,13 @@ def detail_value(value: Any, key: str = "") -> str:
         if key == "changes":
             return "; ".join(
                 f"{name.replace('_', ' ')}: {detail_value(change[0])} → {detail_value(change[1])}"
-                if isinstance(change, list) and len(change) == 2 else f"{name}: {detail_value(change)}"
+                if isinstance(change, list) and len(change) == 2
+                else f"{name}: {detail_value(change)}"
                 for name, change in value.items()
             )
-        return "; ".join(f"{name.replace('_', ' ')}: {detail_value(item)}" for name, item in value.items())
+        return "; ".join(
+            f"{name.replace('_', ' ')}: {detail_value(item)}" for name, item in value.items()
+        )
     if value is None:
         return "none"
     if isinstance(value, bool):

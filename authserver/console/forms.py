@@ -8,7 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, FieldList, HiddenField, PasswordField, RadioField, SelectField
+from wtforms import (
+    BooleanField, EmailField, FieldList, HiddenField, PasswordField, RadioField, SelectField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
@@ -24,28 +26,35 @@ GRACE_PERIODS = [
     SelectChoice(str(MAX_GRACE_PERIOD_SECONDS), "7 days"),
 ]
 
-class LoginForm(FlaskForm):
-    email = EmailField("E-mail", validators=[InputRequired("Enter your e-mail address."), Length(max=320)])
-    password = PasswordField("Password", validators=[InputRequired("Enter your password."), Length(max=1024)])
+BAD_EMAIL = "Enter a valid e-mail address, like name@example.com."
+
+
+class LoginForm(FlaskForm):  # type: ignore[misc]
+    email = EmailField(
+        "E-mail", validators=[InputRequired("Enter your e-mail address."), Length(max=320)]
+    )
+    password = PasswordField(
+        "Password", validators=[InputRequired("Enter your password."), Length(max=1024)]
+    )
     next = HiddenField()
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(FlaskForm):  # type: ignore[misc]
     """A form with nothing but its CSRF token: confirmations of destructive actions."""
 
 
-class CreateClientForm(FlaskForm):
+class CreateClientForm(FlaskForm):  # type: ignore[misc]
     teccom_id = HiddenField(validators=[InputRequired(), Length(max=32)])
 
 
-class RotateSecretForm(FlaskForm):
+class RotateSecretForm(FlaskForm):  # type: ignore[misc]
     grace_period_seconds = RadioField(
         "Keep the old secret valid for", choices=GRACE_PERIODS, coerce=int, default=0,
     )
     revoke_tokens = BooleanField("Also revoke every access token issued so far")
 
 
-class _EmailsForm(FlaskForm):
+class _EmailsForm(FlaskForm):  # type: ignore[misc]
     enabled = BooleanField("Enabled", default=True)
     notification_emails = FieldList(
         EmailField("Notification e-mail", validators=[Length(max=320)]),
@@ -61,7 +70,7 @@ class _EmailsForm(FlaskForm):
             try:  # the service's own check, one address at a time
                 validate_notification_emails([value])
             except DomainValidationError:
-                entry.errors = [*entry.errors, "Enter a valid e-mail address, like name@example.com."]
+                entry.errors = [*entry.errors, BAD_EMAIL]
                 bad = True
         if bad:
             raise ValidationError("Correct the e-mail addresses marked below.")
@@ -93,8 +102,10 @@ class EditAssignmentForm(_EmailsForm):
     """The pencil: enabled and notification e-mails of one assignment."""
 
 
-class AdministratorForm(FlaskForm):
-    email = EmailField("E-mail", validators=[InputRequired("Enter an e-mail address."), Length(max=320)])
+class AdministratorForm(FlaskForm):  # type: ignore[misc]
+    email = EmailField(
+        "E-mail", validators=[InputRequired("Enter an e-mail address."), Length(max=320)]
+    )
 
 
 def with_emails(form: _EmailsForm, emails: list[str]) -> Any:

@@ -35,6 +35,7 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "base-uri 'none'",
 ])
 
+
 def is_production(app: Flask) -> bool:
     return app.config["ENV"] not in {"development", "testing"}
 

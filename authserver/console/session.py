@@ -63,7 +63,9 @@ def current_user() -> User | None:
     uid = session.get("uid")
     if isinstance(uid, int) and time.time() - float(session.get("since", 0)) < SESSION_MAX_SECONDS:
         user = db.session.get(User, uid)
-        if user is not None and (user.password_hash is None or session.get("fp") != _fingerprint(user)):
+        if user is not None and (
+            user.password_hash is None or session.get("fp") != _fingerprint(user)
+        ):
             user = None
     if user is None and "uid" in session:
         session.clear()

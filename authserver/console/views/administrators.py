@@ -78,5 +78,6 @@ def activity(client_id: str) -> ResponseReturnValue:
     before = request.args.get("before", type=int)
     page = events_service.list_events(user, client_id, limit=50, before=before)
     return client_page(
-        "console/client/activity.html", client, "activity", events=page.events, next_before=page.next_before,
+        "console/client/activity.html", client, "activity",
+        events=page.events, next_before=page.next_before,
     )

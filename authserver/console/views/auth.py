@@ -34,7 +34,9 @@ def login() -> ResponseReturnValue:
     status = 200
     if form.validate_on_submit():
         try:
-            user = auth_service.authenticate_user(form.email.data, form.password.data, request.remote_addr)
+            user = auth_service.authenticate_user(
+                form.email.data, form.password.data, request.remote_addr
+            )
         except Unauthorized:
             message = "Wrong e-mail or password."
         except TooManyRequests as error:

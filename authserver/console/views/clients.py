@@ -26,12 +26,14 @@ def clients() -> ResponseReturnValue:
     user = require_user()
     organizations = clients_service.my_organizations(user)
     administered = {client.client_id: client for client in clients_service.list_clients(user)}
-    wanted = request.args.get("org") or (organizations[0][0].teccom_id if len(organizations) == 1 else None)
+    only = organizations[0][0].teccom_id if len(organizations) == 1 else None
+    wanted = request.args.get("org") or only
     selected = next((entry for entry in organizations if entry[0].teccom_id == wanted), None)
     if wanted and selected is None:
         raise OrganizationNotFound(f"You are not an administrator of organization {wanted}.")
     return render_template(
-        "console/clients.html", organizations=organizations, administered=administered, selected=selected,
+        "console/clients.html",
+        organizations=organizations, administered=administered, selected=selected,
     )
 
 
@@ -45,7 +47,9 @@ def create_client() -> ResponseReturnValue:
         raise ValidationError("Choose an organization.", field="teccom_id")
     issued = clients_service.create_client(require_user(), form.teccom_id.data, audit_context())
     location = url_for("console.organizations", client_id=issued.client.client_id)
-    body = render_template("console/secret.html", client=issued.client, secret=issued.client_secret, created=True)
+    body = render_template(
+        "console/secret.html", client=issued.client, secret=issued.client_secret, created=True
+    )
     return body, 201, {"Location": location}
 
 
@@ -76,7 +80,9 @@ def rotate_secret(client_id: str) -> ResponseReturnValue:
     form = RotateSecretForm()
     if not form.validate():
         clients_service.get_client(user, client_id)  # 404 before 422, as in the API
-        raise ValidationError("Choose one of the offered grace periods.", field="grace_period_seconds")
+        raise ValidationError(
+            "Choose one of the offered grace periods.", field="grace_period_seconds"
+        )
     rotated = clients_service.rotate_secret(
         user, client_id, audit_context(),
         grace_period_seconds=form.grace_period_seconds.data, revoke_tokens=form.revoke_tokens.data,

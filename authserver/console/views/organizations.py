@@ -26,7 +26,8 @@ def _page(
     if add_form is None:
         add_form = with_emails(AssignmentForm(formdata=None, prefix="add"), [])
     add_form.teccom_id.choices = [
-        SelectChoice(o.teccom_id, f"{o.teccom_id} · {o.name}") for o in organizations_service.assignable_organizations(user)
+        SelectChoice(o.teccom_id, f"{o.teccom_id} · {o.name}")
+        for o in organizations_service.assignable_organizations(user)
     ]
     edit_forms = {
         a.teccom_id: with_emails(
@@ -61,7 +62,8 @@ def assign_organization(client_id: str) -> ResponseReturnValue:
     form = AssignmentForm(prefix="add")
     if "add_email" in request.form:
         form.add_blank_email()
-        return _page(clients_service.get_client(user, client_id), add_form=form, open_dialog="add-organization")
+        client = clients_service.get_client(user, client_id)
+        return _page(client, add_form=form, open_dialog="add-organization")
     if not form.validate():
         client = clients_service.get_client(user, client_id)
         return _page(client, add_form=form, open_dialog="add-organization"), 422
@@ -83,7 +85,8 @@ def update_organization(client_id: str, teccom_id: str) -> ResponseReturnValue:
     dialog = f"edit-organization-{teccom_id}"
     if "add_email" in request.form:
         form.add_blank_email()
-        return _page(clients_service.get_client(user, client_id), edit_form=(teccom_id, form), open_dialog=dialog)
+        client = clients_service.get_client(user, client_id)
+        return _page(client, edit_form=(teccom_id, form), open_dialog=dialog)
     if not form.validate():
         client = clients_service.get_client(user, client_id)
         return _page(client, edit_form=(teccom_id, form), open_dialog=dialog), 422
@@ -100,6 +103,8 @@ def update_organization(client_id: str, teccom_id: str) -> ResponseReturnValue:
 def unassign_organization(client_id: str, teccom_id: str) -> ResponseReturnValue:
     """The bin, after its confirmation dialog."""
     return_to(url_for("console.organizations", client_id=client_id))
-    organizations_service.unassign_organization(require_user(), client_id, teccom_id, audit_context())
+    organizations_service.unassign_organization(
+        require_user(), client_id, teccom_id, audit_context()
+    )
     flash(f"Organization {teccom_id} was removed from the client.", "success")
     return redirect(url_for("console.organizations", client_id=client_id), 303)
