@@ -248,6 +248,7 @@ def open_page(browser: Any, console_server: Server) -> Iterator[Callable[..., An
         tab.on("console", lambda message: _console_error(message, errors))
         tab.on("pageerror", lambda error: errors.append(str(error)))
         tab.on("response", lambda response: _failed_asset(response, errors))
+        tab.console_errors = errors  # for a test that provokes an error on purpose
         return tab
 
     yield opener

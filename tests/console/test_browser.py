@@ -385,6 +385,29 @@ def test_a_user_who_is_not_the_clients_administrator_gets_404_on_every_client_pa
     screenshot(page, "console-not-found")
 
 
+def test_the_content_security_policy_blocks_injected_inline_script(page: Any) -> None:
+    page.goto("/login")
+    violations = page.evaluate("""() => new Promise(resolve => {
+        const seen = [];
+        document.addEventListener("securitypolicyviolation", event => {
+            seen.push(event.violatedDirective);
+            resolve(seen);
+        });
+        const script = document.createElement("script");
+        script.textContent = "window.injected = true";
+        document.body.append(script);
+    })""")
+    assert violations == ["script-src-elem"]
+    assert page.evaluate("window.injected") is None
+    for _ in range(50):  # the console message may trail the DOM event
+        expected = [e for e in page.console_errors if "Content Security Policy" in e]
+        if expected:
+            break
+        page.wait_for_timeout(50)
+    assert len(expected) == 1
+    page.console_errors.remove(expected[0])
+
+
 def test_dialogs_work_with_the_keyboard(page: Any, world: World) -> None:
     org = world.organization(1, "Acme Parts GmbH")
     world.organization(2, "Acme Retail")
