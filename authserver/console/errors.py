@@ -8,17 +8,24 @@ this handler turns them into what a person in a browser needs:
 - a refused change (409 last administrator, 409 already assigned, 403 not
   an organization administrator, 422): the message at the top of the page
   the form came from (set by :func:`return_to`), after a 303 redirect;
-- an expired session: the login page.
+- an expired session: the login page;
+- a database outage: a 503 page (never a stack trace).
 """
 from __future__ import annotations
+
+import logging
 
 from flask import flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import AuthServerError, ClientNotFound, Unauthorized
+from ..extensions import db
 from . import bp
+
+log = logging.getLogger(__name__)
 
 
 def return_to(url: str) -> None:
@@ -26,7 +33,7 @@ def return_to(url: str) -> None:
     g.console_return_to = url
 
 
-def _page(status: int, title: str, detail: str) -> ResponseReturnValue:
+def _page(status: int, title: str, detail: str) -> tuple[str, int]:
     return render_template("console/error.html", status=status, title=title, detail=detail), status
 
 
@@ -53,3 +60,18 @@ def csrf_error(error: CSRFError) -> ResponseReturnValue:
 def http_error(error: HTTPException) -> ResponseReturnValue:
     status = error.code or 500
     return _page(status, error.name, error.description or error.name)
+
+
+@bp.errorhandler(OperationalError)
+@bp.errorhandler(InterfaceError)
+def database_error(error: Exception) -> ResponseReturnValue:
+    log.error("database error: %s", type(error).__name__)
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001 - the connection may be gone
+        pass
+    g.user = None  # the page header must not ask the database again
+    body, status = _page(
+        503, "Service unavailable", "The database is unavailable. Try again in a moment."
+    )
+    return body, status, {"Retry-After": "5"}
