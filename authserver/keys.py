@@ -340,11 +340,12 @@ class KeyStore:
             connection.rollback()
         return rows
 
-    def _current(self) -> tuple[LoadedKey, ...]:
+    def _current(self, max_age: float | None = None) -> tuple[LoadedKey, ...]:
+        max_age = self.cache_seconds if max_age is None else max_age
         loaded_at = self._loaded_at
-        if loaded_at is None or time.monotonic() - loaded_at >= self.cache_seconds:
+        if loaded_at is None or time.monotonic() - loaded_at >= max_age:
             with self._lock:
-                if self._loaded_at is None or time.monotonic() - self._loaded_at >= self.cache_seconds:
+                if self._loaded_at is None or time.monotonic() - self._loaded_at >= max_age:
                     self._load()
         return self._keys
 
@@ -379,5 +380,7 @@ class KeyStore:
         return key
 
     def jwks(self, now: datetime | None = None) -> dict[str, Any]:
-        """The JWK Set to publish."""
-        return jwks(self._current(), now or utcnow())
+        """The JWK Set to publish, read afresh (one small query; parsed keys are
+        reused): a key published by ``keys rotate`` shows at once in every process.
+        """
+        return jwks(self._current(0), now or utcnow())

@@ -49,16 +49,15 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoi
 from flask import Flask, Request, Response, current_app, json
 from flask import request as flask_request
 from sqlalchemy import Engine, create_engine
-from sqlalchemy.exc import DBAPIError
 
 from . import tokens
 from .client_auth import (
     AuthenticationFailed,
+    ClientReader,
     ClientRecord,
     SecretVerifier,
     TooManyFailures,
     VerifierBusy,
-    load_client,
 )
 from .extensions import db
 from .grants import ClientCredentialsGrant
@@ -178,13 +177,27 @@ class FormPayload(OAuth2Payload):
 
 
 class FormRequest(FlaskOAuth2Request):
-    """An OAuth2 request without Authlib's transport check (see the module docstring)."""
+    """An OAuth2 request whose parameters come from the form body only.
 
-    def __init__(self, request: Request) -> None:
-        OAuth2Request.__init__(self, request.method, "https://invalid/", headers=request.headers)
-        self.uri = request.url
+    Sets the attributes ``OAuth2Request.__init__`` would set without calling it:
+    that initializer refuses non-https URLs with an exception no endpoint
+    catches (see the module docstring).
+    """
+
+    def __init__(self, request: Request) -> None:  # noqa: super-init-not-called - see the class docstring
+        self.method = request.method
+        self.uri = request.path  # not request.url: building it costs more than the client query
+        self.headers = request.headers
+        self._body = None
         self._request = request
         self.payload = FormPayload(request)
+        self.client = None
+        self.auth_method = None
+        self.user = None
+        self.authorization_code = None
+        self.refresh_token = None
+        self.credential = None
+        self._scope = None
         self.credentials: Credentials | None = None
 
 
@@ -265,6 +278,7 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
         }
         self._keys: KeyStore | None = None
         self._read_engine: Engine | None = None
+        self._reader: ClientReader | None = None
         self._lock = threading.Lock()
         self.init_app(app, query_client=self.query_client_record, save_token=self.save_nothing)
         self.register_token_generator("default", self.generate_access_token)
@@ -301,18 +315,15 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
     # Authlib hooks -----------------------------------------------------------
 
     def query_client_record(self, client_id: str) -> ClientRecord | None:
-        """The client with its live secrets and enabled organizations (one query).
-
-        A connection dropped by the database is retried once on a fresh one.
-        """
-        for attempt in (1, 2):
-            try:
-                with self.read_engine.connect() as connection:
-                    return load_client(connection, client_id)
-            except DBAPIError as error:
-                if attempt == 2 or not error.connection_invalidated:
-                    raise
-        return None  # pragma: no cover
+        """The client with its live secrets and enabled organizations (one query)."""
+        reader = self._reader
+        if reader is None:
+            engine = self.read_engine
+            with self._lock:
+                if self._reader is None:
+                    self._reader = ClientReader(engine)
+                reader = self._reader
+        return reader(client_id)
 
     def save_nothing(self, token: dict[str, Any], request: OAuth2Request) -> None:
         """Tokens are not stored (issue 2 item 7); revocation is by ``jti``."""

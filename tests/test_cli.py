@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import jwt
 import pytest
 
 from authserver import create_app, credentials
@@ -287,3 +288,25 @@ def test_demo_admin_can_log_in_to_the_admin_api_and_sees_the_demo_client(runner,
     listed = http.get("/api/v1/clients", headers={"Authorization": f"Bearer {token}"})
     assert listed.status_code == 200
     assert [item["client_id"] for item in listed.get_json()] == [client_id]
+
+
+def test_the_printed_token_request_works_and_the_previous_secret_does_not(runner, http, app_ctx):
+    first = CURL.search(runner.invoke(args=["demo", "setup"]).stdout)
+    second = CURL.search(runner.invoke(args=["demo", "setup"]).stdout)
+    fresh = http.post(
+        "/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        auth=(second["id"], second["secret"]),
+    )
+    assert fresh.status_code == 200, fresh.get_json()
+    body = fresh.get_json()
+    assert body["token_type"].lower() == "bearer"
+    claims = jwt.decode(body["access_token"], options={"verify_signature": False})
+    assert (claims["client_id"], claims["organizations"]) == (second["id"], ["400100"])
+    stale = http.post(
+        "/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        auth=(first["id"], first["secret"]),
+    )
+    assert stale.status_code == 401
+    assert stale.get_json()["error"] == "invalid_client"

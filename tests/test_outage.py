@@ -78,6 +78,8 @@ def routes(app: Any, prefix: str = "/") -> list[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static" or not rule.rule.startswith(prefix):
             continue
+        if rule.endpoint.startswith("console."):
+            continue  # HTML pages: tests/console/test_outage.py walks them
         url = rule.build({name: ARGUMENTS.get(name, "x") for name in rule.arguments})[1]
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             found.append((method, url))
@@ -144,22 +146,41 @@ def test_openapi_document_needs_no_database(outage_http):
     assert response.get_json()["openapi"].startswith("3.")
 
 
-def test_an_oauth_path_that_queries_the_database_answers_rfc6749_503(tmp_path, monkeypatch):
-    from authserver.extensions import db
-    from authserver.models import Client
+OAUTH_DB_DOWN = {
+    "error": "temporarily_unavailable",
+    "error_description": "The service is temporarily unavailable.",
+}
+BASIC = {"Authorization": "Basic Y2xfdW5rbm93bjpzZWNyZXQ="}  # cl_unknown:secret
 
-    monkeypatch.setenv("AUTHSERVER_INSTANCE_PATH", str(tmp_path / "instance"))
-    app = create_app(make_config(UNREACHABLE, tmp_path))
 
-    @app.post("/oauth2/probe")
-    def probe_clients() -> Any:
-        return {"count": len(db.session.execute(db.select(Client)).all())}
-
-    response = app.test_client().post("/oauth2/probe")
+@pytest.mark.parametrize(
+    ("path", "data", "headers"),
+    [
+        ("/oauth2/token", {"grant_type": "client_credentials"}, BASIC),
+        (
+            "/oauth2/token",
+            {"grant_type": "client_credentials", "client_id": "cl_unknown", "client_secret": "s"},
+            {},
+        ),
+        ("/oauth2/introspect", {"token": "abc"}, BASIC),
+        ("/oauth2/revoke", {"token": "abc"}, BASIC),
+    ],
+    ids=["token-basic", "token-post", "introspect", "revoke"],
+)
+def test_oauth_endpoints_answer_rfc6749_shaped_503(outage_http, path, data, headers):
+    response = outage_http.post(path, data=data, headers=headers)
     assert response.status_code == 503
     assert response.mimetype == "application/json"
     assert response.headers["Cache-Control"] == "no-store"
-    assert response.get_json() == {
-        "error": "temporarily_unavailable",
-        "error_description": "The service is temporarily unavailable.",
-    }
+    assert response.headers["Retry-After"] == "5"
+    assert response.get_json() == OAUTH_DB_DOWN
+    assert_no_stack_trace(response)
+
+
+def test_jwks_answers_503_and_metadata_200(outage_http):
+    jwks = outage_http.get("/oauth2/jwks")
+    assert jwks.status_code == 503
+    assert jwks.get_json() == OAUTH_DB_DOWN
+    metadata = outage_http.get("/.well-known/oauth-authorization-server")
+    assert metadata.status_code == 200
+    assert metadata.get_json()["token_endpoint"] == "https://auth.example.test/oauth2/token"
