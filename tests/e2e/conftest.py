@@ -1,4 +1,5 @@
 """A real server (gunicorn, 2 workers) on SQLite and, when configured, PostgreSQL."""
+
 from __future__ import annotations
 
 import os
@@ -23,7 +24,9 @@ def _e2e_postgres_url() -> str:
     assert PG_URL is not None
     url = make_url(PG_URL)
     name = f"{url.database}_e2e"
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    admin = url.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         connection.execute(f'CREATE DATABASE "{name}"')
@@ -32,13 +35,17 @@ def _e2e_postgres_url() -> str:
 
 def _drop_postgres(url: str) -> None:
     parsed = make_url(url)
-    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
+    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="module", params=DATABASES)
-def e2e_database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+def e2e_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Path]]:
     instance = tmp_path_factory.mktemp("e2e-instance")
     if request.param == "postgresql":
         url = _e2e_postgres_url()
@@ -64,7 +71,9 @@ def data_app(server: Server, e2e_database: tuple[str, Path]) -> Iterator[Flask]:
     previous = os.environ.get("AUTHSERVER_INSTANCE_PATH")
     os.environ["AUTHSERVER_INSTANCE_PATH"] = str(instance)
     try:
-        app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": url, "ISSUER": server.url, **FAST_ARGON2})
+        app = create_app(
+            {"ENV": "testing", "SQLALCHEMY_DATABASE_URI": url, "ISSUER": server.url, **FAST_ARGON2}
+        )
     finally:
         if previous is None:
             os.environ.pop("AUTHSERVER_INSTANCE_PATH", None)

@@ -3,6 +3,7 @@
 Runs on SQLite and (with AUTHSERVER_TEST_DATABASE_URL) on a fresh PostgreSQL
 database named after the test database plus ``_e2e``.
 """
+
 from __future__ import annotations
 
 import base64
@@ -36,13 +37,21 @@ def new_partner(*extra: int) -> tuple[Creds, list[str]]:
 
 def post_token(server, creds: Creds, **params: str) -> requests.Response:
     auth = f"{quote_plus(creds.client_id)}:{quote_plus(creds.client_secret)}"
-    return requests.post(server.url + "/oauth2/token", data={"grant_type": "client_credentials", **params},
-                         headers={"Authorization": "Basic " + base64.b64encode(auth.encode()).decode()}, timeout=10)
+    return requests.post(
+        server.url + "/oauth2/token",
+        data={"grant_type": "client_credentials", **params},
+        headers={"Authorization": "Basic " + base64.b64encode(auth.encode()).decode()},
+        timeout=10,
+    )
 
 
 def call(server, path: str, creds: Creds, token: str) -> requests.Response:
-    return requests.post(server.url + path, data={"token": token}, auth=(creds.client_id, creds.client_secret),
-                         timeout=10)
+    return requests.post(
+        server.url + path,
+        data={"token": token},
+        auth=(creds.client_id, creds.client_secret),
+        timeout=10,
+    )
 
 
 def verify(server, token: str) -> dict:
@@ -50,12 +59,20 @@ def verify(server, token: str) -> dict:
     header = jwt.get_unverified_header(token)
     assert header["typ"] == "at+jwt"
     signing_key = jwt.PyJWKClient(server.url + "/oauth2/jwks").get_signing_key_from_jwt(token)
-    return jwt.decode(token, signing_key, algorithms=[header["alg"]], audience=AUDIENCE, issuer=server.url,
-                      options={"require": ["exp", "iat", "iss", "aud", "sub", "jti"]})
+    return jwt.decode(
+        token,
+        signing_key,
+        algorithms=[header["alg"]],
+        audience=AUDIENCE,
+        issuer=server.url,
+        options={"require": ["exp", "iat", "iss", "aud", "sub", "jti"]},
+    )
 
 
 def test_metadata_issuer_is_the_server(server):
-    metadata = requests.get(server.url + "/.well-known/oauth-authorization-server", timeout=10).json()
+    metadata = requests.get(
+        server.url + "/.well-known/oauth-authorization-server", timeout=10
+    ).json()
     assert metadata["issuer"] == server.url
     assert metadata["token_endpoint"] == server.url + "/oauth2/token"
     assert metadata["jwks_uri"] == server.url + "/oauth2/jwks"
@@ -66,8 +83,12 @@ def test_requests_oauthlib_backend_application_client(server, data, monkeypatch,
     monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # plain http on loopback
     creds, orgs = new_partner(1)
     session = OAuth2Session(client=BackendApplicationClient(client_id=creds.client_id))
-    token = session.fetch_token(server.url + "/oauth2/token", client_id=creds.client_id,
-                                client_secret=creds.client_secret, include_client_id=include_client_id)
+    token = session.fetch_token(
+        server.url + "/oauth2/token",
+        client_id=creds.client_id,
+        client_secret=creds.client_secret,
+        include_client_id=include_client_id,
+    )
     assert token["token_type"] == "Bearer"
     assert token["expires_in"] == 300
     claims = verify(server, token["access_token"])
@@ -79,8 +100,9 @@ def test_requests_oauthlib_backend_application_client(server, data, monkeypatch,
 @pytest.mark.parametrize("method", ["client_secret_basic", "client_secret_post"])
 def test_authlib_oauth2_session(server, data, method):
     creds, orgs = new_partner()
-    with AuthlibSession(creds.client_id, creds.client_secret, token_endpoint_auth_method=method,
-                        scope="export") as session:
+    with AuthlibSession(
+        creds.client_id, creds.client_secret, token_endpoint_auth_method=method, scope="export"
+    ) as session:
         token = session.fetch_token(server.url + "/oauth2/token", grant_type="client_credentials")
     assert token["scope"] == f"export org:{orgs[0]}"
     claims = verify(server, token["access_token"])
@@ -106,20 +128,40 @@ def test_introspect_revoke_introspect(server, data):
 def test_special_characters_in_basic_credentials(server, data):
     creds = custom_client(f"cl:ü +%/{next(_ids)}", "s3cr:t +%&=/?#ü", str(next(_ids)))
     assert post_token(server, creds).status_code == 200
-    url_safe = custom_client(f"cl_urlsafe{next(_ids)}",
-                             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_", str(next(_ids)))
+    url_safe = custom_client(
+        f"cl_urlsafe{next(_ids)}",
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+        str(next(_ids)),
+    )
     assert post_token(server, url_safe).status_code == 200
-    response = requests.post(server.url + "/oauth2/token", timeout=10, data={
-        "grant_type": "client_credentials", "client_id": url_safe.client_id, "client_secret": url_safe.client_secret})
+    response = requests.post(
+        server.url + "/oauth2/token",
+        timeout=10,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": url_safe.client_id,
+            "client_secret": url_safe.client_secret,
+        },
+    )
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("authorization", [
-    "Basic %%%not-base64%%%", "Basic " + base64.b64encode(b"no-colon").decode(), "Basic ", "Basic",
-])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Basic %%%not-base64%%%",
+        "Basic " + base64.b64encode(b"no-colon").decode(),
+        "Basic ",
+        "Basic",
+    ],
+)
 def test_malformed_basic_headers(server, authorization):
-    response = requests.post(server.url + "/oauth2/token", data={"grant_type": "client_credentials"},
-                             headers={"Authorization": authorization}, timeout=10)
+    response = requests.post(
+        server.url + "/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": authorization},
+        timeout=10,
+    )
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
     assert response.headers["WWW-Authenticate"].startswith("Basic realm=")
@@ -129,15 +171,31 @@ def test_bad_requests_get_exact_errors_and_never_500(server, data):
     creds, _ = new_partner()
     url = server.url + "/oauth2/token"
     cases = [
-        (requests.post(url, json={"grant_type": "client_credentials"}, auth=(creds.client_id, creds.client_secret),
-                       timeout=10), 400, "invalid_request"),
+        (
+            requests.post(
+                url,
+                json={"grant_type": "client_credentials"},
+                auth=(creds.client_id, creds.client_secret),
+                timeout=10,
+            ),
+            400,
+            "invalid_request",
+        ),
         (post_token(server, Creds("cl_nobody", "x" * 43)), 401, "invalid_client"),
         (post_token(server, Creds(creds.client_id, "wrong")), 401, "invalid_client"),
         (post_token(server, Creds(creds.client_id, "")), 401, "invalid_client"),
         (post_token(server, creds, scope="template"), 400, "invalid_scope"),
         (post_token(server, creds, grant_type="password"), 400, "unsupported_grant_type"),
-        (requests.post(url, data={"grant_type": "client_credentials", "pad": "x" * 20000},
-                       auth=(creds.client_id, creds.client_secret), timeout=10), 413, "invalid_request"),
+        (
+            requests.post(
+                url,
+                data={"grant_type": "client_credentials", "pad": "x" * 20000},
+                auth=(creds.client_id, creds.client_secret),
+                timeout=10,
+            ),
+            413,
+            "invalid_request",
+        ),
         (requests.get(url, timeout=10), 405, "invalid_request"),
     ]
     for response, status, error in cases:
@@ -146,7 +204,9 @@ def test_bad_requests_get_exact_errors_and_never_500(server, data):
 
 
 def _client(creds: Creds) -> Client:
-    return db.session.execute(db.select(Client).where(Client.client_id == creds.client_id)).scalar_one()
+    return db.session.execute(
+        db.select(Client).where(Client.client_id == creds.client_id)
+    ).scalar_one()
 
 
 def test_changes_take_effect_at_once_in_every_worker(server, data):

@@ -8,6 +8,7 @@ Usage::
 The database is migrated first with ``authserver db upgrade``. The server is
 always terminated, whatever happens in the test.
 """
+
 from __future__ import annotations
 
 import os
@@ -43,29 +44,43 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def server_env(database_url: str, instance_path: Path, port: int, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def server_env(
+    database_url: str, instance_path: Path, port: int, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHSERVER_")}
-    env.update({
-        "AUTHSERVER_DATABASE_URL": database_url,
-        "AUTHSERVER_INSTANCE_PATH": str(instance_path),
-        "AUTHSERVER_ISSUER": f"http://127.0.0.1:{port}",
-        "AUTHSERVER_KEY_ACTIVATION_DELAY": "0",
-        "AUTHSERVER_ARGON2_TIME_COST": "1",
-        "AUTHSERVER_ARGON2_MEMORY_COST": "1024",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "AUTHSERVER_DATABASE_URL": database_url,
+            "AUTHSERVER_INSTANCE_PATH": str(instance_path),
+            "AUTHSERVER_ISSUER": f"http://127.0.0.1:{port}",
+            "AUTHSERVER_KEY_ACTIVATION_DELAY": "0",
+            "AUTHSERVER_ARGON2_TIME_COST": "1",
+            "AUTHSERVER_ARGON2_MEMORY_COST": "1024",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     env.update(extra or {})
     return env
 
 
 def run_cli(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(BIN / "authserver"), *args], cwd=ROOT, env=dict(env), capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [str(BIN / "authserver"), *args],
+        cwd=ROOT,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @contextmanager
 def running_server(
-    database_url: str, instance_path: Path, *, workers: int = 2, extra_env: Mapping[str, str] | None = None,
+    database_url: str,
+    instance_path: Path,
+    *,
+    workers: int = 2,
+    extra_env: Mapping[str, str] | None = None,
     startup_timeout: float = 60.0,
 ) -> Iterator[Server]:
     """Migrate the database, start gunicorn on a free loopback port, wait for ``/healthz``."""
@@ -78,9 +93,21 @@ def running_server(
     log = instance_path / "gunicorn.log"
     with open(log, "wb") as output:
         process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
-             "--no-control-socket", "--graceful-timeout", "5", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT,
+            [
+                str(BIN / "gunicorn"),
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--no-control-socket",
+                "--graceful-timeout",
+                "5",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
     try:
