@@ -173,7 +173,12 @@ class ClientReader:
     def __call__(self, client_id: str) -> ClientRecord | None:
         params: Any = (client_id,) if self.positional else {"client_id": client_id}
         for attempt in (1, 2):
-            connection = self.engine.raw_connection()
+            try:
+                connection = self.engine.raw_connection()
+            except self.dbapi_error as error:  # the database is unreachable
+                raise DBAPIError.instance(
+                    self.sql, params, error, self.dbapi_error, connection_invalidated=True
+                ) from error
             cursor = None
             try:
                 cursor = connection.cursor()
