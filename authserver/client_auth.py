@@ -18,6 +18,7 @@ client whose secret this process has already verified. An unknown client id
 costs a dummy verification too, so that timing does not tell which ids exist.
 At most ``ARGON2_MAX_CONCURRENT`` verifications run at once in a process.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -95,8 +96,12 @@ class ClientRecord:
 
 _QUERY = (
     select(
-        Client.id, Client.kind, Client.tokens_invalid_before,
-        ClientSecret.id, ClientSecret.secret_hash, ClientSecret.expires_at,
+        Client.id,
+        Client.kind,
+        Client.tokens_invalid_before,
+        ClientSecret.id,
+        ClientSecret.secret_hash,
+        ClientSecret.expires_at,
         ClientOrganization.teccom_id,
     )
     .select_from(Client)
@@ -109,7 +114,9 @@ _QUERY = (
 )
 
 
-def load_client(connection: Connection, client_id: str, now: datetime | None = None) -> ClientRecord | None:
+def load_client(
+    connection: Connection, client_id: str, now: datetime | None = None
+) -> ClientRecord | None:
     """The client *client_id* with its live secrets and enabled organizations,
     in one query; ``None`` when it does not exist or has no live secret.
     """
@@ -129,8 +136,12 @@ def _record(client_id: str, rows: Sequence[Sequence[Any]], now: datetime) -> Cli
         return None
     first = rows[0]
     return ClientRecord(
-        pk=first[0], client_id=client_id, kind=first[1], tokens_invalid_before=first[2],
-        secrets=tuple(sorted(live.items())), organizations=tuple(sorted(organizations)),
+        pk=first[0],
+        client_id=client_id,
+        kind=first[1],
+        tokens_invalid_before=first[2],
+        secrets=tuple(sorted(live.items())),
+        organizations=tuple(sorted(organizations)),
     )
 
 
@@ -162,7 +173,12 @@ class ClientReader:
     def __call__(self, client_id: str) -> ClientRecord | None:
         params: Any = (client_id,) if self.positional else {"client_id": client_id}
         for attempt in (1, 2):
-            connection = self.engine.raw_connection()
+            try:
+                connection = self.engine.raw_connection()
+            except self.dbapi_error as error:  # the database is unreachable
+                raise DBAPIError.instance(
+                    self.sql, params, error, self.dbapi_error, connection_invalidated=True
+                ) from error
             cursor = None
             try:
                 cursor = connection.cursor()
@@ -170,15 +186,18 @@ class ClientReader:
                 raw = cursor.fetchall()
                 cursor.close()
             except self.dbapi_error as error:
-                gone = self.engine.dialect.is_disconnect(error, connection.dbapi_connection, cursor)
+                gone = self.engine.dialect.is_disconnect(
+                    error, connection.dbapi_connection, cursor  # type: ignore[arg-type]
+                )
                 if gone:
                     connection.invalidate(error)
                 else:
                     connection.close()
                 if gone and attempt == 1:
                     continue
-                raise DBAPIError.instance(self.sql, params, error, self.dbapi_error,
-                                          connection_invalidated=gone) from error
+                raise DBAPIError.instance(
+                    self.sql, params, error, self.dbapi_error, connection_invalidated=gone
+                ) from error
             connection.close()
             processors = self.processors
             rows = [
@@ -201,7 +220,9 @@ class SecretVerifier:
     :param max_concurrent: argon2 verifications allowed at once.
     """
 
-    def __init__(self, throttle: FailureThrottle, max_concurrent: int = 2, cache_size: int = CACHE_SIZE) -> None:
+    def __init__(
+        self, throttle: FailureThrottle, max_concurrent: int = 2, cache_size: int = CACHE_SIZE
+    ) -> None:
         self.throttle = throttle
         self._mac_key = secrets.token_bytes(32)
         #: secret row id -> (argon2 hash of the row, HMAC of the verified secret)
@@ -211,10 +232,16 @@ class SecretVerifier:
         self._slots = threading.BoundedSemaphore(max(1, max_concurrent))
 
     def _mac(self, secret: str) -> bytes:
-        return hmac.new(self._mac_key, secret.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
+        return hmac.new(
+            self._mac_key, secret.encode("utf-8", "surrogatepass"), hashlib.sha256
+        ).digest()
 
     def authenticate(
-        self, load: Callable[[str], ClientRecord | None], client_id: str, secret: str, remote_addr: str | None,
+        self,
+        load: Callable[[str], ClientRecord | None],
+        client_id: str,
+        secret: str,
+        remote_addr: str | None,
     ) -> ClientRecord:
         """The client whose id and secret these are.
 
@@ -228,7 +255,11 @@ class SecretVerifier:
         if record is not None:
             for row_id, secret_hash in record.secrets:
                 entry = self._cache.get(row_id)
-                if entry is not None and entry[0] == secret_hash and hmac.compare_digest(entry[1], mac):
+                if (
+                    entry is not None
+                    and entry[0] == secret_hash
+                    and hmac.compare_digest(entry[1], mac)
+                ):
                     return record
         keys = ("client:" + _key(client_id), "addr:" + (remote_addr or "-"))
         wait = self.throttle.retry_after(*keys)
@@ -237,7 +268,9 @@ class SecretVerifier:
         matched = self._verify(record, secret)
         if matched is None:
             self.throttle.failed(*keys)
-            log.info("client authentication failed for a %s client id", "known" if record else "unknown")
+            log.info(
+                "client authentication failed for a %s client id", "known" if record else "unknown"
+            )
             raise AuthenticationFailed()
         assert record is not None
         self._remember(matched, record.secrets, mac)

@@ -21,6 +21,7 @@ subclasses below override it (each override says why):
   issuer), so that check is left out;
 * error descriptions are fixed ASCII text and never echo the request.
 """
+
 from __future__ import annotations
 
 import base64
@@ -30,7 +31,7 @@ import threading
 import weakref
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, cast
 from urllib.parse import unquote_plus
 
 from authlib.consts import default_json_headers
@@ -76,48 +77,50 @@ REALM = "authserver"
 # -- errors (RFC 6749 §5.2), fixed descriptions --------------------------------
 
 
-class InvalidClient(InvalidClientError):
+class InvalidClient(InvalidClientError):  # type: ignore[misc]
     """§5.2 ``invalid_client``: always 401, with the Basic challenge (RFC 7617)."""
 
     status_code = 401
     description = "Client authentication failed."
 
     def get_headers(self) -> list[tuple[str, str]]:
-        return default_json_headers + [("WWW-Authenticate", f'Basic realm="{REALM}", charset="UTF-8"')]
+        return list(default_json_headers) + [
+            ("WWW-Authenticate", f'Basic realm="{REALM}", charset="UTF-8"')
+        ]
 
 
-class MalformedRequest(InvalidRequestError):
+class MalformedRequest(InvalidRequestError):  # type: ignore[misc]
     description = "The request is missing a required parameter or is malformed."
 
 
-class NotAForm(InvalidRequestError):
+class NotAForm(InvalidRequestError):  # type: ignore[misc]
     description = "The request body must be application/x-www-form-urlencoded."
 
 
-class RepeatedParameter(InvalidRequestError):
+class RepeatedParameter(InvalidRequestError):  # type: ignore[misc]
     description = "A request parameter is included more than once."
 
 
-class MissingGrantType(InvalidRequestError):
+class MissingGrantType(InvalidRequestError):  # type: ignore[misc]
     description = "The grant_type parameter is missing."
 
 
-class MissingToken(InvalidRequestError):
+class MissingToken(InvalidRequestError):  # type: ignore[misc]
     description = "The token parameter is missing."
 
 
-class MultipleAuthentication(InvalidRequestError):
+class MultipleAuthentication(InvalidRequestError):  # type: ignore[misc]
     description = "The request uses more than one client authentication method."
 
 
-class UnsupportedGrantType(UnsupportedGrantTypeError):
+class UnsupportedGrantType(UnsupportedGrantTypeError):  # type: ignore[misc]
     description = "The grant type is not supported; use client_credentials."
 
     def __init__(self) -> None:
         super().__init__(None)
 
 
-class TooManyAttempts(OAuth2Error):
+class TooManyAttempts(OAuth2Error):  # type: ignore[misc]
     """429 with ``Retry-After``: too many failed authentications recently."""
 
     error = "temporarily_unavailable"
@@ -129,19 +132,19 @@ class TooManyAttempts(OAuth2Error):
         self.retry_after = retry_after
 
     def get_headers(self) -> list[tuple[str, str]]:
-        return default_json_headers + [("Retry-After", str(self.retry_after))]
+        return list(default_json_headers) + [("Retry-After", str(self.retry_after))]
 
 
-class Busy(OAuth2Error):
+class Busy(OAuth2Error):  # type: ignore[misc]
     error = "temporarily_unavailable"
     status_code = 503
     description = "The server is busy; retry later."
 
     def get_headers(self) -> list[tuple[str, str]]:
-        return default_json_headers + [("Retry-After", "1")]
+        return list(default_json_headers) + [("Retry-After", "1")]
 
 
-class RevocationRefused(UnauthorizedClientError):
+class RevocationRefused(UnauthorizedClientError):  # type: ignore[misc]
     description = "The client may not revoke this token."
 
 
@@ -157,7 +160,7 @@ class Credentials:
     client_secret: str
 
 
-class FormPayload(OAuth2Payload):
+class FormPayload(OAuth2Payload):  # type: ignore[misc]
     """Parameters from the form body only."""
 
     def __init__(self, request: Request) -> None:
@@ -176,7 +179,7 @@ class FormPayload(OAuth2Payload):
         return values
 
 
-class FormRequest(FlaskOAuth2Request):
+class FormRequest(FlaskOAuth2Request):  # type: ignore[misc]
     """An OAuth2 request whose parameters come from the form body only.
 
     Sets the attributes ``OAuth2Request.__init__`` would set without calling it:
@@ -184,7 +187,9 @@ class FormRequest(FlaskOAuth2Request):
     catches (see the module docstring).
     """
 
-    def __init__(self, request: Request) -> None:  # noqa: super-init-not-called - see the class docstring
+    def __init__(
+        self, request: Request
+    ) -> None:  # noqa: super-init-not-called - see the class docstring
         self.method = request.method
         self.uri = request.path  # not request.url: building it costs more than the client query
         self.headers = request.headers
@@ -298,7 +303,10 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
                 if self._read_engine is None:
                     options = {k: v for k, v in self.engine_options.items() if k != "pool_pre_ping"}
                     engine = create_engine(
-                        db.engine.url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None, **options
+                        db.engine.url,
+                        isolation_level="AUTOCOMMIT",
+                        pool_reset_on_return=None,
+                        **options,
                     )
                     weakref.finalize(self, engine.dispose)
                     self._read_engine = engine
@@ -329,14 +337,23 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
         """Tokens are not stored (issue 2 item 7); revocation is by ``jti``."""
 
     def generate_access_token(
-        self, grant_type: str, client: ClientRecord, user: Any = None, scope: str | None = None,
-        expires_in: int | None = None, include_refresh_token: bool = True,
+        self,
+        grant_type: str,
+        client: ClientRecord,
+        user: Any = None,
+        scope: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
     ) -> dict[str, Any]:
         """Authlib's token generator: a signed RFC 9068 token for the granted *scope*."""
         apis, organizations = tokens.parse_scope(scope or "")
         issued = tokens.issue(
-            self.keys.signing_key(), issuer=self.issuer, audience=self.audience,
-            client_id=client.client_id, api_scopes=apis, organizations=organizations,
+            self.keys.signing_key(),
+            issuer=self.issuer,
+            audience=self.audience,
+            client_id=client.client_id,
+            api_scopes=apis,
+            organizations=organizations,
             lifetime=self.lifetime,
         )
         return issued.response()
@@ -367,7 +384,7 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
             grant.validate_token_request()
             return self.handle_response(*grant.create_token_response())
         except OAuth2Error as error:
-            return self.handle_error_response(oauth_request, error)
+            return cast(Response, self.handle_error_response(oauth_request, error))
 
     def create_endpoint_response(self, name: str, request: Any = None) -> Response:
         """Introspection and revocation: the form checks first, then the endpoint."""
@@ -377,9 +394,11 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
             validate_form(oauth_request, required=("token",))
             return self.handle_response(*endpoint(oauth_request))
         except OAuth2Error as error:
-            return self.handle_error_response(oauth_request, error)
+            return cast(Response, self.handle_error_response(oauth_request, error))
 
-    def authenticate_client(self, request: FormRequest, methods: list[str], endpoint: str = "token") -> Any:
+    def authenticate_client(
+        self, request: FormRequest, methods: list[str], endpoint: str = "token"
+    ) -> Any:
         if request.credentials is None or request.credentials.method not in methods:
             raise InvalidClient()
         return super().authenticate_client(request, methods, endpoint)
@@ -397,7 +416,10 @@ def _authenticate(query_client: Any, request: FormRequest, method: str) -> Clien
     server: AuthorizationServer = current_app.extensions[EXTENSION]
     try:
         return server.verifier.authenticate(
-            query_client, credentials.client_id, credentials.client_secret, flask_request.remote_addr
+            query_client,
+            credentials.client_id,
+            credentials.client_secret,
+            flask_request.remote_addr,
         )
     except AuthenticationFailed:
         raise InvalidClient() from None
@@ -407,7 +429,9 @@ def _authenticate(query_client: Any, request: FormRequest, method: str) -> Clien
         raise Busy() from None
 
 
-def authenticate_client_secret_basic(query_client: Any, request: FormRequest) -> ClientRecord | None:
+def authenticate_client_secret_basic(
+    query_client: Any, request: FormRequest
+) -> ClientRecord | None:
     """``client_secret_basic`` (RFC 6749 §2.3.1, HTTP Basic)."""
     return _authenticate(query_client, request, "client_secret_basic")
 
@@ -425,7 +449,9 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):  # type: ignore[misc]
 
     CLIENT_AUTH_METHODS = AUTH_METHODS
 
-    def create_endpoint_response(self, request: FormRequest) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+    def create_endpoint_response(
+        self, request: FormRequest
+    ) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         client = self.authenticate_endpoint_client(request)
         body = token_service.introspect(client, request.form["token"], self.server.token_settings())
         return 200, body, default_json_headers
@@ -439,9 +465,13 @@ class RevocationEndpoint(_RevocationEndpoint):  # type: ignore[misc]
 
     CLIENT_AUTH_METHODS = AUTH_METHODS
 
-    def create_endpoint_response(self, request: FormRequest) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+    def create_endpoint_response(
+        self, request: FormRequest
+    ) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         client = self.authenticate_endpoint_client(request)
-        ctx = audit.AuditContext(actor=f"client:{client.client_id}", remote_addr=flask_request.remote_addr)
+        ctx = audit.AuditContext(
+            actor=f"client:{client.client_id}", remote_addr=flask_request.remote_addr
+        )
         try:
             token_service.revoke(client, request.form["token"], self.server.token_settings(), ctx)
         except token_service.RevocationNotAllowed:

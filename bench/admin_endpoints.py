@@ -87,15 +87,18 @@ def seed(clients: int) -> None:
     db.session.commit()
 
 
-def measure(call: Callable[[], object], requests: int) -> list[float]:
+def measure(call: Callable[[], object], requests: int) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU milliseconds per call (CPU time is what the server
+    itself spends: it does not grow while other processes hold the cores)."""
     for _ in range(min(20, requests)):
         call()
-    samples = []
+    wall, cpu = [], []
     for _ in range(requests):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         call()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
+        wall.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    return wall, cpu
 
 
 def p95(samples: list[float]) -> float:
@@ -235,27 +238,31 @@ def main() -> int:
             f"admin API on SQLite, {args.clients} clients, {args.requests} requests per endpoint "
             f"(argon2id t={app.config['ARGON2_TIME_COST']} m={app.config['ARGON2_MEMORY_COST']} KiB)"
         )
-        print(f"{'endpoint':52} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
-        worst = 0.0
-        for name, call in cheap:
-            samples = measure(call, args.requests)
+        print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+        header = f"{'endpoint':50} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'cpu p50':>8} {'cpu p95':>8}"
+        print(header)
+        worst = worst_cpu = 0.0
+
+        def run(name: str, call: Callable[[], object], requests: int) -> tuple[float, float]:
+            wall, cpu = measure(call, requests)
             if "2 req" in name:
-                samples = [s / 2 for s in samples]
-            worst = max(worst, p95(samples))
+                wall, cpu = [w / 2 for w in wall], [c / 2 for c in cpu]
             print(
-                f"{name:52} {statistics.median(samples):8.2f} {p95(samples):8.2f} {max(samples):8.2f}"
+                f"{name:50} {statistics.median(wall):7.2f} {p95(wall):7.2f} {max(wall):7.2f}"
+                f" {statistics.median(cpu):8.2f} {p95(cpu):8.2f}"
             )
+            return p95(wall), p95(cpu)
+
+        for name, call in cheap:
+            wall_p95, cpu_p95 = run(name, call, args.requests)
+            worst, worst_cpu = max(worst, wall_p95), max(worst_cpu, cpu_p95)
         print("hashing endpoints (argon2id, excluded from the target):")
         for name, call in hashing:
-            samples = measure(call, args.hashing_requests)
-            if "2 req" in name:
-                samples = [s / 2 for s in samples]
-            print(
-                f"{name:52} {statistics.median(samples):8.2f} {p95(samples):8.2f} {max(samples):8.2f}"
-            )
+            run(name, call, args.hashing_requests)
         verdict = "meets" if worst < TARGET_MS else "MISSES"
         print(
-            f"worst p95 of non-hashing endpoints: {worst:.2f} ms ({verdict} the {TARGET_MS:.0f} ms target)"
+            f"worst p95 of non-hashing endpoints: {worst:.2f} ms wall, {worst_cpu:.2f} ms CPU"
+            f" ({verdict} the {TARGET_MS:.0f} ms target; load average now {os.getloadavg()[0]:.2f})"
         )
         return 0 if worst < TARGET_MS else 1
 

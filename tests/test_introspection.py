@@ -1,4 +1,5 @@
 """POST /oauth2/introspect (RFC 7662): who may ask, and the live state of a token."""
+
 from __future__ import annotations
 
 import time
@@ -13,7 +14,14 @@ from authserver.models import Client, ClientOrganization, RevokedToken
 from authserver.oauth2 import EXTENSION
 from authserver.services import audit, clients
 from support.oauth import (
-    assert_oauth_error, basic, delete_client, endpoint_request, gateway, get_token, partner, set_enabled,
+    assert_oauth_error,
+    basic,
+    delete_client,
+    endpoint_request,
+    gateway,
+    get_token,
+    partner,
+    set_enabled,
 )
 
 URL = "/oauth2/introspect"
@@ -82,10 +90,21 @@ def test_caller_must_authenticate(http, setup):
 def test_missing_or_repeated_token_is_invalid_request(http, setup):
     creds, gw, token = setup
     auth = {"Authorization": basic(gw.client_id, gw.client_secret)}
-    assert_oauth_error(http.post(URL, data={"token_type_hint": "access_token"}, headers=auth), 400, "invalid_request")
-    assert_oauth_error(http.post(URL, data=f"token={token}&token={token}",
-                                 content_type="application/x-www-form-urlencoded", headers=auth),
-                       400, "invalid_request")
+    assert_oauth_error(
+        http.post(URL, data={"token_type_hint": "access_token"}, headers=auth),
+        400,
+        "invalid_request",
+    )
+    assert_oauth_error(
+        http.post(
+            URL,
+            data=f"token={token}&token={token}",
+            content_type="application/x-www-form-urlencoded",
+            headers=auth,
+        ),
+        400,
+        "invalid_request",
+    )
     assert_oauth_error(http.post(URL, json={"token": token}, headers=auth), 400, "invalid_request")
 
 
@@ -117,9 +136,16 @@ def test_bad_signature_is_inactive(http, setup):
 
 def _server_token(app, creds, *, now, lifetime=300, organizations=ORGS):
     key = app.extensions[EXTENSION].keys.signing_key()
-    return tokens.issue(key, issuer="https://auth.example.test", audience="export-subscription-api",
-                        client_id=creds.client_id, api_scopes=["export"], organizations=organizations,
-                        lifetime=lifetime, now=now).access_token
+    return tokens.issue(
+        key,
+        issuer="https://auth.example.test",
+        audience="export-subscription-api",
+        client_id=creds.client_id,
+        api_scopes=["export"],
+        organizations=organizations,
+        lifetime=lifetime,
+        now=now,
+    ).access_token
 
 
 def test_expired_token_is_inactive(app, http, setup):
@@ -133,14 +159,21 @@ def test_expired_token_is_inactive(app, http, setup):
 def test_revoked_jti_is_inactive(http, setup):
     creds, gw, token = setup
     claims = jwt.decode(token, options={"verify_signature": False})
-    db.session.add(RevokedToken(jti=claims["jti"], client_id=creds.client_id,
-                                expires_at=datetime.fromtimestamp(claims["exp"], timezone.utc)))
+    db.session.add(
+        RevokedToken(
+            jti=claims["jti"],
+            client_id=creds.client_id,
+            expires_at=datetime.fromtimestamp(claims["exp"], timezone.utc),
+        )
+    )
     db.session.commit()
     assert introspect(http, gw, token) == INACTIVE
 
 
 def _client(creds):
-    return db.session.execute(db.select(Client).where(Client.client_id == creds.client_id)).scalar_one()
+    return db.session.execute(
+        db.select(Client).where(Client.client_id == creds.client_id)
+    ).scalar_one()
 
 
 def test_rotation_that_revokes_tokens_makes_them_inactive_at_once(http, setup):
@@ -189,7 +222,9 @@ def test_disabled_organization_drops_out_of_the_answer(http, setup):
 
 def test_unassigned_organization_drops_out(http, setup):
     creds, gw, token = setup
-    row = db.session.execute(db.select(ClientOrganization).where(ClientOrganization.teccom_id == "400100")).scalar_one()
+    row = db.session.execute(
+        db.select(ClientOrganization).where(ClientOrganization.teccom_id == "400100")
+    ).scalar_one()
     db.session.delete(row)
     db.session.commit()
     assert introspect(http, gw, token)["organizations"] == ["400200"]

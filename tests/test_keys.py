@@ -1,4 +1,5 @@
 """Signing keys: first key, encryption at rest, rotation, JWKS, the process cache."""
+
 from __future__ import annotations
 
 import threading
@@ -28,8 +29,9 @@ def stored() -> list[SigningKey]:
 
 
 def rotate(delay: int = 0, now=None, cipher=None, alg="ES256") -> SigningKey:
-    key = keys.rotate(db.session, alg=alg, cipher=cipher, activation_delay=delay,
-                      max_token_lifetime=3600, now=now)
+    key = keys.rotate(
+        db.session, alg=alg, cipher=cipher, activation_delay=delay, max_token_lifetime=3600, now=now
+    )
     db.session.commit()
     return key
 
@@ -138,15 +140,31 @@ def test_rotation_publishes_first_and_signs_after_the_delay(app_ctx):
 def test_old_key_stays_published_until_its_tokens_have_expired(app_ctx):
     first = store().signing_key()
     now = utcnow()
-    token = tokens.issue(first, issuer="i", audience="a", client_id="c", api_scopes=["export"],
-                         organizations=["1"], lifetime=3600, now=now.timestamp()).access_token
+    token = tokens.issue(
+        first,
+        issuer="i",
+        audience="a",
+        client_id="c",
+        api_scopes=["export"],
+        organizations=["1"],
+        lifetime=3600,
+        now=now.timestamp(),
+    ).access_token
     new = rotate(delay=0, now=now)
     view = store()
     later = now + timedelta(seconds=3599)
     assert view.signing_key(later).kid == new.kid
     assert first.kid in {jwk["kid"] for jwk in view.jwks(later)["keys"]}
-    assert tokens.decode(token, keys=lambda kid: view.verification_key(kid, later), issuer="i", audience="a",
-                         now=later.timestamp()) is not None
+    assert (
+        tokens.decode(
+            token,
+            keys=lambda kid: view.verification_key(kid, later),
+            issuer="i",
+            audience="a",
+            now=later.timestamp(),
+        )
+        is not None
+    )
     retired = now + timedelta(seconds=3601)
     assert first.kid not in {jwk["kid"] for jwk in view.jwks(retired)["keys"]}
     assert view.verification_key(first.kid, retired) is None
@@ -159,7 +177,9 @@ def test_only_the_newest_active_key_signs(app_ctx):
     third = rotate(delay=0, now=now + timedelta(seconds=2))
     view = store()
     assert view.signing_key(now + timedelta(seconds=3)).kid == third.kid
-    states = {row.kid: keys.key_state(row, stored(), now + timedelta(seconds=3)) for row in stored()}
+    states = {
+        row.kid: keys.key_state(row, stored(), now + timedelta(seconds=3)) for row in stored()
+    }
     assert sorted(states.values()) == ["active", "retiring", "retiring"]
     assert states[third.kid] == "active" and states[second.kid] == "retiring"
 
@@ -204,7 +224,9 @@ def test_cli_rotate_and_list(app, runner, directory):
     lines = listing.output.strip().splitlines()
     assert len(lines) == 2
     assert "UNENCRYPTED" in listing.output
-    event = db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "signing_key.rotated")).scalar_one()
+    event = db.session.execute(
+        db.select(AuditEvent).where(AuditEvent.action == "signing_key.rotated")
+    ).scalar_one()
     assert event.actor == "cli"
     # the token signed before the rotation still verifies against the published keys
     jwks = http.get("/oauth2/jwks").get_json()

@@ -1,4 +1,5 @@
 """RFC 8414 metadata and the JWK Set."""
+
 from __future__ import annotations
 
 import jwt
@@ -23,7 +24,10 @@ def test_metadata_describes_this_server(http):
         "grant_types_supported": ["client_credentials"],
         "response_types_supported": [],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "introspection_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+        ],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "scopes_supported": ["export", "subscription"],
     }
@@ -49,7 +53,9 @@ def test_jwks_verifies_tokens(http, directory):
     jwks = jwt.PyJWKSet.from_dict(response.get_json())
     kid = jwt.get_unverified_header(token)["kid"]
     key = next(k for k in jwks.keys if k.key_id == kid)
-    claims = jwt.decode(token, key, algorithms=["ES256"], audience="export-subscription-api", issuer=ISSUER)
+    claims = jwt.decode(
+        token, key, algorithms=["ES256"], audience="export-subscription-api", issuer=ISSUER
+    )
     assert claims["organizations"] == ["400100"]
     for jwk in response.get_json()["keys"]:
         assert set(jwk) == {"kty", "crv", "x", "y", "kid", "alg", "use"}

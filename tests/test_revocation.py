@@ -1,4 +1,5 @@
 """POST /oauth2/revoke (RFC 7009)."""
+
 from __future__ import annotations
 
 import time
@@ -48,7 +49,9 @@ def test_a_client_revokes_its_own_token(http, setup, method):
     [row] = revoked_rows()
     assert row.jti == claims["jti"] and row.client_id == creds.client_id
     assert row.expires_at == datetime.fromtimestamp(claims["exp"], timezone.utc)
-    event = db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "token.revoked")).scalar_one()
+    event = db.session.execute(
+        db.select(AuditEvent).where(AuditEvent.action == "token.revoked")
+    ).scalar_one()
     assert event.actor == f"client:{creds.client_id}" and event.target == claims["jti"]
 
 
@@ -77,9 +80,16 @@ def test_invalid_tokens_get_200(http, setup, garbage):
 def test_expired_token_gets_200_and_no_record(app, http, setup):
     creds, gw, _ = setup
     key = app.extensions[EXTENSION].keys.signing_key()
-    expired = tokens.issue(key, issuer="https://auth.example.test", audience="export-subscription-api",
-                           client_id=creds.client_id, api_scopes=["export"], organizations=["400100"],
-                           lifetime=300, now=time.time() - 400).access_token
+    expired = tokens.issue(
+        key,
+        issuer="https://auth.example.test",
+        audience="export-subscription-api",
+        client_id=creds.client_id,
+        api_scopes=["export"],
+        organizations=["400100"],
+        lifetime=300,
+        now=time.time() - 400,
+    ).access_token
     assert revoke(http, creds, expired).status_code == 200
     assert revoked_rows() == []
 
@@ -117,13 +127,22 @@ def test_missing_token_is_invalid_request(http, setup):
 def test_token_type_hint_is_ignored(http, setup, hint):
     creds, gw, token = setup
     auth = {"Authorization": basic(creds.client_id, creds.client_secret)}
-    assert http.post(URL, data={"token": token, "token_type_hint": hint}, headers=auth).status_code == 200
+    assert (
+        http.post(URL, data={"token": token, "token_type_hint": hint}, headers=auth).status_code
+        == 200
+    )
     assert introspect(http, gw, token) == {"active": False}
 
 
 def test_expired_revocation_records_are_purged(http, setup):
     creds, gw, token = setup
-    db.session.add(RevokedToken(jti="old-jti", client_id=creds.client_id, expires_at=utcnow() - timedelta(seconds=1)))
+    db.session.add(
+        RevokedToken(
+            jti="old-jti", client_id=creds.client_id, expires_at=utcnow() - timedelta(seconds=1)
+        )
+    )
     db.session.commit()
     assert revoke(http, creds, token).status_code == 200
-    assert [row.jti for row in revoked_rows()] != [] and "old-jti" not in [row.jti for row in revoked_rows()]
+    assert [row.jti for row in revoked_rows()] != [] and "old-jti" not in [
+        row.jti for row in revoked_rows()
+    ]

@@ -1,4 +1,5 @@
 """The access-token format (RFC 9068) and its verification."""
+
 from __future__ import annotations
 
 import time
@@ -24,8 +25,14 @@ def make_key(alg: str = "ES256") -> LoadedKey:
 
 
 def issue(key: LoadedKey, **overrides):
-    args = dict(issuer=ISS, audience=AUD, client_id="cl_a", api_scopes=["export", "subscription"],
-                organizations=["400200", "400100"], lifetime=300)
+    args = dict(
+        issuer=ISS,
+        audience=AUD,
+        client_id="cl_a",
+        api_scopes=["export", "subscription"],
+        organizations=["400200", "400100"],
+        lifetime=300,
+    )
     args.update(overrides)
     return tokens.issue(key, **args)
 
@@ -42,9 +49,24 @@ def test_token_has_the_rfc_9068_header_and_claims(alg):
     issued = issue(key, now=1_800_000_000)
     header = jwt.get_unverified_header(issued.access_token)
     assert header == {"typ": "at+jwt", "alg": alg, "kid": key.kid}
-    claims = jwt.decode(issued.access_token, key.public_key, algorithms=[alg], audience=AUD,
-                        options={"verify_exp": False, "verify_iat": False})
-    assert set(claims) == {"iss", "sub", "client_id", "aud", "iat", "exp", "jti", "scope", "organizations"}
+    claims = jwt.decode(
+        issued.access_token,
+        key.public_key,
+        algorithms=[alg],
+        audience=AUD,
+        options={"verify_exp": False, "verify_iat": False},
+    )
+    assert set(claims) == {
+        "iss",
+        "sub",
+        "client_id",
+        "aud",
+        "iat",
+        "exp",
+        "jti",
+        "scope",
+        "organizations",
+    }
     assert claims["iss"] == ISS
     assert claims["sub"] == claims["client_id"] == "cl_a"
     assert claims["aud"] == AUD
@@ -52,13 +74,20 @@ def test_token_has_the_rfc_9068_header_and_claims(alg):
     assert claims["exp"] == 1_800_000_300
     assert claims["organizations"] == ["400100", "400200"]
     assert claims["scope"] == "export subscription org:400100 org:400200"
-    assert issued.response() == {"access_token": issued.access_token, "token_type": "Bearer",
-                                 "expires_in": 300, "scope": claims["scope"]}
+    assert issued.response() == {
+        "access_token": issued.access_token,
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "scope": claims["scope"],
+    }
 
 
 def test_every_token_has_its_own_jti():
     key = make_key()
-    jtis = {jwt.decode(issue(key).access_token, options={"verify_signature": False})["jti"] for _ in range(50)}
+    jtis = {
+        jwt.decode(issue(key).access_token, options={"verify_signature": False})["jti"]
+        for _ in range(50)
+    }
     assert len(jtis) == 50
 
 
@@ -83,7 +112,9 @@ def test_unknown_kid_is_invalid():
 def test_signature_by_another_key_with_the_same_kid_is_invalid():
     key = make_key()
     impostor = make_key()
-    forged = LoadedKey(key.kid, "ES256", impostor.private_key, impostor.public_key, key.public_jwk, utcnow(), None)
+    forged = LoadedKey(
+        key.kid, "ES256", impostor.private_key, impostor.public_key, key.public_jwk, utcnow(), None
+    )
     assert decode(issue(forged).access_token, key) is None
 
 
@@ -98,7 +129,9 @@ def test_tampered_payload_is_invalid():
 def test_wrong_typ_is_invalid(typ):
     key = make_key()
     claims = jwt.decode(issue(key).access_token, options={"verify_signature": False})
-    token = jwt.encode(claims, key.private_key, algorithm="ES256", headers={"kid": key.kid, "typ": typ})
+    token = jwt.encode(
+        claims, key.private_key, algorithm="ES256", headers={"kid": key.kid, "typ": typ}
+    )
     assert jwt.get_unverified_header(token).get("typ") == typ
     assert decode(token, key) is None
 
@@ -106,9 +139,13 @@ def test_wrong_typ_is_invalid(typ):
 def test_alg_that_is_not_the_keys_is_invalid():
     key = make_key()
     claims = jwt.decode(issue(key).access_token, options={"verify_signature": False})
-    none_token = jwt.encode(claims, None, algorithm="none", headers={"kid": key.kid, "typ": "at+jwt"})
+    none_token = jwt.encode(
+        claims, None, algorithm="none", headers={"kid": key.kid, "typ": "at+jwt"}
+    )
     assert decode(none_token, key) is None
-    hmac_token = jwt.encode(claims, "secret" * 6, algorithm="HS256", headers={"kid": key.kid, "typ": "at+jwt"})
+    hmac_token = jwt.encode(
+        claims, "secret" * 6, algorithm="HS256", headers={"kid": key.kid, "typ": "at+jwt"}
+    )
     assert decode(hmac_token, key) is None
 
 
@@ -122,7 +159,9 @@ def test_missing_claim_is_invalid():
     key = make_key()
     claims = jwt.decode(issue(key).access_token, options={"verify_signature": False})
     del claims["organizations"]
-    token = jwt.encode(claims, key.private_key, algorithm="ES256", headers={"kid": key.kid, "typ": "at+jwt"})
+    token = jwt.encode(
+        claims, key.private_key, algorithm="ES256", headers={"kid": key.kid, "typ": "at+jwt"}
+    )
     assert decode(token, key) is None
 
 
@@ -153,7 +192,9 @@ def test_lifetime_is_configurable(http, directory):
     assert claims["exp"] - claims["iat"] == 60
 
 
-@pytest.mark.parametrize("app_config", [{"SIGNING_ALG": "EdDSA"}, {"SIGNING_ALG": "RS256"}], indirect=True)
+@pytest.mark.parametrize(
+    "app_config", [{"SIGNING_ALG": "EdDSA"}, {"SIGNING_ALG": "RS256"}], indirect=True
+)
 def test_signing_algorithm_is_configurable(app, http, directory):
     creds = partner(directory, "400100")
     token = token_request(http, creds).get_json()["access_token"]

@@ -18,6 +18,7 @@ from flask import Flask, Response, current_app
 from ..admin_api.base import request_id
 from ..extensions import csrf
 from . import bp
+from .sessions import ConsoleSessionInterface
 
 #: idle timeout of a console session (refreshed by every request)
 SESSION_IDLE_SECONDS = 3600
@@ -34,6 +35,7 @@ CONTENT_SECURITY_POLICY = "; ".join([
     "frame-ancestors 'none'",
     "base-uri 'none'",
 ])
+
 
 
 def is_production(app: Flask) -> bool:
@@ -56,6 +58,7 @@ def configure(app: Flask) -> None:
     # The token lives as long as the session; the session has its own limits.
     app.config["WTF_CSRF_TIME_LIMIT"] = None
     csrf.init_app(app)
+    app.session_interface = ConsoleSessionInterface()
 
 
 @bp.before_request

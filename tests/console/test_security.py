@@ -173,3 +173,13 @@ def test_csrf_applies_to_the_console_only(app: Flask, anna: str) -> None:
     assert api.mimetype == "application/problem+json"
     assert http.get("/api/v1/clients").status_code == 401
     assert token
+
+
+def test_machine_endpoints_get_no_session_cookie(http):
+    from authserver.console.sessions import ConsoleSessionInterface
+
+    assert isinstance(http.application.session_interface, ConsoleSessionInterface)
+    for path in ("/oauth2/jwks", "/.well-known/oauth-authorization-server", "/healthz", "/api/v1/openapi.json"):
+        response = http.get(path)
+        assert response.status_code == 200, path
+        assert "Set-Cookie" not in response.headers, path
