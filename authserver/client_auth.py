@@ -250,7 +250,8 @@ class SecretVerifier:
         :raises AuthenticationFailed: unknown client or wrong secret.
         :raises VerifierBusy: every argon2 slot stayed busy.
         """
-        record = load(client_id) if client_id else None
+        # no client id holds a NUL character (PostgreSQL cannot even be asked)
+        record = load(client_id) if client_id and "\x00" not in client_id else None
         mac = self._mac(secret)
         if record is not None:
             for row_id, secret_hash in record.secrets:
