@@ -514,3 +514,15 @@ def test_the_story_works_without_javascript(open_page: Any, world: World) -> Non
     page.get_by_role("button", name="Rotate secret").last.click()
     expect(page.get_by_role("heading", name="Secret rotated")).to_be_visible()
     assert page.get_by_label("Client ID").input_value() == client_id
+
+
+def test_the_server_runs_on_postgresql_when_a_test_database_is_configured(console_server: Any) -> None:
+    from authserver.extensions import db
+    from conftest import PG_URL  # tests/conftest.py (rootdir conftest)
+
+    with console_server.app.app_context():
+        dialect = db.engine.dialect.name
+        database = db.engine.url.database
+    assert dialect == ("postgresql" if PG_URL else "sqlite")
+    if PG_URL:
+        assert database == f"{PG_URL.rsplit('/', 1)[1]}_console"
