@@ -3,7 +3,7 @@ processes on loopback ports, tokens from a real OAuth client library
 (requests-oauthlib), and the gateway's answers (issue 5).
 
 The authorization server runs under gunicorn (2 workers) on its own SQLite
-file, set up through its console command (``db upgrade``, ``directory
+file (or its own PostgreSQL database when AUTHSERVER_TEST_DATABASE_URL is set), set up through its console command (``db upgrade``, ``directory
 import``, ``clients create``, ``gateways create``) and its admin API.
 """
 from __future__ import annotations
@@ -24,7 +24,9 @@ from oauthlib.oauth2 import BackendApplicationClient
 from requests_oauthlib import OAuth2Session
 from sqlalchemy import create_engine
 
-from authserver import keys
+from authserver import config, keys
+from conftest import PG_URL  # tests/conftest.py (rootdir conftest)
+from support.postgres import create_database, drop_database
 from authserver.gateway import IntrospectionValidator, InvalidToken
 
 from .forged_tokens import FORGED, Forge
@@ -85,7 +87,7 @@ class AuthServer:
     def signing_key(self) -> Key:
         """The server's active signing key, read from its database like the
         server does (for the forged-token suite's validly signed variants)."""
-        engine = create_engine(self.database_url)
+        engine = create_engine(config.normalize_database_url(self.database_url))
         try:
             loaded = keys.KeyStore(engine).signing_key()
         finally:
@@ -101,10 +103,24 @@ def credentials(output: str) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def authserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
+def authserver_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh ``<test database>_gateway`` on PostgreSQL when
+    AUTHSERVER_TEST_DATABASE_URL is set (dropped afterwards), else a SQLite file."""
+    if PG_URL:
+        url = create_database(PG_URL, "_gateway")
+        try:
+            yield url
+        finally:
+            drop_database(url)
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('e2e-authserver-db') / 'authserver.sqlite3'}"
+
+
+@pytest.fixture(scope="module")
+def authserver(tmp_path_factory: pytest.TempPathFactory, authserver_database: str) -> Iterator[AuthServer]:
     workdir = tmp_path_factory.mktemp("e2e-authserver")
     port = free_port()
-    database_url = f"sqlite:///{workdir / 'authserver.sqlite3'}"
+    database_url = authserver_database
     env = {
         **os.environ,
         "AUTHSERVER_DATABASE_URL": database_url,
