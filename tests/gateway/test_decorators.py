@@ -215,3 +215,29 @@ def test_unreachable_authorization_server_is_503(issuer_server: IssuerServer) ->
 def test_realm_that_needs_escaping_is_refused(validator: TokenValidator, realm: str) -> None:
     with pytest.raises(ValueError):
         BearerAuth(Flask(__name__), validator, realm=realm)
+
+
+def test_every_error_description_fits_the_rfc_6750_challenge_syntax() -> None:
+    """RFC 6750 §3: ``error_description`` (and so every description the
+    package can raise) is printable ASCII without ``"`` or ``\\``, so the
+    challenge never needs escaping and never breaks."""
+    import ast
+    import re
+    from pathlib import Path
+
+    import authserver.gateway
+    from authserver.gateway import errors
+
+    allowed = re.compile(r'[\x20\x21\x23-\x5B\x5D-\x7E]+')
+    raised = {name for name in errors.__all__ if name != "GatewayError"}
+    texts = [getattr(errors, name).description for name in errors.__all__]
+    for module in Path(authserver.gateway.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in raised
+                    and node.args):
+                argument = node.args[0]
+                parts = argument.values if isinstance(argument, ast.JoinedStr) else [argument]
+                texts += [part.value for part in parts if isinstance(part, ast.Constant)]
+    assert len(texts) >= 25
+    for text in texts:
+        assert isinstance(text, str) and allowed.fullmatch(text), text
