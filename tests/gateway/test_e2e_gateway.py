@@ -214,6 +214,18 @@ def test_no_token_is_401(gateway: str) -> None:
 
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="export-subscription-api"'
+    assert "error" not in response.json()
+
+
+def test_a_real_token_in_the_query_string_is_never_read(authserver: AuthServer, gateway: str) -> None:
+    token = authserver.fetch_token()
+
+    response = call(gateway, f"/v1/export/400100/orders?access_token={token}")
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="export-subscription-api"'
+    both = call(gateway, f"/v1/export/400100/orders?access_token={token}", token)
+    assert both.status_code == 400
+    assert both.json()["error"] == "invalid_request"
 
 
 def test_admin_api_token_is_refused(authserver: AuthServer, gateway: str) -> None:
