@@ -3,7 +3,8 @@ processes on loopback ports, tokens from a real OAuth client library
 (requests-oauthlib), and the gateway's answers (issue 5).
 
 The authorization server runs under gunicorn (2 workers, started by
-``tests/support/server.py``) on its own SQLite file, set up through its console
+``tests/support/server.py``) on its own SQLite file (or its own PostgreSQL
+database when AUTHSERVER_TEST_DATABASE_URL is set), set up through its console
 command (``directory import``, ``clients create``, ``gateways create``) and its
 admin API. Its access log counts the gateways' JWKS fetches.
 """
@@ -24,6 +25,8 @@ from requests_oauthlib import OAuth2Session
 from sqlalchemy import create_engine
 
 from authserver import keys
+from conftest import PG_URL  # tests/conftest.py (rootdir conftest)
+from support.postgres import create_database, drop_database
 from authserver.gateway import IntrospectionValidator, InvalidToken
 
 from support.server import Server, running_server
@@ -100,9 +103,23 @@ def credentials(output: str) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def authserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
+def authserver_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh ``<test database>_gateway`` on PostgreSQL when
+    AUTHSERVER_TEST_DATABASE_URL is set (dropped afterwards), else a SQLite file."""
+    if PG_URL:
+        url = create_database(PG_URL, "_gateway")
+        try:
+            yield url
+        finally:
+            drop_database(url)
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('e2e-authserver-db') / 'authserver.sqlite3'}"
+
+
+@pytest.fixture(scope="module")
+def authserver(tmp_path_factory: pytest.TempPathFactory, authserver_database: str) -> Iterator[AuthServer]:
     workdir = tmp_path_factory.mktemp("e2e-authserver")
-    database_url = f"sqlite:///{workdir / 'authserver.sqlite3'}"
+    database_url = authserver_database
     access_log = workdir / "access.log"
     extra_env = {
         # each worker re-reads the signing keys every second, and a rotated key
