@@ -8,7 +8,7 @@ WORKERS ?= 2
 GUNICORN = $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --no-control-socket \
 	--access-logfile - wsgi:app
 
-.PHONY: run test install install-test migrate demo serve bench clean
+.PHONY: run test install install-test migrate demo serve browser bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 ($(PYTHON)) is required"; exit 1; }
@@ -43,7 +43,23 @@ serve: install
 run: demo
 	exec $(GUNICORN)
 
-test: install-test
+# The console's browser tests drive Debian's Chromium (Playwright for Python,
+# from the test extra, needs no browser download). Installed when missing and
+# when we may (root); otherwise those tests skip and say why.
+CHROMIUM := /usr/bin/chromium
+
+browser:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null || \
+		echo "Could not install chromium: the browser tests will be skipped"; \
+	else \
+		echo "$(CHROMIUM) is missing and apt-get needs root: the browser tests will be skipped"; \
+	fi
+
+test: install-test browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## token-endpoint benchmark (see bench/README.md); not part of the test suite

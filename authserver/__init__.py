@@ -51,11 +51,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import admin_api, health, oauth_endpoints
+    from . import admin_api, console, health, oauth_endpoints
 
     app.register_blueprint(health.bp)
     app.register_blueprint(oauth_endpoints.bp)
     admin_api.init_app(app)
+    console.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -168,14 +168,18 @@ def keys_rotate() -> None:
 
     config = current_app.config
     key = keys.rotate(
-        db.session, alg=config["SIGNING_ALG"], cipher=keys.key_cipher(config.get("KEY_ENCRYPTION_KEY")),
+        db.session(),
+        alg=config["SIGNING_ALG"],
+        cipher=keys.key_cipher(config.get("KEY_ENCRYPTION_KEY")),
         activation_delay=int(config["KEY_ACTIVATION_DELAY"]),
         max_token_lifetime=int(config["MAX_TOKEN_LIFETIME"]),
     )
     audit.record(audit.CLI, "signing_key.rotated", target=key.kid,
                  details={"alg": key.alg, "activates_at": key.activates_at.isoformat()})
     db.session.commit()
-    click.echo(f"new key {key.kid} ({key.alg}) published; signs from {key.activates_at.isoformat()}")
+    click.echo(
+        f"new key {key.kid} ({key.alg}) published; signs from {key.activates_at.isoformat()}"
+    )
 
 
 @keys_group.command("list")
@@ -185,7 +189,7 @@ def keys_list() -> None:
     from .models._base import utcnow
 
     now = utcnow()
-    stored = keys.list_keys(db.session)
+    stored = keys.list_keys(db.session())
     if not stored:
         click.echo("no signing keys yet (the first one is made on first use)")
     for key in stored:

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
@@ -30,6 +31,8 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)
+#: CSRF protection for the browser console only (scoped in :mod:`authserver.console`)
+csrf = CSRFProtect()
 
 
 @event.listens_for(Engine, "connect")

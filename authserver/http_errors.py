@@ -8,7 +8,7 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, json, request
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .errors import AuthServerError, TooManyRequests, Unauthorized
@@ -84,6 +84,16 @@ def handle_integrity_error(error: IntegrityError) -> Response:
     return problem(409, "Conflict", "The change conflicts with the current state; reload and retry.")
 
 
+def handle_data_error(error: DataError) -> Response:
+    """A value the database cannot hold (a NUL character, an integer out of
+    range) that no validation caught: bad input, so 422, never a 500."""
+    log.warning("data error: %s", type(error.orig).__name__)
+    db.session.rollback()
+    if _is_oauth_endpoint():
+        return _oauth_error(400, "invalid_request", "The request has an invalid value.")
+    return problem(422, "Invalid value", "A value in the request cannot be stored or searched.")
+
+
 def handle_database_error(error: Exception) -> Response:
     log.error("database error: %s", type(error).__name__)
     try:
@@ -109,6 +119,7 @@ def register(app: Flask) -> None:
     app.register_error_handler(AuthServerError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(IntegrityError, handle_integrity_error)
+    app.register_error_handler(DataError, handle_data_error)
     app.register_error_handler(OperationalError, handle_database_error)
     app.register_error_handler(InterfaceError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected)

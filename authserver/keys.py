@@ -17,6 +17,7 @@ Life of a key (see :class:`~authserver.models.SigningKey`):
 This module takes plain arguments (an engine, a session, settings) and reads no
 Flask globals, so it is unit-testable on its own.
 """
+
 from __future__ import annotations
 
 import base64
@@ -90,7 +91,7 @@ def public_jwk(public_key: PublicKey, alg: str) -> dict[str, Any]:
     """The public JWK (RFC 7517 §4) with ``kid`` (the RFC 7638 thumbprint), ``alg`` and ``use``."""
     if isinstance(public_key, ec.EllipticCurvePublicKey):
         jwk: dict[str, Any] = ECAlgorithm.to_jwk(public_key, as_dict=True)
-        required = ("crv", "kty", "x", "y")
+        required: tuple[str, ...] = ("crv", "kty", "x", "y")
     elif isinstance(public_key, rsa.RSAPublicKey):
         jwk = RSAAlgorithm.to_jwk(public_key, as_dict=True)
         required = ("e", "kty", "n")
@@ -121,11 +122,14 @@ def key_cipher(encryption_key: str | None) -> MultiFernet | None:
     if not encryption_key:
         return None
     try:
-        return MultiFernet([Fernet(part.strip()) for part in encryption_key.split(",") if part.strip()])
+        return MultiFernet(
+            [Fernet(part.strip()) for part in encryption_key.split(",") if part.strip()]
+        )
     except (ValueError, TypeError):
         raise KeyEncryptionError(
-            "AUTHSERVER_KEY_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64-encoded bytes); "
-            "make one with: python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+            "AUTHSERVER_KEY_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64-encoded "
+            "bytes); make one with: python -c 'from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())'"
         ) from None
 
 
@@ -140,14 +144,19 @@ def new_signing_key(
     jwk = public_jwk(private_key.public_key(), alg)
     if cipher is None:
         log.warning(
-            "signing key %s stored unencrypted: set AUTHSERVER_KEY_ENCRYPTION_KEY to encrypt keys at rest",
+            "signing key %s stored unencrypted: "
+            "set AUTHSERVER_KEY_ENCRYPTION_KEY to encrypt keys at rest",
             jwk["kid"],
         )
     return SigningKey(
-        kid=jwk["kid"], alg=alg,
+        kid=jwk["kid"],
+        alg=alg,
         private_key=cipher.encrypt(pem) if cipher else pem,
         encrypted=cipher is not None,
-        public_jwk=jwk, created_at=now, activates_at=activates_at or now, retire_at=None,
+        public_jwk=jwk,
+        created_at=now,
+        activates_at=activates_at or now,
+        retire_at=None,
     )
 
 
@@ -169,11 +178,18 @@ def load_key(row: Any, cipher: MultiFernet | None) -> LoadedKey:
                 f"signing key {row.kid} cannot be decrypted with AUTHSERVER_KEY_ENCRYPTION_KEY"
             ) from None
     private_key = serialization.load_pem_private_key(data, password=None)
-    if not isinstance(private_key, (ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey, ed25519.Ed25519PrivateKey)):
+    if not isinstance(
+        private_key, (ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey, ed25519.Ed25519PrivateKey)
+    ):
         raise SigningKeyError(f"signing key {row.kid} has an unsupported key type")
     return LoadedKey(
-        kid=row.kid, alg=row.alg, private_key=private_key, public_key=private_key.public_key(),
-        public_jwk=dict(row.public_jwk), activates_at=row.activates_at, retire_at=row.retire_at,
+        kid=row.kid,
+        alg=row.alg,
+        private_key=private_key,
+        public_key=private_key.public_key(),
+        public_jwk=dict(row.public_jwk),
+        activates_at=row.activates_at,
+        retire_at=row.retire_at,
     )
 
 
@@ -196,8 +212,15 @@ def jwks(keys: Iterable[LoadedKey], now: datetime) -> dict[str, Any]:
 # -- the database --------------------------------------------------------------
 
 _TABLE = SigningKey.__table__
-_COLUMNS = (_TABLE.c.kid, _TABLE.c.alg, _TABLE.c.private_key, _TABLE.c.encrypted,
-            _TABLE.c.public_jwk, _TABLE.c.activates_at, _TABLE.c.retire_at)
+_COLUMNS = (
+    _TABLE.c.kid,
+    _TABLE.c.alg,
+    _TABLE.c.private_key,
+    _TABLE.c.encrypted,
+    _TABLE.c.public_jwk,
+    _TABLE.c.activates_at,
+    _TABLE.c.retire_at,
+)
 
 
 def _lock_keys(connection: Connection) -> None:
@@ -234,8 +257,13 @@ def ensure_key(engine: Engine, alg: str, cipher: MultiFernet | None) -> None:
 
 
 def rotate(
-    session: Session, *, alg: str, cipher: MultiFernet | None, activation_delay: int,
-    max_token_lifetime: int, now: datetime | None = None,
+    session: Session,
+    *,
+    alg: str,
+    cipher: MultiFernet | None,
+    activation_delay: int,
+    max_token_lifetime: int,
+    now: datetime | None = None,
 ) -> SigningKey:
     """Publish a new key now, to sign from ``now + activation_delay``.
 
@@ -246,7 +274,9 @@ def rotate(
     """
     now = now or utcnow()
     _lock_keys(session.connection())
-    key = new_signing_key(alg, cipher, now=now, activates_at=now + timedelta(seconds=activation_delay))
+    key = new_signing_key(
+        alg, cipher, now=now, activates_at=now + timedelta(seconds=activation_delay)
+    )
     retire_at = key.activates_at + timedelta(seconds=max_token_lifetime)
     for old in session.execute(select(SigningKey).where(SigningKey.retire_at.is_(None))).scalars():
         old.retire_at = retire_at
@@ -257,18 +287,26 @@ def rotate(
 
 def list_keys(session: Session) -> list[SigningKey]:
     """Every stored key, oldest activation first."""
-    return list(session.execute(select(SigningKey).order_by(SigningKey.activates_at, SigningKey.kid)).scalars())
+    return list(
+        session.execute(
+            select(SigningKey).order_by(SigningKey.activates_at, SigningKey.kid)
+        ).scalars()
+    )
 
 
-def key_state(key: SigningKey | LoadedKey, keys: Iterable[SigningKey | LoadedKey], now: datetime) -> str:
+def key_state(
+    key: SigningKey | LoadedKey, keys: Iterable[SigningKey | LoadedKey], now: datetime
+) -> str:
     """``pending``, ``active``, ``retiring`` (published, no longer signing) or ``retired``."""
     if key.retire_at is not None and key.retire_at <= now:
         return "retired"
     if key.activates_at > now:
         return "pending"
     newer = [
-        other for other in keys
-        if other.kid != key.kid and other.activates_at <= now
+        other
+        for other in keys
+        if other.kid != key.kid
+        and other.activates_at <= now
         and (other.retire_at is None or other.retire_at > now)
         and (other.activates_at, other.kid) > (key.activates_at, key.kid)
     ]
@@ -279,7 +317,7 @@ def purge_retired(session: Session, now: datetime | None = None) -> int:
     """Delete keys whose ``retire_at`` has passed; returns how many."""
     now = now or utcnow()
     result = session.execute(_TABLE.delete().where(_TABLE.c.retire_at <= now))
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 # -- the process cache ---------------------------------------------------------
@@ -296,8 +334,13 @@ class KeyStore:
     """
 
     def __init__(
-        self, engine: Engine, *, alg: str = "ES256", encryption_key: str | None = None,
-        cache_seconds: float = 30, refresh_interval: float = 1.0,
+        self,
+        engine: Engine,
+        *,
+        alg: str = "ES256",
+        encryption_key: str | None = None,
+        cache_seconds: float = 30,
+        refresh_interval: float = 1.0,
     ) -> None:
         if alg not in ALGORITHMS:
             raise ValueError(f"unsupported signing algorithm {alg!r}")
@@ -326,8 +369,17 @@ class KeyStore:
         for row in rows:
             old = cached.get(row.kid)
             if old is not None:  # keep the parsed key objects; only the times may change
-                keys.append(LoadedKey(old.kid, old.alg, old.private_key, old.public_key, old.public_jwk,
-                                      row.activates_at, row.retire_at))
+                keys.append(
+                    LoadedKey(
+                        old.kid,
+                        old.alg,
+                        old.private_key,
+                        old.public_key,
+                        old.public_jwk,
+                        row.activates_at,
+                        row.retire_at,
+                    )
+                )
             else:
                 keys.append(load_key(row, self.cipher))
         self._keys = tuple(keys)
@@ -340,11 +392,12 @@ class KeyStore:
             connection.rollback()
         return rows
 
-    def _current(self) -> tuple[LoadedKey, ...]:
+    def _current(self, max_age: float | None = None) -> tuple[LoadedKey, ...]:
+        max_age = self.cache_seconds if max_age is None else max_age
         loaded_at = self._loaded_at
-        if loaded_at is None or time.monotonic() - loaded_at >= self.cache_seconds:
+        if loaded_at is None or time.monotonic() - loaded_at >= max_age:
             with self._lock:
-                if self._loaded_at is None or time.monotonic() - self._loaded_at >= self.cache_seconds:
+                if self._loaded_at is None or time.monotonic() - self._loaded_at >= max_age:
                     self._load()
         return self._keys
 
@@ -371,7 +424,10 @@ class KeyStore:
         key = self._by_kid.get(kid)
         if key is None:
             with self._lock:
-                if self._loaded_at is None or time.monotonic() - self._loaded_at >= self.refresh_interval:
+                if (
+                    self._loaded_at is None
+                    or time.monotonic() - self._loaded_at >= self.refresh_interval
+                ):
                     self._load()
             key = self._by_kid.get(kid)
         if key is None or not key.is_published(now):
@@ -379,5 +435,7 @@ class KeyStore:
         return key
 
     def jwks(self, now: datetime | None = None) -> dict[str, Any]:
-        """The JWK Set to publish."""
-        return jwks(self._current(), now or utcnow())
+        """The JWK Set to publish, read afresh (one small query; parsed keys are
+        reused): a key published by ``keys rotate`` shows at once in every process.
+        """
+        return jwks(self._current(0), now or utcnow())

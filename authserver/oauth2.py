@@ -21,6 +21,7 @@ subclasses below override it (each override says why):
   issuer), so that check is left out;
 * error descriptions are fixed ASCII text and never echo the request.
 """
+
 from __future__ import annotations
 
 import base64
@@ -30,7 +31,7 @@ import threading
 import weakref
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, cast
 from urllib.parse import unquote_plus
 
 from authlib.consts import default_json_headers
@@ -49,16 +50,15 @@ from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoi
 from flask import Flask, Request, Response, current_app, json
 from flask import request as flask_request
 from sqlalchemy import Engine, create_engine
-from sqlalchemy.exc import DBAPIError
 
 from . import tokens
 from .client_auth import (
     AuthenticationFailed,
+    ClientReader,
     ClientRecord,
     SecretVerifier,
     TooManyFailures,
     VerifierBusy,
-    load_client,
 )
 from .extensions import db
 from .grants import ClientCredentialsGrant
@@ -77,48 +77,50 @@ REALM = "authserver"
 # -- errors (RFC 6749 §5.2), fixed descriptions --------------------------------
 
 
-class InvalidClient(InvalidClientError):
+class InvalidClient(InvalidClientError):  # type: ignore[misc]
     """§5.2 ``invalid_client``: always 401, with the Basic challenge (RFC 7617)."""
 
     status_code = 401
     description = "Client authentication failed."
 
     def get_headers(self) -> list[tuple[str, str]]:
-        return default_json_headers + [("WWW-Authenticate", f'Basic realm="{REALM}", charset="UTF-8"')]
+        return list(default_json_headers) + [
+            ("WWW-Authenticate", f'Basic realm="{REALM}", charset="UTF-8"')
+        ]
 
 
-class MalformedRequest(InvalidRequestError):
+class MalformedRequest(InvalidRequestError):  # type: ignore[misc]
     description = "The request is missing a required parameter or is malformed."
 
 
-class NotAForm(InvalidRequestError):
+class NotAForm(InvalidRequestError):  # type: ignore[misc]
     description = "The request body must be application/x-www-form-urlencoded."
 
 
-class RepeatedParameter(InvalidRequestError):
+class RepeatedParameter(InvalidRequestError):  # type: ignore[misc]
     description = "A request parameter is included more than once."
 
 
-class MissingGrantType(InvalidRequestError):
+class MissingGrantType(InvalidRequestError):  # type: ignore[misc]
     description = "The grant_type parameter is missing."
 
 
-class MissingToken(InvalidRequestError):
+class MissingToken(InvalidRequestError):  # type: ignore[misc]
     description = "The token parameter is missing."
 
 
-class MultipleAuthentication(InvalidRequestError):
+class MultipleAuthentication(InvalidRequestError):  # type: ignore[misc]
     description = "The request uses more than one client authentication method."
 
 
-class UnsupportedGrantType(UnsupportedGrantTypeError):
+class UnsupportedGrantType(UnsupportedGrantTypeError):  # type: ignore[misc]
     description = "The grant type is not supported; use client_credentials."
 
     def __init__(self) -> None:
         super().__init__(None)
 
 
-class TooManyAttempts(OAuth2Error):
+class TooManyAttempts(OAuth2Error):  # type: ignore[misc]
     """429 with ``Retry-After``: too many failed authentications recently."""
 
     error = "temporarily_unavailable"
@@ -130,19 +132,19 @@ class TooManyAttempts(OAuth2Error):
         self.retry_after = retry_after
 
     def get_headers(self) -> list[tuple[str, str]]:
-        return default_json_headers + [("Retry-After", str(self.retry_after))]
+        return list(default_json_headers) + [("Retry-After", str(self.retry_after))]
 
 
-class Busy(OAuth2Error):
+class Busy(OAuth2Error):  # type: ignore[misc]
     error = "temporarily_unavailable"
     status_code = 503
     description = "The server is busy; retry later."
 
     def get_headers(self) -> list[tuple[str, str]]:
-        return default_json_headers + [("Retry-After", "1")]
+        return list(default_json_headers) + [("Retry-After", "1")]
 
 
-class RevocationRefused(UnauthorizedClientError):
+class RevocationRefused(UnauthorizedClientError):  # type: ignore[misc]
     description = "The client may not revoke this token."
 
 
@@ -158,7 +160,7 @@ class Credentials:
     client_secret: str
 
 
-class FormPayload(OAuth2Payload):
+class FormPayload(OAuth2Payload):  # type: ignore[misc]
     """Parameters from the form body only."""
 
     def __init__(self, request: Request) -> None:
@@ -177,14 +179,30 @@ class FormPayload(OAuth2Payload):
         return values
 
 
-class FormRequest(FlaskOAuth2Request):
-    """An OAuth2 request without Authlib's transport check (see the module docstring)."""
+class FormRequest(FlaskOAuth2Request):  # type: ignore[misc]
+    """An OAuth2 request whose parameters come from the form body only.
 
-    def __init__(self, request: Request) -> None:
-        OAuth2Request.__init__(self, request.method, "https://invalid/", headers=request.headers)
-        self.uri = request.url
+    Sets the attributes ``OAuth2Request.__init__`` would set without calling it:
+    that initializer refuses non-https URLs with an exception no endpoint
+    catches (see the module docstring).
+    """
+
+    def __init__(
+        self, request: Request
+    ) -> None:  # noqa: super-init-not-called - see the class docstring
+        self.method = request.method
+        self.uri = request.path  # not request.url: building it costs more than the client query
+        self.headers = request.headers
+        self._body = None
         self._request = request
         self.payload = FormPayload(request)
+        self.client = None
+        self.auth_method = None
+        self.user = None
+        self.authorization_code = None
+        self.refresh_token = None
+        self.credential = None
+        self._scope = None
         self.credentials: Credentials | None = None
 
 
@@ -265,6 +283,7 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
         }
         self._keys: KeyStore | None = None
         self._read_engine: Engine | None = None
+        self._reader: ClientReader | None = None
         self._lock = threading.Lock()
         self.init_app(app, query_client=self.query_client_record, save_token=self.save_nothing)
         self.register_token_generator("default", self.generate_access_token)
@@ -284,7 +303,10 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
                 if self._read_engine is None:
                     options = {k: v for k, v in self.engine_options.items() if k != "pool_pre_ping"}
                     engine = create_engine(
-                        db.engine.url, isolation_level="AUTOCOMMIT", pool_reset_on_return=None, **options
+                        db.engine.url,
+                        isolation_level="AUTOCOMMIT",
+                        pool_reset_on_return=None,
+                        **options,
                     )
                     weakref.finalize(self, engine.dispose)
                     self._read_engine = engine
@@ -301,31 +323,37 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
     # Authlib hooks -----------------------------------------------------------
 
     def query_client_record(self, client_id: str) -> ClientRecord | None:
-        """The client with its live secrets and enabled organizations (one query).
-
-        A connection dropped by the database is retried once on a fresh one.
-        """
-        for attempt in (1, 2):
-            try:
-                with self.read_engine.connect() as connection:
-                    return load_client(connection, client_id)
-            except DBAPIError as error:
-                if attempt == 2 or not error.connection_invalidated:
-                    raise
-        return None  # pragma: no cover
+        """The client with its live secrets and enabled organizations (one query)."""
+        reader = self._reader
+        if reader is None:
+            engine = self.read_engine
+            with self._lock:
+                if self._reader is None:
+                    self._reader = ClientReader(engine)
+                reader = self._reader
+        return reader(client_id)
 
     def save_nothing(self, token: dict[str, Any], request: OAuth2Request) -> None:
         """Tokens are not stored (issue 2 item 7); revocation is by ``jti``."""
 
     def generate_access_token(
-        self, grant_type: str, client: ClientRecord, user: Any = None, scope: str | None = None,
-        expires_in: int | None = None, include_refresh_token: bool = True,
+        self,
+        grant_type: str,
+        client: ClientRecord,
+        user: Any = None,
+        scope: str | None = None,
+        expires_in: int | None = None,
+        include_refresh_token: bool = True,
     ) -> dict[str, Any]:
         """Authlib's token generator: a signed RFC 9068 token for the granted *scope*."""
         apis, organizations = tokens.parse_scope(scope or "")
         issued = tokens.issue(
-            self.keys.signing_key(), issuer=self.issuer, audience=self.audience,
-            client_id=client.client_id, api_scopes=apis, organizations=organizations,
+            self.keys.signing_key(),
+            issuer=self.issuer,
+            audience=self.audience,
+            client_id=client.client_id,
+            api_scopes=apis,
+            organizations=organizations,
             lifetime=self.lifetime,
         )
         return issued.response()
@@ -356,7 +384,7 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
             grant.validate_token_request()
             return self.handle_response(*grant.create_token_response())
         except OAuth2Error as error:
-            return self.handle_error_response(oauth_request, error)
+            return cast(Response, self.handle_error_response(oauth_request, error))
 
     def create_endpoint_response(self, name: str, request: Any = None) -> Response:
         """Introspection and revocation: the form checks first, then the endpoint."""
@@ -366,9 +394,11 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
             validate_form(oauth_request, required=("token",))
             return self.handle_response(*endpoint(oauth_request))
         except OAuth2Error as error:
-            return self.handle_error_response(oauth_request, error)
+            return cast(Response, self.handle_error_response(oauth_request, error))
 
-    def authenticate_client(self, request: FormRequest, methods: list[str], endpoint: str = "token") -> Any:
+    def authenticate_client(
+        self, request: FormRequest, methods: list[str], endpoint: str = "token"
+    ) -> Any:
         if request.credentials is None or request.credentials.method not in methods:
             raise InvalidClient()
         return super().authenticate_client(request, methods, endpoint)
@@ -386,7 +416,10 @@ def _authenticate(query_client: Any, request: FormRequest, method: str) -> Clien
     server: AuthorizationServer = current_app.extensions[EXTENSION]
     try:
         return server.verifier.authenticate(
-            query_client, credentials.client_id, credentials.client_secret, flask_request.remote_addr
+            query_client,
+            credentials.client_id,
+            credentials.client_secret,
+            flask_request.remote_addr,
         )
     except AuthenticationFailed:
         raise InvalidClient() from None
@@ -396,7 +429,9 @@ def _authenticate(query_client: Any, request: FormRequest, method: str) -> Clien
         raise Busy() from None
 
 
-def authenticate_client_secret_basic(query_client: Any, request: FormRequest) -> ClientRecord | None:
+def authenticate_client_secret_basic(
+    query_client: Any, request: FormRequest
+) -> ClientRecord | None:
     """``client_secret_basic`` (RFC 6749 §2.3.1, HTTP Basic)."""
     return _authenticate(query_client, request, "client_secret_basic")
 
@@ -414,7 +449,9 @@ class IntrospectionEndpoint(_IntrospectionEndpoint):  # type: ignore[misc]
 
     CLIENT_AUTH_METHODS = AUTH_METHODS
 
-    def create_endpoint_response(self, request: FormRequest) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+    def create_endpoint_response(
+        self, request: FormRequest
+    ) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         client = self.authenticate_endpoint_client(request)
         body = token_service.introspect(client, request.form["token"], self.server.token_settings())
         return 200, body, default_json_headers
@@ -428,9 +465,13 @@ class RevocationEndpoint(_RevocationEndpoint):  # type: ignore[misc]
 
     CLIENT_AUTH_METHODS = AUTH_METHODS
 
-    def create_endpoint_response(self, request: FormRequest) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+    def create_endpoint_response(
+        self, request: FormRequest
+    ) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         client = self.authenticate_endpoint_client(request)
-        ctx = audit.AuditContext(actor=f"client:{client.client_id}", remote_addr=flask_request.remote_addr)
+        ctx = audit.AuditContext(
+            actor=f"client:{client.client_id}", remote_addr=flask_request.remote_addr
+        )
         try:
             token_service.revoke(client, request.form["token"], self.server.token_settings(), ctx)
         except token_service.RevocationNotAllowed:

@@ -5,11 +5,12 @@ Thin: each view hands the request to the Authlib server in
 :mod:`authserver.oauth2`. Every response carries ``Cache-Control: no-store``
 and ``Pragma: no-cache`` (RFC 6749 §5.1).
 """
+
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Flask, Response, jsonify
 from flask.blueprints import BlueprintSetupState
 
 from . import oauth2
@@ -21,7 +22,7 @@ bp = Blueprint("oauth", __name__)
 
 @bp.record_once
 def _init(state: BlueprintSetupState) -> None:
-    oauth2.init_app(state.app)
+    oauth2.init_app(cast(Flask, state.app))
 
 
 @bp.after_request

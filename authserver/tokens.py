@@ -9,6 +9,7 @@ client id (§2.2: "the subject ... SHOULD correspond to the client_id").
 
 Tokens are not stored; see :mod:`authserver.services.tokens` for revocation.
 """
+
 from __future__ import annotations
 
 import math
@@ -63,15 +64,22 @@ def parse_scope(scope: str) -> tuple[list[str], list[str]]:
     organizations: list[str] = []
     for value in scope.split():
         if value.startswith(ORG_SCOPE_PREFIX):
-            organizations.append(value[len(ORG_SCOPE_PREFIX):])
+            organizations.append(value[len(ORG_SCOPE_PREFIX) :])
         else:
             apis.append(value)
     return apis, organizations
 
 
 def issue(
-    key: LoadedKey, *, issuer: str, audience: str, client_id: str, api_scopes: Sequence[str],
-    organizations: Sequence[str], lifetime: int, now: float | None = None,
+    key: LoadedKey,
+    *,
+    issuer: str,
+    audience: str,
+    client_id: str,
+    api_scopes: Sequence[str],
+    organizations: Sequence[str],
+    lifetime: int,
+    now: float | None = None,
 ) -> IssuedToken:
     """Sign an access token for *client_id*.
 
@@ -92,12 +100,18 @@ def issue(
         "scope": scope,
         "organizations": organizations,
     }
-    token = jwt.encode(claims, key.private_key, algorithm=key.alg, headers={"typ": TOKEN_TYP, "kid": key.kid})
+    token = jwt.encode(
+        claims, key.private_key, algorithm=key.alg, headers={"typ": TOKEN_TYP, "kid": key.kid}
+    )
     return IssuedToken(token, lifetime, scope, claims)
 
 
 def decode(
-    token: str, *, keys: Callable[[str], LoadedKey | None], issuer: str, audience: str,
+    token: str,
+    *,
+    keys: Callable[[str], LoadedKey | None],
+    issuer: str,
+    audience: str,
     now: float | None = None,
 ) -> dict[str, Any] | None:
     """The claims of a valid access token of this server, or ``None``.
@@ -124,7 +138,11 @@ def decode(
         if key is None or header.get("alg") != key.alg:
             return None
         claims: dict[str, Any] = jwt.decode(
-            token, key.public_key, algorithms=[key.alg], audience=audience, issuer=issuer,
+            token,
+            key.public_key,
+            algorithms=[key.alg],
+            audience=audience,
+            issuer=issuer,
             options={"require": list(REQUIRED_CLAIMS), "verify_iat": False},
         )
     except (jwt.PyJWTError, ValueError, TypeError):

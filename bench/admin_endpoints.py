@@ -15,6 +15,7 @@ after a warm-up; p50 / p95 / max are printed in milliseconds.
     .venv/bin/python bench/admin_endpoints.py
     .venv/bin/python bench/admin_endpoints.py --clients 1000 --requests 300
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,8 +51,12 @@ def seed(clients: int) -> None:
     """1,000 clients; Anna administers the first 10 and 5 free organizations."""
     password_hash = credentials.hash_secret(PASSWORD)
     secret_hash = credentials.hash_secret("not-a-real-secret")
-    anna = User(email="anna@example.com", first_name="Anna", last_name="Berg", password_hash=password_hash)
-    ben = User(email="ben@example.com", first_name="Ben", last_name="Olsen", password_hash=password_hash)
+    anna = User(
+        email="anna@example.com", first_name="Anna", last_name="Berg", password_hash=password_hash
+    )
+    ben = User(
+        email="ben@example.com", first_name="Ben", last_name="Olsen", password_hash=password_hash
+    )
     db.session.add_all([anna, ben])
     db.session.flush()
     for n in range(clients):
@@ -61,12 +66,20 @@ def seed(clients: int) -> None:
         db.session.add(OrganizationAdmin(user_id=owner.id, teccom_id=teccom_id))
         client = Client(client_id=f"cl_bench{n:05d}", name=f"Org {teccom_id}")
         client.secrets.append(ClientSecret(secret_hash=secret_hash))
-        client.organizations.append(ClientOrganization(teccom_id=teccom_id, enabled=True, notification_emails=[]))
+        client.organizations.append(
+            ClientOrganization(teccom_id=teccom_id, enabled=True, notification_emails=[])
+        )
         client.administrators.append(ClientAdministrator(user_id=owner.id))
         db.session.add(client)
         for e in range(5):
-            db.session.add(AuditEvent(actor=owner.email, action="client.secret_rotated", client_id=client.client_id,
-                                      details={"grace_period_seconds": e}))
+            db.session.add(
+                AuditEvent(
+                    actor=owner.email,
+                    action="client.secret_rotated",
+                    client_id=client.client_id,
+                    details={"grace_period_seconds": e},
+                )
+            )
     for n in range(5):
         teccom_id = str(500000 + n)
         db.session.add(Organization(teccom_id=teccom_id, name=f"Free {teccom_id}", kind="supplier"))
@@ -74,15 +87,18 @@ def seed(clients: int) -> None:
     db.session.commit()
 
 
-def measure(call: Callable[[], object], requests: int) -> list[float]:
+def measure(call: Callable[[], object], requests: int) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU milliseconds per call (CPU time is what the server
+    itself spends: it does not grow while other processes hold the cores)."""
     for _ in range(min(20, requests)):
         call()
-    samples = []
+    wall, cpu = [], []
     for _ in range(requests):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         call()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
+        wall.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    return wall, cpu
 
 
 def p95(samples: list[float]) -> float:
@@ -90,7 +106,9 @@ def p95(samples: list[float]) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--hashing-requests", type=int, default=30)
@@ -98,8 +116,14 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["AUTHSERVER_INSTANCE_PATH"] = str(Path(tmp) / "instance")
-        app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite3", "ENV": "testing",
-                          "SECRET_KEY": "bench-secret-key-" + "x" * 32, "LOGIN_FAILURE_LIMIT": "1000000/minute"})
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite3",
+                "ENV": "testing",
+                "SECRET_KEY": "bench-secret-key-" + "x" * 32,
+                "LOGIN_FAILURE_LIMIT": "1000000/minute",
+            }
+        )
         with app.app_context():
             db.create_all()
             seed(args.clients)
@@ -108,10 +132,17 @@ def main() -> int:
         def ok(response: object, status: int) -> object:
             code = getattr(response, "status_code")
             if code != status:
-                raise SystemExit(f"unexpected {code}: {getattr(response, 'get_data')(as_text=True)[:300]}")
+                raise SystemExit(
+                    f"unexpected {code}: {getattr(response, 'get_data')(as_text=True)[:300]}"
+                )
             return response
 
-        login = ok(http.post("/api/v1/auth/login", json={"email": "anna@example.com", "password": PASSWORD}), 200)
+        login = ok(
+            http.post(
+                "/api/v1/auth/login", json={"email": "anna@example.com", "password": PASSWORD}
+            ),
+            200,
+        )
         auth = {"Authorization": f"Bearer {getattr(login, 'json')['access_token']}"}
         cid = "cl_bench00003"
         base = f"/api/v1/clients/{cid}"
@@ -119,63 +150,120 @@ def main() -> int:
 
         def patch() -> object:
             toggle[0] = not toggle[0]
-            return ok(http.patch(f"{base}/organizations/400003", json={"enabled": toggle[0]}, headers=auth), 200)
+            return ok(
+                http.patch(
+                    f"{base}/organizations/400003", json={"enabled": toggle[0]}, headers=auth
+                ),
+                200,
+            )
 
         def assign_unassign() -> object:
             ok(http.post(f"{base}/organizations", json={"teccom_id": "500000"}, headers=auth), 201)
             return ok(http.delete(f"{base}/organizations/500000", headers=auth), 204)
 
         def add_remove() -> object:
-            ok(http.post(f"{base}/administrators", json={"email": "ben@example.com"}, headers=auth), 201)
+            ok(
+                http.post(
+                    f"{base}/administrators", json={"email": "ben@example.com"}, headers=auth
+                ),
+                201,
+            )
             return ok(http.delete(f"{base}/administrators/ben@example.com", headers=auth), 204)
 
         cheap: list[tuple[str, Callable[[], object]]] = [
             ("GET /me", lambda: ok(http.get("/api/v1/me", headers=auth), 200)),
-            ("GET /users?email=", lambda: ok(http.get("/api/v1/users?email=ben@example.com", headers=auth), 200)),
+            (
+                "GET /users?email=",
+                lambda: ok(http.get("/api/v1/users?email=ben@example.com", headers=auth), 200),
+            ),
             ("GET /clients", lambda: ok(http.get("/api/v1/clients", headers=auth), 200)),
             ("GET /clients/{id}", lambda: ok(http.get(base, headers=auth), 200)),
-            ("GET /clients/{id} (not yours: 404)",
-             lambda: ok(http.get("/api/v1/clients/cl_bench00500", headers=auth), 404)),
-            ("GET /clients/{id}/organizations", lambda: ok(http.get(f"{base}/organizations", headers=auth), 200)),
+            (
+                "GET /clients/{id} (not yours: 404)",
+                lambda: ok(http.get("/api/v1/clients/cl_bench00500", headers=auth), 404),
+            ),
+            (
+                "GET /clients/{id}/organizations",
+                lambda: ok(http.get(f"{base}/organizations", headers=auth), 200),
+            ),
             ("PATCH /clients/{id}/organizations/{t}", patch),
             ("POST+DELETE /clients/{id}/organizations (2 req)", assign_unassign),
-            ("GET /clients/{id}/administrators", lambda: ok(http.get(f"{base}/administrators", headers=auth), 200)),
+            (
+                "GET /clients/{id}/administrators",
+                lambda: ok(http.get(f"{base}/administrators", headers=auth), 200),
+            ),
             ("POST+DELETE /clients/{id}/administrators (2 req)", add_remove),
             ("GET /clients/{id}/events", lambda: ok(http.get(f"{base}/events", headers=auth), 200)),
             ("GET /openapi.json", lambda: ok(http.get("/api/v1/openapi.json"), 200)),
         ]
-        free = iter(range(1, 10 ** 6))
+        free = iter(range(1, 10**6))
 
         def create_delete() -> object:
             teccom_id = "500001"
-            created = ok(http.post("/api/v1/clients", json={"teccom_id": teccom_id}, headers=auth), 201)
-            return ok(http.delete(f"/api/v1/clients/{getattr(created, 'json')['client_id']}", headers=auth), 204)
+            created = ok(
+                http.post("/api/v1/clients", json={"teccom_id": teccom_id}, headers=auth), 201
+            )
+            return ok(
+                http.delete(
+                    f"/api/v1/clients/{getattr(created, 'json')['client_id']}", headers=auth
+                ),
+                204,
+            )
 
         hashing: list[tuple[str, Callable[[], object]]] = [
-            ("POST /auth/login", lambda: ok(http.post(
-                "/api/v1/auth/login", json={"email": "anna@example.com", "password": PASSWORD}), 200)),
-            ("POST /clients/{id}/secret", lambda: ok(http.post(
-                f"{base}/secret", json={"grace_period_seconds": next(free) % 60}, headers=auth), 200)),
+            (
+                "POST /auth/login",
+                lambda: ok(
+                    http.post(
+                        "/api/v1/auth/login",
+                        json={"email": "anna@example.com", "password": PASSWORD},
+                    ),
+                    200,
+                ),
+            ),
+            (
+                "POST /clients/{id}/secret",
+                lambda: ok(
+                    http.post(
+                        f"{base}/secret",
+                        json={"grace_period_seconds": next(free) % 60},
+                        headers=auth,
+                    ),
+                    200,
+                ),
+            ),
             ("POST+DELETE /clients (2 req)", create_delete),
         ]
-        print(f"admin API on SQLite, {args.clients} clients, {args.requests} requests per endpoint "
-              f"(argon2id t={app.config['ARGON2_TIME_COST']} m={app.config['ARGON2_MEMORY_COST']} KiB)")
-        print(f"{'endpoint':52} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
-        worst = 0.0
-        for name, call in cheap:
-            samples = measure(call, args.requests)
+        print(
+            f"admin API on SQLite, {args.clients} clients, {args.requests} requests per endpoint "
+            f"(argon2id t={app.config['ARGON2_TIME_COST']} m={app.config['ARGON2_MEMORY_COST']} KiB)"
+        )
+        print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+        header = f"{'endpoint':50} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'cpu p50':>8} {'cpu p95':>8}"
+        print(header)
+        worst = worst_cpu = 0.0
+
+        def run(name: str, call: Callable[[], object], requests: int) -> tuple[float, float]:
+            wall, cpu = measure(call, requests)
             if "2 req" in name:
-                samples = [s / 2 for s in samples]
-            worst = max(worst, p95(samples))
-            print(f"{name:52} {statistics.median(samples):8.2f} {p95(samples):8.2f} {max(samples):8.2f}")
+                wall, cpu = [w / 2 for w in wall], [c / 2 for c in cpu]
+            print(
+                f"{name:50} {statistics.median(wall):7.2f} {p95(wall):7.2f} {max(wall):7.2f}"
+                f" {statistics.median(cpu):8.2f} {p95(cpu):8.2f}"
+            )
+            return p95(wall), p95(cpu)
+
+        for name, call in cheap:
+            wall_p95, cpu_p95 = run(name, call, args.requests)
+            worst, worst_cpu = max(worst, wall_p95), max(worst_cpu, cpu_p95)
         print("hashing endpoints (argon2id, excluded from the target):")
         for name, call in hashing:
-            samples = measure(call, args.hashing_requests)
-            if "2 req" in name:
-                samples = [s / 2 for s in samples]
-            print(f"{name:52} {statistics.median(samples):8.2f} {p95(samples):8.2f} {max(samples):8.2f}")
+            run(name, call, args.hashing_requests)
         verdict = "meets" if worst < TARGET_MS else "MISSES"
-        print(f"worst p95 of non-hashing endpoints: {worst:.2f} ms ({verdict} the {TARGET_MS:.0f} ms target)")
+        print(
+            f"worst p95 of non-hashing endpoints: {worst:.2f} ms wall, {worst_cpu:.2f} ms CPU"
+            f" ({verdict} the {TARGET_MS:.0f} ms target; load average now {os.getloadavg()[0]:.2f})"
+        )
         return 0 if worst < TARGET_MS else 1
 
 

@@ -1,4 +1,5 @@
 """Secret verification: verified-credential cache, throttle, dummy work, concurrency bound."""
+
 from __future__ import annotations
 
 import threading
@@ -8,7 +9,11 @@ import pytest
 
 from authserver import credentials
 from authserver.client_auth import (
-    AuthenticationFailed, ClientRecord, SecretVerifier, TooManyFailures, load_client,
+    AuthenticationFailed,
+    ClientRecord,
+    SecretVerifier,
+    TooManyFailures,
+    load_client,
 )
 from authserver.extensions import db
 from authserver.models import Client
@@ -78,8 +83,10 @@ def test_a_cached_secret_does_not_match_a_wrong_one(http, directory):
 
 
 def test_unknown_client_costs_a_dummy_verification(http, app_ctx, argon2_calls):
-    response = http.post("/oauth2/token", data={"grant_type": "client_credentials",
-                                                "client_id": "cl_nobody", "client_secret": "x"})
+    response = http.post(
+        "/oauth2/token",
+        data={"grant_type": "client_credentials", "client_id": "cl_nobody", "client_secret": "x"},
+    )
     assert_oauth_error(response, 401, "invalid_client")
     assert argon2_calls == [credentials.dummy_hash()]
 
@@ -89,7 +96,9 @@ def test_repeated_failures_for_a_client_are_throttled_before_argon2(http, direct
     good = creds.client_secret
     creds.client_secret = "wrong"
     for n in range(3):
-        assert_oauth_error(token_request(http, creds, remote_addr=f"10.0.0.{n}"), 401, "invalid_client")
+        assert_oauth_error(
+            token_request(http, creds, remote_addr=f"10.0.0.{n}"), 401, "invalid_client"
+        )
     response = token_request(http, creds, remote_addr="10.0.0.9")
     body = assert_oauth_error(response, 429, "temporarily_unavailable")
     assert 1 <= int(response.headers["Retry-After"]) <= 60
@@ -97,7 +106,9 @@ def test_repeated_failures_for_a_client_are_throttled_before_argon2(http, direct
     assert len(argon2_calls) == 3
     # the right secret, not yet verified in this process, has to wait too
     creds.client_secret = good
-    assert_oauth_error(token_request(http, creds, remote_addr="10.0.0.9"), 429, "temporarily_unavailable")
+    assert_oauth_error(
+        token_request(http, creds, remote_addr="10.0.0.9"), 429, "temporarily_unavailable"
+    )
 
 
 def test_a_verified_client_is_not_locked_out_by_others_failures(http, directory, argon2_calls):
@@ -108,7 +119,9 @@ def test_a_verified_client_is_not_locked_out_by_others_failures(http, directory,
     attacker.client_secret = "guess"
     for _ in range(4):
         token_request(http, attacker, remote_addr="192.0.2.7")
-    assert_oauth_error(token_request(http, attacker, remote_addr="192.0.2.7"), 429, "temporarily_unavailable")
+    assert_oauth_error(
+        token_request(http, attacker, remote_addr="192.0.2.7"), 429, "temporarily_unavailable"
+    )
     # the legitimate client (cached) still gets tokens, from anywhere
     assert token_request(http, creds).status_code == 200
     assert token_request(http, creds, remote_addr="192.0.2.7").status_code == 200
@@ -116,13 +129,21 @@ def test_a_verified_client_is_not_locked_out_by_others_failures(http, directory,
 
 def test_failures_from_one_address_are_throttled_across_client_ids(http, app_ctx, argon2_calls):
     for n in range(3):
-        response = http.post("/oauth2/token", data={"grant_type": "client_credentials",
-                                                    "client_id": f"cl_guess{n}", "client_secret": "x"},
-                             environ_base={"REMOTE_ADDR": "198.51.100.1"})
+        response = http.post(
+            "/oauth2/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": f"cl_guess{n}",
+                "client_secret": "x",
+            },
+            environ_base={"REMOTE_ADDR": "198.51.100.1"},
+        )
         assert_oauth_error(response, 401, "invalid_client")
-    response = http.post("/oauth2/token", data={"grant_type": "client_credentials",
-                                                "client_id": "cl_guess9", "client_secret": "x"},
-                         environ_base={"REMOTE_ADDR": "198.51.100.1"})
+    response = http.post(
+        "/oauth2/token",
+        data={"grant_type": "client_credentials", "client_id": "cl_guess9", "client_secret": "x"},
+        environ_base={"REMOTE_ADDR": "198.51.100.1"},
+    )
     assert_oauth_error(response, 429, "temporarily_unavailable")
     assert len(argon2_calls) == 3
 
@@ -137,14 +158,19 @@ def test_successes_are_not_counted(http, directory):
 
 def test_expired_grace_secret_is_not_served_from_the_cache(app, directory):
     creds = partner(directory, "400100")
-    client = db.session.execute(db.select(Client).where(Client.client_id == creds.client_id)).scalar_one()
+    client = db.session.execute(
+        db.select(Client).where(Client.client_id == creds.client_id)
+    ).scalar_one()
     verifier = SecretVerifier(FailureThrottle("100/minute", "t"))
 
     def load(client_id):
         with db.engine.connect() as connection:
             return load_client(connection, client_id)
 
-    assert verifier.authenticate(load, creds.client_id, creds.client_secret, "a").client_id == creds.client_id
+    assert (
+        verifier.authenticate(load, creds.client_id, creds.client_secret, "a").client_id
+        == creds.client_id
+    )
     clients.rotate_client_secret(client, audit.CLI)
     with pytest.raises(AuthenticationFailed):
         verifier.authenticate(load, creds.client_id, creds.client_secret, "a")
@@ -203,3 +229,32 @@ def test_throttled_verifier_raises_before_loading_argon2(app, directory, argon2_
         verifier.authenticate(lambda _id: record, creds.client_id, creds.client_secret, "a")
     assert caught.value.retry_after >= 1
     assert len(argon2_calls) == 1
+
+
+def test_no_free_argon2_slot_is_busy(app, directory, monkeypatch):
+    from authserver import client_auth
+
+    creds = partner(directory, "400100")
+    with db.engine.connect() as connection:
+        record = load_client(connection, creds.client_id)
+    verifier = SecretVerifier(FailureThrottle("100/minute", "t3"), max_concurrent=1)
+    monkeypatch.setattr(client_auth, "ARGON2_WAIT_SECONDS", 0.01)
+    verifier._slots.acquire()
+    try:
+        with pytest.raises(client_auth.VerifierBusy):
+            verifier.authenticate(lambda _id: record, creds.client_id, creds.client_secret, "a")
+    finally:
+        verifier._slots.release()
+
+
+def test_a_connection_dropped_by_postgresql_is_retried(app, http, directory, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only: SQLite connections cannot be dropped from outside")
+    creds = partner(directory, "400100")
+    assert token_request(http, creds).status_code == 200
+    db.session.execute(db.text(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    ))
+    db.session.commit()
+    assert token_request(http, creds).status_code == 200

@@ -1,4 +1,5 @@
 """POST /oauth2/token over HTTP: RFC 6749 §4.4, §2.3.1, §3.2, §5.1, §5.2."""
+
 from __future__ import annotations
 
 import base64
@@ -11,7 +12,13 @@ from authserver.services import audit, clients
 from authserver.extensions import db
 from authserver.models import Client
 from support.oauth import (
-    assert_oauth_error, basic, custom_client, delete_client, gateway, partner, token_request,
+    assert_oauth_error,
+    basic,
+    custom_client,
+    delete_client,
+    gateway,
+    partner,
+    token_request,
 )
 
 URL = "/oauth2/token"
@@ -53,7 +60,8 @@ def test_body_over_the_limit_is_refused_before_hashing(http, directory, monkeypa
     real = credentials.check_secret
     monkeypatch.setattr(credentials, "check_secret", lambda *a: calls.append(1) or real(*a))
     response = http.post(
-        URL, data={"grant_type": "client_credentials", "padding": "x" * (16 * 1024)},
+        URL,
+        data={"grant_type": "client_credentials", "padding": "x" * (16 * 1024)},
         headers={"Authorization": basic(creds.client_id, creds.client_secret)},
     )
     assert_oauth_error(response, 413, "invalid_request")
@@ -62,26 +70,37 @@ def test_body_over_the_limit_is_refused_before_hashing(http, directory, monkeypa
 
 def test_json_body_is_invalid_request(http, directory):
     creds = partner(directory, "400100")
-    response = http.post(URL, json={"grant_type": "client_credentials"},
-                         headers={"Authorization": basic(creds.client_id, creds.client_secret)})
+    response = http.post(
+        URL,
+        json={"grant_type": "client_credentials"},
+        headers={"Authorization": basic(creds.client_id, creds.client_secret)},
+    )
     assert_oauth_error(response, 400, "invalid_request")
 
 
 def test_missing_grant_type_is_invalid_request(http, directory):
     creds = partner(directory, "400100")
-    response = http.post(URL, data={"scope": "export"},
-                         headers={"Authorization": basic(creds.client_id, creds.client_secret)})
+    response = http.post(
+        URL,
+        data={"scope": "export"},
+        headers={"Authorization": basic(creds.client_id, creds.client_secret)},
+    )
     assert_oauth_error(response, 400, "invalid_request")
 
 
 def test_grant_type_in_the_query_string_does_not_count(http, directory):
     creds = partner(directory, "400100")
-    response = http.post(URL + "?grant_type=client_credentials", data={"x": "1"},
-                         headers={"Authorization": basic(creds.client_id, creds.client_secret)})
+    response = http.post(
+        URL + "?grant_type=client_credentials",
+        data={"x": "1"},
+        headers={"Authorization": basic(creds.client_id, creds.client_secret)},
+    )
     assert_oauth_error(response, 400, "invalid_request")
 
 
-@pytest.mark.parametrize("grant_type", ["authorization_code", "password", "refresh_token", "CLIENT_CREDENTIALS"])
+@pytest.mark.parametrize(
+    "grant_type", ["authorization_code", "password", "refresh_token", "CLIENT_CREDENTIALS"]
+)
 def test_unsupported_grant_type(http, directory, grant_type):
     creds = partner(directory, "400100")
     response = token_request(http, creds, grant_type=grant_type)
@@ -89,23 +108,34 @@ def test_unsupported_grant_type(http, directory, grant_type):
     assert grant_type not in body.get("error_description", "")
 
 
-@pytest.mark.parametrize("body", [
-    "grant_type=client_credentials&grant_type=client_credentials",
-    "grant_type=client_credentials&scope=export&scope=subscription",
-    "grant_type=client_credentials&client_id=a&client_id=b",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "grant_type=client_credentials&grant_type=client_credentials",
+        "grant_type=client_credentials&scope=export&scope=subscription",
+        "grant_type=client_credentials&client_id=a&client_id=b",
+    ],
+)
 def test_repeated_parameter_is_invalid_request(http, directory, body):
     creds = partner(directory, "400100")
-    response = http.post(URL, data=body, content_type=FORM,
-                         headers={"Authorization": basic(creds.client_id, creds.client_secret)})
+    response = http.post(
+        URL,
+        data=body,
+        content_type=FORM,
+        headers={"Authorization": basic(creds.client_id, creds.client_secret)},
+    )
     assert_oauth_error(response, 400, "invalid_request")
 
 
 def test_two_authentication_methods_are_invalid_request(http, directory):
     creds = partner(directory, "400100")
     response = http.post(
-        URL, data={"grant_type": "client_credentials", "client_id": creds.client_id,
-                   "client_secret": creds.client_secret},
+        URL,
+        data={
+            "grant_type": "client_credentials",
+            "client_id": creds.client_id,
+            "client_secret": creds.client_secret,
+        },
         headers={"Authorization": basic(creds.client_id, creds.client_secret)},
     )
     assert_oauth_error(response, 400, "invalid_request")
@@ -113,15 +143,21 @@ def test_two_authentication_methods_are_invalid_request(http, directory):
 
 def test_basic_with_the_same_client_id_in_the_body_is_fine(http, directory):
     creds = partner(directory, "400100")
-    response = http.post(URL, data={"grant_type": "client_credentials", "client_id": creds.client_id},
-                         headers={"Authorization": basic(creds.client_id, creds.client_secret)})
+    response = http.post(
+        URL,
+        data={"grant_type": "client_credentials", "client_id": creds.client_id},
+        headers={"Authorization": basic(creds.client_id, creds.client_secret)},
+    )
     assert response.status_code == 200
 
 
 def test_basic_with_another_client_id_in_the_body_is_invalid_request(http, directory):
     creds = partner(directory, "400100")
-    response = http.post(URL, data={"grant_type": "client_credentials", "client_id": "cl_other"},
-                         headers={"Authorization": basic(creds.client_id, creds.client_secret)})
+    response = http.post(
+        URL,
+        data={"grant_type": "client_credentials", "client_id": "cl_other"},
+        headers={"Authorization": basic(creds.client_id, creds.client_secret)},
+    )
     assert_oauth_error(response, 400, "invalid_request")
 
 
@@ -136,34 +172,48 @@ def test_no_authentication_is_invalid_client(http):
 
 def test_client_id_alone_is_invalid_client(http, directory):
     creds = partner(directory, "400100")
-    _assert_invalid_client(http.post(URL, data={"grant_type": "client_credentials", "client_id": creds.client_id}))
+    _assert_invalid_client(
+        http.post(URL, data={"grant_type": "client_credentials", "client_id": creds.client_id})
+    )
 
 
-@pytest.mark.parametrize("authorization", [
-    "Basic !!!not-base64!!!",
-    "Basic " + base64.b64encode(b"no-colon-here").decode(),
-    "Basic ",
-    "Basic",
-    "",
-    "Basic " + base64.b64encode(b":").decode(),
-    "Basic " + base64.b64encode(b"\xff\xfe:\xff").decode(),
-    "Basic " + base64.b64encode(b"cl_x:y").decode()[:-2],
-    "Bearer abc.def.ghi",
-])
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        "Basic !!!not-base64!!!",
+        "Basic " + base64.b64encode(b"no-colon-here").decode(),
+        "Basic ",
+        "Basic",
+        "",
+        "Basic " + base64.b64encode(b":").decode(),
+        "Basic " + base64.b64encode(b"\xff\xfe:\xff").decode(),
+        "Basic " + base64.b64encode(b"cl_x:y").decode()[:-2],
+        "Bearer abc.def.ghi",
+    ],
+)
 def test_malformed_basic_header_is_invalid_client(http, authorization):
-    response = http.post(URL, data={"grant_type": "client_credentials"}, headers={"Authorization": authorization})
+    response = http.post(
+        URL, data={"grant_type": "client_credentials"}, headers={"Authorization": authorization}
+    )
     _assert_invalid_client(response)
 
 
 def test_unknown_client_is_invalid_client(http, app_ctx):
-    _assert_invalid_client(http.post(URL, data={"grant_type": "client_credentials"},
-                                     headers={"Authorization": basic("cl_nobody", "x" * 43)}))
+    _assert_invalid_client(
+        http.post(
+            URL,
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": basic("cl_nobody", "x" * 43)},
+        )
+    )
 
 
 @pytest.mark.parametrize("method", ["basic", "post"])
 def test_wrong_secret_is_invalid_client(http, directory, method):
     creds = partner(directory, "400100")
-    creds.client_secret = creds.client_secret[:-1] + ("A" if creds.client_secret[-1] != "A" else "B")
+    creds.client_secret = creds.client_secret[:-1] + (
+        "A" if creds.client_secret[-1] != "A" else "B"
+    )
     response = token_request(http, creds, method=method)
     _assert_invalid_client(response)
 
@@ -177,8 +227,10 @@ def test_empty_secret_is_invalid_client(http, directory, method):
 
 def test_credentials_in_the_query_string_are_ignored(http, directory):
     creds = partner(directory, "400100")
-    response = http.post(f"{URL}?client_id={creds.client_id}&client_secret={creds.client_secret}",
-                         data={"grant_type": "client_credentials"})
+    response = http.post(
+        f"{URL}?client_id={creds.client_id}&client_secret={creds.client_secret}",
+        data={"grant_type": "client_credentials"},
+    )
     _assert_invalid_client(response)
 
 
@@ -205,21 +257,30 @@ def test_basic_credentials_are_form_urldecoded(http, app_ctx):
     assert token_request(http, creds, method="post").status_code == 200
     # the same credentials without form-encoding do not authenticate
     raw = base64.b64encode(f"{creds.client_id}:{creds.client_secret}".encode()).decode()
-    _assert_invalid_client(http.post(URL, data={"grant_type": "client_credentials"},
-                                     headers={"Authorization": "Basic " + raw}))
+    _assert_invalid_client(
+        http.post(
+            URL,
+            data={"grant_type": "client_credentials"},
+            headers={"Authorization": "Basic " + raw},
+        )
+    )
 
 
 def test_plus_in_basic_credentials_means_space(http, app_ctx):
-    creds = custom_client("cl_space", "with space", "400100")
+    custom_client("cl_space", "with space", "400100")
     raw = base64.b64encode(b"cl_space:with+space").decode()
-    response = http.post(URL, data={"grant_type": "client_credentials"}, headers={"Authorization": "Basic " + raw})
+    response = http.post(
+        URL, data={"grant_type": "client_credentials"}, headers={"Authorization": "Basic " + raw}
+    )
     assert response.status_code == 200
 
 
 def test_rotated_secret_stops_working_at_once(http, directory):
     creds = partner(directory, "400100")
     assert token_request(http, creds).status_code == 200  # now cached in this process
-    client = db.session.execute(db.select(Client).where(Client.client_id == creds.client_id)).scalar_one()
+    client = db.session.execute(
+        db.select(Client).where(Client.client_id == creds.client_id)
+    ).scalar_one()
     rotated = clients.rotate_client_secret(client, audit.CLI)
     _assert_invalid_client(token_request(http, creds))
     creds.client_secret = rotated.client_secret
@@ -233,10 +294,14 @@ def test_grace_period_secret_works_until_it_expires(http, directory):
 
     creds = partner(directory, "400100")
     assert token_request(http, creds).status_code == 200
-    client = db.session.execute(db.select(Client).where(Client.client_id == creds.client_id)).scalar_one()
+    client = db.session.execute(
+        db.select(Client).where(Client.client_id == creds.client_id)
+    ).scalar_one()
     rotated = clients.rotate_client_secret(client, audit.CLI, grace_period_seconds=3600)
     assert token_request(http, creds).status_code == 200
-    old = db.session.execute(db.select(ClientSecret).where(ClientSecret.expires_at.is_not(None))).scalar_one()
+    old = db.session.execute(
+        db.select(ClientSecret).where(ClientSecret.expires_at.is_not(None))
+    ).scalar_one()
     old.expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
     _assert_invalid_client(token_request(http, creds))

@@ -78,6 +78,8 @@ def routes(app: Any, prefix: str = "/") -> list[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static" or not rule.rule.startswith(prefix):
             continue
+        if rule.endpoint.startswith("console."):
+            continue  # HTML pages: tests/console/test_outage.py walks them
         url = rule.build({name: ARGUMENTS.get(name, "x") for name in rule.arguments})[1]
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             found.append((method, url))

@@ -6,6 +6,7 @@ service, shape the answer. flask-smorest generates the OpenAPI document at
 ``/api/v1`` — errors included — is JSON or ``application/problem+json``
 (RFC 9457), carries ``X-Request-ID`` and ``Cache-Control: no-store``.
 """
+
 from __future__ import annotations
 
 import http
@@ -75,7 +76,9 @@ def init_app(app: Flask) -> None:
         "title": "authserver admin API",
         "version": "1",
         "openapi_version": "3.0.3",
-        "info": {"description": "Self-service management of OAuth2 clients (DESIGN.md \"Admin API\")."},
+        "info": {
+            "description": 'Self-service management of OAuth2 clients (DESIGN.md "Admin API").'
+        },
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
     }
@@ -83,8 +86,12 @@ def init_app(app: Flask) -> None:
     api.spec.components.schema("Problem", schema=ProblemSchema)
     api.spec.components.security_scheme(
         "bearerAuth",
-        {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-         "description": "admin token from POST /api/v1/auth/login"},
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "admin token from POST /api/v1/auth/login",
+        },
     )
     for module in (auth, users, clients, organizations, administrators, events):
         api.register_blueprint(module.blp)

@@ -1,4 +1,5 @@
 """``/api/v1/clients/{id}/administrators`` (DESIGN.md rule 5)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,8 +11,12 @@ from .base import Blueprint, audit_context, current_user
 from .schemas import AdministratorAddSchema, UserSchema
 from .users import _user
 
-blp = Blueprint("administrators", __name__, url_prefix="/api/v1/clients/<client_id>/administrators",
-                description="Administrators of a client")
+blp = Blueprint(
+    "administrators",
+    __name__,
+    url_prefix="/api/v1/clients/<client_id>/administrators",
+    description="Administrators of a client",
+)
 
 
 @blp.route("")
@@ -27,7 +32,9 @@ class AdministratorList(MethodView):
     @blp.refusals(401, 404, 409, 415)
     def post(self, body: dict[str, Any], client_id: str) -> tuple[dict[str, Any], int]:
         """Add a user (looked up by e-mail) as administrator."""
-        user = administrators.add_administrator(current_user(), client_id, body["email"], audit_context())
+        user = administrators.add_administrator(
+            current_user(), client_id, body["email"], audit_context()
+        )
         return _user(user), 201
 
 

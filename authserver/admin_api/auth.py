@@ -1,4 +1,5 @@
 """``POST /api/v1/auth/login``: an admin bearer token for e-mail and password."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,8 +10,13 @@ from ..services import auth
 from .base import Blueprint
 from .schemas import AdminTokenSchema, LoginSchema
 
-blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", public=True,
-                description="Log in: an admin bearer token")
+blp = Blueprint(
+    "auth",
+    __name__,
+    url_prefix="/api/v1/auth",
+    public=True,
+    description="Log in: an admin bearer token",
+)
 
 
 @blp.route("/login", methods=["POST"])

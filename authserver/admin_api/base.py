@@ -2,6 +2,7 @@
 webargs errors into domain errors, bearer authentication, and the audit
 context of a request. Views stay thin: parse, call a service, shape.
 """
+
 from __future__ import annotations
 
 import http
@@ -16,7 +17,7 @@ from flask import Request, g, request
 from webargs import core
 from webargs.flaskparser import FlaskParser
 
-from ..errors import MalformedRequest, Unauthorized, UnsupportedMediaType, ValidationError
+from ..errors import MalformedRequest, NotFound, Unauthorized, UnsupportedMediaType, ValidationError
 from ..models import User
 from ..services import auth
 from ..services.audit import AuditContext
@@ -31,7 +32,11 @@ def _flatten(messages: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, s
     if isinstance(messages, Mapping):
         for key, value in messages.items():
             yield from _flatten(value, path + (str(key),))
-    elif isinstance(messages, (list, tuple)) and messages and all(isinstance(m, str) for m in messages):
+    elif (
+        isinstance(messages, (list, tuple))
+        and messages
+        and all(isinstance(m, str) for m in messages)
+    ):
         for message in messages:
             yield ".".join(path), message
     elif isinstance(messages, (list, tuple)):
@@ -51,12 +56,19 @@ class ProblemParser(FlaskParser):
             return core.missing  # an empty body is an empty object, not broken JSON
         return super()._raw_load_json(req)
 
-    def _handle_invalid_json_error(self, error: Exception, req: Request, *args: Any, **kwargs: Any) -> NoReturn:
+    def _handle_invalid_json_error(
+        self, error: Exception, req: Request, *args: Any, **kwargs: Any
+    ) -> NoReturn:
         raise MalformedRequest("The request body is not valid JSON.")
 
     def handle_error(
-        self, error: ma.ValidationError, req: Request, schema: ma.Schema, *,
-        error_status_code: int | None, error_headers: Mapping[str, str] | None,
+        self,
+        error: ma.ValidationError,
+        req: Request,
+        schema: ma.Schema,
+        *,
+        error_status_code: int | None,
+        error_headers: Mapping[str, str] | None,
     ) -> NoReturn:
         problems = []
         for path, message in _flatten(error.messages):
@@ -66,9 +78,15 @@ class ProblemParser(FlaskParser):
         problems.sort(key=lambda p: p["field"])
         first = problems[0] if problems else {"field": "", "message": "Invalid request."}
         if first["field"] in {"json", "query"}:
-            detail = "The request body must be a JSON object." if first["field"] == "json" else first["message"]
+            detail = (
+                "The request body must be a JSON object."
+                if first["field"] == "json"
+                else first["message"]
+            )
             raise ValidationError(detail, field=first["field"], errors=problems)
-        raise ValidationError(f"{first['field']}: {first['message']}", field=first["field"], errors=problems)
+        raise ValidationError(
+            f"{first['field']}: {first['message']}", field=first["field"], errors=problems
+        )
 
 
 class Blueprint(flask_smorest.Blueprint):
@@ -83,22 +101,36 @@ class Blueprint(flask_smorest.Blueprint):
         self.before_request(require_json_body)
         if not public:
             self.before_request(require_admin)
+        self.before_request(refuse_nul_in_path)
 
     def refusals(self, *statuses: int) -> Any:
         """Document the error answers of an endpoint (problem+json); 401
         comes with every endpoint that needs a token."""
+
         def decorator(function: Any) -> Any:
             for status in statuses:
-                function = self.alt_response(status, response=http.HTTPStatus(status).name)(function)
+                function = self.alt_response(status, response=http.HTTPStatus(status).name)(
+                    function
+                )
             return function
+
         return decorator
 
 
 def require_json_body() -> None:
     """A request body must be JSON (415 otherwise); no body is fine."""
-    if request.method in _BODY_METHODS and (request.content_length or request.headers.get("Transfer-Encoding")):
+    if request.method in _BODY_METHODS and (
+        request.content_length or request.headers.get("Transfer-Encoding")
+    ):
         if not request.is_json:
             raise UnsupportedMediaType("Send the request body as application/json.")
+
+
+def refuse_nul_in_path() -> None:
+    """Nothing is named with a NUL character (no database column can hold
+    one): 404 on every database alike."""
+    if "\x00" in request.path:
+        raise NotFound("Nothing here is named with a NUL character.")
 
 
 def require_admin() -> None:
@@ -120,7 +152,9 @@ def current_user() -> User:
 
 def audit_context() -> AuditContext:
     """Who acts, from where, in which request: for the audit trail."""
-    return AuditContext(actor=current_user().email, remote_addr=request.remote_addr, request_id=request_id())
+    return AuditContext(
+        actor=current_user().email, remote_addr=request.remote_addr, request_id=request_id()
+    )
 
 
 def request_id() -> str:

@@ -1,4 +1,5 @@
 """``/api/v1/clients`` and ``/api/v1/clients/{id}/secret`` (DESIGN.md rules 1-3)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,7 +10,13 @@ from flask.views import MethodView
 from ..models import Client, ClientOrganization
 from ..services import clients
 from .base import Blueprint, audit_context, current_user
-from .schemas import ClientCreatedSchema, ClientCreateSchema, ClientSchema, RotatedSecretSchema, RotateSecretSchema
+from .schemas import (
+    ClientCreatedSchema,
+    ClientCreateSchema,
+    ClientSchema,
+    RotatedSecretSchema,
+    RotateSecretSchema,
+)
 
 blp = Blueprint("clients", __name__, url_prefix="/api/v1/clients", description="API clients")
 
@@ -57,7 +64,11 @@ class ClientList(MethodView):
         issued = clients.create_client(current_user(), body["teccom_id"], audit_context())
         client = clients.get_client(current_user(), issued.client.client_id)
         location = url_for("clients.ClientItem", client_id=client.client_id)
-        return {**client_body(client), "client_secret": issued.client_secret}, 201, {"Location": location}
+        return (
+            {**client_body(client), "client_secret": issued.client_secret},
+            201,
+            {"Location": location},
+        )
 
 
 @blp.route("/<client_id>")
@@ -75,7 +86,6 @@ class ClientItem(MethodView):
         clients.delete_client(current_user(), client_id, audit_context())
 
 
-
 @blp.route("/<client_id>/secret", methods=["POST"])
 @blp.arguments(RotateSecretSchema, required=False)
 @blp.response(200, RotatedSecretSchema)
@@ -85,8 +95,11 @@ def rotate_secret(body: dict[str, Any], client_id: str) -> dict[str, Any]:
     shown this once; the previous one works until ``previous_secret_expires_at``
     (or stops at once without a grace period)."""
     rotated = clients.rotate_secret(
-        current_user(), client_id, audit_context(),
-        grace_period_seconds=body["grace_period_seconds"], revoke_tokens=body["revoke_tokens"],
+        current_user(),
+        client_id,
+        audit_context(),
+        grace_period_seconds=body["grace_period_seconds"],
+        revoke_tokens=body["revoke_tokens"],
     )
     return {
         "client_id": client_id,

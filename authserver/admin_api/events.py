@@ -1,4 +1,5 @@
 """``GET /api/v1/clients/{id}/events``: the audit trail (DESIGN.md rule 8)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,8 +10,12 @@ from ..services import events
 from .base import Blueprint, current_user
 from .schemas import EventPageSchema, EventQuerySchema
 
-blp = Blueprint("events", __name__, url_prefix="/api/v1/clients/<client_id>/events",
-                description="Audit trail of a client")
+blp = Blueprint(
+    "events",
+    __name__,
+    url_prefix="/api/v1/clients/<client_id>/events",
+    description="Audit trail of a client",
+)
 
 
 @blp.route("", methods=["GET"])
@@ -20,5 +25,7 @@ blp = Blueprint("events", __name__, url_prefix="/api/v1/clients/<client_id>/even
 def list_events(query: dict[str, Any], client_id: str) -> dict[str, Any]:
     """Events newest first, a page at a time: pass ``next_before`` as
     ``before`` for the next page."""
-    page = events.list_events(current_user(), client_id, limit=query["limit"], before=query.get("before"))
+    page = events.list_events(
+        current_user(), client_id, limit=query["limit"], before=query.get("before")
+    )
     return {"events": page.events, "next_before": page.next_before}

@@ -1,4 +1,5 @@
 """``/api/v1/clients/{id}/organizations`` (DESIGN.md rule 4)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,8 +12,12 @@ from .base import Blueprint, audit_context, current_user
 from .clients import assignment_body
 from .schemas import AssignmentCreateSchema, AssignmentSchema, AssignmentUpdateSchema
 
-blp = Blueprint("organizations", __name__, url_prefix="/api/v1/clients/<client_id>/organizations",
-                description="Organizations assigned to a client")
+blp = Blueprint(
+    "organizations",
+    __name__,
+    url_prefix="/api/v1/clients/<client_id>/organizations",
+    description="Organizations assigned to a client",
+)
 
 
 @blp.route("")
@@ -21,19 +26,29 @@ class AssignmentList(MethodView):
     @blp.refusals(401, 404)
     def get(self, client_id: str) -> list[dict[str, Any]]:
         """The organizations assigned to the client."""
-        return [assignment_body(a) for a in organizations.list_assignments(current_user(), client_id)]
+        return [
+            assignment_body(a) for a in organizations.list_assignments(current_user(), client_id)
+        ]
 
     @blp.arguments(AssignmentCreateSchema)
     @blp.response(201, AssignmentSchema)
     @blp.refusals(401, 403, 404, 409, 415)
-    def post(self, body: dict[str, Any], client_id: str) -> tuple[dict[str, Any], int, dict[str, str]]:
+    def post(
+        self, body: dict[str, Any], client_id: str
+    ) -> tuple[dict[str, Any], int, dict[str, str]]:
         """Assign an organization: the caller must administer it too, and it
         must not be assigned to any client (409)."""
         assignment = organizations.assign_organization(
-            current_user(), client_id, body["teccom_id"], audit_context(),
-            enabled=body["enabled"], notification_emails=body["notification_emails"],
+            current_user(),
+            client_id,
+            body["teccom_id"],
+            audit_context(),
+            enabled=body["enabled"],
+            notification_emails=body["notification_emails"],
         )
-        location = url_for("organizations.AssignmentItem", client_id=client_id, teccom_id=assignment.teccom_id)
+        location = url_for(
+            "organizations.AssignmentItem", client_id=client_id, teccom_id=assignment.teccom_id
+        )
         return assignment_body(assignment), 201, {"Location": location}
 
 
@@ -45,8 +60,12 @@ class AssignmentItem(MethodView):
     def patch(self, body: dict[str, Any], client_id: str, teccom_id: str) -> dict[str, Any]:
         """Enable or disable the organization, or replace its notification e-mails."""
         assignment = organizations.update_assignment(
-            current_user(), client_id, teccom_id, audit_context(),
-            enabled=body.get("enabled"), notification_emails=body.get("notification_emails"),
+            current_user(),
+            client_id,
+            teccom_id,
+            audit_context(),
+            enabled=body.get("enabled"),
+            notification_emails=body.get("notification_emails"),
         )
         return assignment_body(assignment)
 

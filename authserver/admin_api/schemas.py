@@ -3,6 +3,7 @@
 They validate what comes in (unknown fields are refused: no mass assignment)
 and generate the OpenAPI document; the services check the business rules.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,7 +12,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..services.clients import MAX_GRACE_PERIOD_SECONDS
-from ..services.events import MAX_PAGE_SIZE
+from ..services.events import MAX_CURSOR, MAX_PAGE_SIZE
 from ..services.organizations import MAX_NOTIFICATION_EMAILS
 
 
@@ -26,12 +27,24 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
+class Text(fields.String):
+    """A string without NUL characters (no database column can hold them)."""
+
+    default_error_messages = {"nul": "Must not contain NUL characters."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text: str = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise self.make_error("nul")
+        return text
+
+
 def _email(**kwargs: Any) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=320), **kwargs)
+    return Text(validate=validate.Length(min=1, max=320), **kwargs)
 
 
 def _teccom_id(**kwargs: Any) -> fields.String:
-    return fields.String(
+    return Text(
         validate=validate.Length(min=1, max=32),
         metadata={"description": "TecCom ID of the organization", "example": "400100"},
         **kwargs,
@@ -48,7 +61,9 @@ class ProblemSchema(ma.Schema):
     title = fields.String(required=True)
     status = fields.Integer(required=True)
     detail = fields.String(required=True)
-    field = fields.String(metadata={"description": "the request field at fault, for validation errors"})
+    field = fields.String(
+        metadata={"description": "the request field at fault, for validation errors"}
+    )
     errors = fields.List(
         fields.Dict(keys=fields.String(), values=fields.String()),
         metadata={"description": "every field at fault: [{field, message}]"},
@@ -57,7 +72,7 @@ class ProblemSchema(ma.Schema):
 
 class LoginSchema(ma.Schema):
     email = _email(required=True)
-    password = fields.String(required=True, validate=validate.Length(max=1024), load_only=True)
+    password = Text(required=True, validate=validate.Length(max=1024), load_only=True)
 
 
 class AdminTokenSchema(ma.Schema):
@@ -80,8 +95,11 @@ class MyOrganizationSchema(ma.Schema):
     teccom_id = fields.String(required=True)
     name = fields.String(required=True)
     kind = fields.String(required=True)
-    client_id = fields.String(required=True, allow_none=True,
-                              metadata={"description": "the client it is assigned to, or null"})
+    client_id = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "the client it is assigned to, or null"},
+    )
 
 
 class MeSchema(UserSchema):
@@ -101,14 +119,17 @@ class ClientSchema(ma.Schema):
     client_id = fields.String(required=True)
     name = fields.String(required=True)
     created_at = fields.DateTime(required=True)
-    secret_created_at = fields.DateTime(required=True, allow_none=True,
-                                        metadata={"description": "when the current secret was made"})
+    secret_created_at = fields.DateTime(
+        required=True, allow_none=True, metadata={"description": "when the current secret was made"}
+    )
     previous_secret_expires_at = fields.DateTime(
-        required=True, allow_none=True,
+        required=True,
+        allow_none=True,
         metadata={"description": "end of the grace period of the previous secret, if any"},
     )
     tokens_invalid_before = fields.DateTime(
-        required=True, allow_none=True,
+        required=True,
+        allow_none=True,
         metadata={"description": "tokens issued before this instant were revoked"},
     )
     organizations = fields.List(fields.Nested(AssignmentSchema), required=True)
@@ -119,21 +140,30 @@ class ClientCreateSchema(ma.Schema):
 
 
 class ClientCreatedSchema(ClientSchema):
-    client_secret = fields.String(required=True, metadata={"description": "shown once, store it now"})
+    client_secret = fields.String(
+        required=True, metadata={"description": "shown once, store it now"}
+    )
 
 
 class RotateSecretSchema(ma.Schema):
     grace_period_seconds = fields.Integer(
-        strict=True, load_default=0, validate=validate.Range(min=0, max=MAX_GRACE_PERIOD_SECONDS),
-        metadata={"description": "how long the previous secret keeps working (0: it stops at once)"},
+        strict=True,
+        load_default=0,
+        validate=validate.Range(min=0, max=MAX_GRACE_PERIOD_SECONDS),
+        metadata={
+            "description": "how long the previous secret keeps working (0: it stops at once)"
+        },
     )
-    revoke_tokens = StrictBoolean(load_default=False,
-                                  metadata={"description": "also revoke every token issued so far"})
+    revoke_tokens = StrictBoolean(
+        load_default=False, metadata={"description": "also revoke every token issued so far"}
+    )
 
 
 class RotatedSecretSchema(ma.Schema):
     client_id = fields.String(required=True)
-    client_secret = fields.String(required=True, metadata={"description": "shown once, store it now"})
+    client_secret = fields.String(
+        required=True, metadata={"description": "shown once, store it now"}
+    )
     previous_secret_expires_at = fields.DateTime(required=True, allow_none=True)
     tokens_revoked = fields.Boolean(required=True)
 
@@ -147,13 +177,16 @@ _notification_emails = {
 class AssignmentCreateSchema(ma.Schema):
     teccom_id = _teccom_id(required=True)
     enabled = StrictBoolean(load_default=True)
-    notification_emails = fields.List(fields.String(validate=validate.Length(max=320)), load_default=list,
-                                      **_notification_emails)
+    notification_emails = fields.List(
+        Text(validate=validate.Length(max=320)), load_default=list, **_notification_emails
+    )
 
 
 class AssignmentUpdateSchema(ma.Schema):
     enabled = StrictBoolean()
-    notification_emails = fields.List(fields.String(validate=validate.Length(max=320)), **_notification_emails)
+    notification_emails = fields.List(
+        Text(validate=validate.Length(max=320)), **_notification_emails
+    )
 
 
 class AdministratorAddSchema(ma.Schema):
@@ -162,8 +195,10 @@ class AdministratorAddSchema(ma.Schema):
 
 class EventQuerySchema(ma.Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_PAGE_SIZE))
-    before = fields.Integer(validate=validate.Range(min=1),
-                            metadata={"description": "cursor: next_before of the previous page"})
+    before = fields.Integer(
+        validate=validate.Range(min=1, max=MAX_CURSOR),
+        metadata={"description": "cursor: next_before of the previous page"},
+    )
 
 
 class EventSchema(ma.Schema):
@@ -180,5 +215,8 @@ class EventSchema(ma.Schema):
 
 class EventPageSchema(ma.Schema):
     events = fields.List(fields.Nested(EventSchema), required=True)
-    next_before = fields.Integer(required=True, allow_none=True,
-                                 metadata={"description": "pass as before for the next page; null on the last"})
+    next_before = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "pass as before for the next page; null on the last"},
+    )

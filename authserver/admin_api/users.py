@@ -1,4 +1,5 @@
 """``GET /api/v1/me`` and ``GET /api/v1/users?email=`` (DESIGN.md rule 5)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,7 +11,9 @@ from ..services import administrators, clients
 from .base import Blueprint, current_user
 from .schemas import MeSchema, UserQuerySchema, UserSchema
 
-blp = Blueprint("users", __name__, url_prefix="/api/v1", description="The caller, and users by e-mail")
+blp = Blueprint(
+    "users", __name__, url_prefix="/api/v1", description="The caller, and users by e-mail"
+)
 
 
 @blp.route("/me", methods=["GET"])

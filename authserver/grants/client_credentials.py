@@ -27,6 +27,7 @@ request from a client that has no enabled organization at all. Gateways never
 get a token (``unauthorized_client``). The response (§4.4.3, §5.1) lists what
 was granted in ``scope``; no refresh token is issued.
 """
+
 from __future__ import annotations
 
 from typing import Any, Sequence
@@ -40,23 +41,23 @@ from ..tokens import API_SCOPES, ORG_SCOPE_PREFIX, format_scope
 _SCOPE_CHARS = frozenset(chr(c) for c in range(0x21, 0x7F)) - {'"', "\\"}
 
 
-class NoEnabledOrganization(InvalidScopeError):
+class NoEnabledOrganization(InvalidScopeError):  # type: ignore[misc]
     description = "The client has no enabled organization."
 
 
-class UnknownScope(InvalidScopeError):
+class UnknownScope(InvalidScopeError):  # type: ignore[misc]
     description = "The requested scope is invalid, unknown, or malformed."
 
 
-class OrganizationNotGranted(InvalidScopeError):
+class OrganizationNotGranted(InvalidScopeError):  # type: ignore[misc]
     description = "A requested organization is not assigned to the client or not enabled."
 
 
-class TemplateScope(InvalidScopeError):
+class TemplateScope(InvalidScopeError):  # type: ignore[misc]
     description = "The Template API is not available to clients of this server."
 
 
-class GatewayClient(UnauthorizedClientError):
+class GatewayClient(UnauthorizedClientError):  # type: ignore[misc]
     description = "Gateway credentials cannot obtain access tokens."
 
 
@@ -81,7 +82,7 @@ def resolve_scope(requested: str | None, organizations: Sequence[str]) -> str:
         elif value == "template":
             raise TemplateScope()
         elif value.startswith(ORG_SCOPE_PREFIX) and len(value) > len(ORG_SCOPE_PREFIX):
-            wanted.add(value[len(ORG_SCOPE_PREFIX):])
+            wanted.add(value[len(ORG_SCOPE_PREFIX) :])
         else:
             raise UnknownScope()
     if not wanted.issubset(organizations):
@@ -89,7 +90,7 @@ def resolve_scope(requested: str | None, organizations: Sequence[str]) -> str:
     return format_scope(sorted(apis) or API_SCOPES, sorted(wanted) or organizations)
 
 
-class ClientCredentialsGrant(grants.ClientCredentialsGrant):
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]
     """RFC 6749 §4.4 with this server's client authentication and scope rules."""
 
     TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]

@@ -5,12 +5,19 @@ take the client's row lock and count the administrators after it, so two
 concurrent removals (each other, or the last two themselves) are serialized:
 exactly one succeeds and the other sees the new state.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import AdministratorNotFound, AlreadyAdministrator, LastAdministrator, UserNotFound, ValidationError
+from ..errors import (
+    AdministratorNotFound,
+    AlreadyAdministrator,
+    LastAdministrator,
+    UserNotFound,
+    ValidationError,
+)
 from ..extensions import db
 from ..models import ClientAdministrator, User
 from . import audit
@@ -38,7 +45,9 @@ def find_user(email: str) -> User:
 
     :raises UserNotFound: no such user in the directory.
     """
-    user = db.session.execute(db.select(User).where(User.email == normalize_email(email))).scalar_one_or_none()
+    user = db.session.execute(
+        db.select(User).where(User.email == normalize_email(email))
+    ).scalar_one_or_none()
     if user is None:
         raise UserNotFound("user not found", field="email")
     return user
@@ -52,7 +61,8 @@ def list_administrators(user: User, client_id: str) -> list[User]:
     client = get_client(user, client_id)
     return list(
         db.session.execute(
-            db.select(User).join(ClientAdministrator, ClientAdministrator.user_id == User.id)
+            db.select(User)
+            .join(ClientAdministrator, ClientAdministrator.user_id == User.id)
             .where(ClientAdministrator.client_pk == client.id)
             .order_by(User.email)
         ).scalars()
@@ -60,11 +70,14 @@ def list_administrators(user: User, client_id: str) -> list[User]:
 
 
 def _is_administrator(client_pk: int, user_id: int) -> bool:
-    return db.session.execute(
-        db.select(ClientAdministrator.user_id).where(
-            ClientAdministrator.client_pk == client_pk, ClientAdministrator.user_id == user_id
-        )
-    ).first() is not None
+    return (
+        db.session.execute(
+            db.select(ClientAdministrator.user_id).where(
+                ClientAdministrator.client_pk == client_pk, ClientAdministrator.user_id == user_id
+            )
+        ).first()
+        is not None
+    )
 
 
 @write_transaction
@@ -79,7 +92,9 @@ def add_administrator(user: User, client_id: str, email: str, ctx: audit.AuditCo
     client = lock_administered_client(user, client_id, ctx, "administrator.add")
     new = find_user(email)
     if _is_administrator(client.id, new.id):
-        raise AlreadyAdministrator(f"{new.email} is already an administrator of this client.", field="email")
+        raise AlreadyAdministrator(
+            f"{new.email} is already an administrator of this client.", field="email"
+        )
     db.session.add(ClientAdministrator(client_pk=client.id, user_id=new.id))
     try:
         db.session.flush()
@@ -109,7 +124,9 @@ def remove_administrator(user: User, client_id: str, email: str, ctx: audit.Audi
     if not _is_administrator(client.id, target.id):
         raise AdministratorNotFound(f"{target.email} is not an administrator of this client.")
     count = db.session.execute(
-        db.select(func.count()).select_from(ClientAdministrator).where(ClientAdministrator.client_pk == client.id)
+        db.select(func.count())
+        .select_from(ClientAdministrator)
+        .where(ClientAdministrator.client_pk == client.id)
     ).scalar_one()
     if count <= 1:
         raise LastAdministrator(LAST_ADMINISTRATOR)

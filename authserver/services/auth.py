@@ -16,6 +16,7 @@ shared through Redis when configured) and refused with 429 past the limit,
 before any password hashing. An unknown e-mail is verified against a dummy
 hash, so that it takes as long as a wrong password and answers the same.
 """
+
 from __future__ import annotations
 
 import logging
@@ -71,12 +72,16 @@ def authenticate_user(email: str, password: str, remote_addr: str | None) -> Use
     wait = limiter.retry_after(*keys)
     if wait:
         raise TooManyRequests(TOO_MANY_FAILURES, retry_after=wait)
-    user = db.session.execute(db.select(User).where(User.email == normalized)).scalar_one_or_none() if (
-        normalized
-    ) else None
+    user = (
+        db.session.execute(db.select(User).where(User.email == normalized)).scalar_one_or_none()
+        if (normalized)
+        else None
+    )
     stored = user.password_hash if user is not None and user.password_hash else None
     # always one argon2 verification, so that timing says nothing about the e-mail
-    matches = credentials.check_secret(stored or credentials.dummy_hash(), password if isinstance(password, str) else "")
+    matches = credentials.check_secret(
+        stored or credentials.dummy_hash(), password if isinstance(password, str) else ""
+    )
     if user is None or stored is None or not matches:
         limiter.failed(*keys)
         log.info("admin login failed from %s", remote_addr)
@@ -90,7 +95,9 @@ def _key() -> bytes:
     """
     secret = current_app.config["SECRET_KEY"]
     material = secret.encode() if isinstance(secret, str) else bytes(secret)
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"authserver admin token v1").derive(material)
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"authserver admin token v1"
+    ).derive(material)
 
 
 def issue_admin_token(user: User) -> tuple[str, int]:
@@ -124,7 +131,10 @@ def verify_admin_token(token: str) -> User:
         if header.get("typ") != ADMIN_TOKEN_TYPE or header.get("alg") != ADMIN_TOKEN_ALG:
             raise Unauthorized(INVALID_TOKEN)
         claims = jwt.decode(
-            token, _key(), algorithms=[ADMIN_TOKEN_ALG], audience=ADMIN_AUDIENCE,
+            token,
+            _key(),
+            algorithms=[ADMIN_TOKEN_ALG],
+            audience=ADMIN_AUDIENCE,
             issuer=current_app.config["ISSUER"],
             options={"require": ["iss", "aud", "sub", "iat", "exp", "jti"]},
         )

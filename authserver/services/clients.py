@@ -319,7 +319,7 @@ def list_clients(user: User) -> list[Client]:
         db.session.execute(
             db.select(Client).join(ClientAdministrator)
             .where(ClientAdministrator.user_id == user.id, Client.kind == KIND_PARTNER)
-            .options(selectinload(Client.organizations))
+            .options(selectinload(Client.organizations), selectinload(Client.secrets))
             .order_by(Client.created_at, Client.id)
         ).scalars()
     )

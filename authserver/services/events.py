@@ -3,6 +3,7 @@
 Pages go newest first and are keyed by the event id (keyset pagination on
 the ``(client_id, id)`` index): a page stays correct while new events arrive.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,6 +15,8 @@ from .clients import get_client
 
 #: the largest page a caller may ask for
 MAX_PAGE_SIZE = 200
+#: the largest cursor: event ids are 64-bit integers in every database
+MAX_CURSOR = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -26,7 +29,9 @@ class EventPage:
     next_before: int | None
 
 
-def list_events(user: User, client_id: str, *, limit: int = 50, before: int | None = None) -> EventPage:
+def list_events(
+    user: User, client_id: str, *, limit: int = 50, before: int | None = None
+) -> EventPage:
     """One page of the audit trail of a client *user* administers.
 
     :param limit: events per page, 1 to :data:`MAX_PAGE_SIZE`.
@@ -36,7 +41,9 @@ def list_events(user: User, client_id: str, *, limit: int = 50, before: int | No
     """
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:
         raise ValidationError(f"limit must be an integer from 1 to {MAX_PAGE_SIZE}.", field="limit")
-    if before is not None and (isinstance(before, bool) or not isinstance(before, int) or before < 1):
+    if before is not None and (
+        isinstance(before, bool) or not isinstance(before, int) or not 1 <= before <= MAX_CURSOR
+    ):
         raise ValidationError("before must be a positive integer cursor.", field="before")
     client = get_client(user, client_id)
     query = db.select(AuditEvent).where(AuditEvent.client_id == client.client_id)

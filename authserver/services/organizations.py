@@ -6,6 +6,7 @@ administrator of the organization. An organization belongs to at most one
 client; the unique constraint on ``client_organizations.teccom_id`` decides
 races with other assignments and with the creation of a client.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -13,7 +14,12 @@ from collections.abc import Iterable
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 
-from ..errors import NotOrganizationAdmin, OrganizationAlreadyAssigned, OrganizationNotFound, ValidationError
+from ..errors import (
+    NotOrganizationAdmin,
+    OrganizationAlreadyAssigned,
+    OrganizationNotFound,
+    ValidationError,
+)
 from ..extensions import db
 from ..models import Client, ClientOrganization, Organization, OrganizationAdmin, User
 from . import audit
@@ -37,8 +43,9 @@ def validate_notification_emails(emails: object) -> list[str]:
         the first one at fault (``notification_emails.1``).
     """
     if isinstance(emails, (str, bytes)) or not isinstance(emails, Iterable):
-        raise ValidationError("notification_emails must be a list of e-mail addresses.",
-                              field="notification_emails")
+        raise ValidationError(
+            "notification_emails must be a list of e-mail addresses.", field="notification_emails"
+        )
     addresses = list(emails)
     if len(addresses) > MAX_NOTIFICATION_EMAILS:
         raise ValidationError(
@@ -75,7 +82,10 @@ def _validate_organization_rights(
         return validate_organization_admin(user, teccom_id)
     except NotOrganizationAdmin:
         audit.record_denial(
-            ctx, operation, reason="not_organization_administrator", client_id=client.client_id,
+            ctx,
+            operation,
+            reason="not_organization_administrator",
+            client_id=client.client_id,
             target=teccom_id,
         )
         raise
@@ -83,9 +93,9 @@ def _validate_organization_rights(
 
 def _assignment(client: Client, teccom_id: str) -> ClientOrganization:
     assignment = db.session.execute(
-        db.select(ClientOrganization).where(
-            ClientOrganization.client_pk == client.id, ClientOrganization.teccom_id == teccom_id
-        ).execution_options(populate_existing=True)
+        db.select(ClientOrganization)
+        .where(ClientOrganization.client_pk == client.id, ClientOrganization.teccom_id == teccom_id)
+        .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if assignment is None:
         raise OrganizationNotFound(f"Organization {teccom_id} is not assigned to this client.")
@@ -100,7 +110,8 @@ def list_assignments(user: User, client_id: str) -> list[ClientOrganization]:
     client = get_client(user, client_id)
     return list(
         db.session.execute(
-            db.select(ClientOrganization).where(ClientOrganization.client_pk == client.id)
+            db.select(ClientOrganization)
+            .where(ClientOrganization.client_pk == client.id)
             .order_by(ClientOrganization.teccom_id)
         ).scalars()
     )
@@ -123,7 +134,12 @@ def assignable_organizations(user: User) -> list[Organization]:
 
 @write_transaction
 def assign_organization(
-    user: User, client_id: str, teccom_id: str, ctx: audit.AuditContext, *, enabled: bool = True,
+    user: User,
+    client_id: str,
+    teccom_id: str,
+    ctx: audit.AuditContext,
+    *,
+    enabled: bool = True,
     notification_emails: Iterable[str] = (),
 ) -> ClientOrganization:
     """Assign organization *teccom_id* to a client (DESIGN.md rule 4).
@@ -142,7 +158,9 @@ def assign_organization(
     owner = organization_client(teccom_id)
     if owner is not None:
         where = "this client" if owner.id == client.id else "another client"
-        raise OrganizationAlreadyAssigned(f"Organization {teccom_id} is already assigned to {where}.")
+        raise OrganizationAlreadyAssigned(
+            f"Organization {teccom_id} is already assigned to {where}."
+        )
     assignment = ClientOrganization(
         client_pk=client.id, teccom_id=teccom_id, enabled=enabled, notification_emails=emails
     )
@@ -155,7 +173,10 @@ def assign_organization(
             f"Organization {teccom_id} is already assigned to another client."
         ) from None
     audit.record(
-        ctx, "organization.assigned", client_id=client.client_id, target=teccom_id,
+        ctx,
+        "organization.assigned",
+        client_id=client.client_id,
+        target=teccom_id,
         details={"enabled": enabled, "notification_emails": emails},
     )
     db.session.commit()
@@ -164,7 +185,12 @@ def assign_organization(
 
 @write_transaction
 def update_assignment(
-    user: User, client_id: str, teccom_id: str, ctx: audit.AuditContext, *, enabled: bool | None = None,
+    user: User,
+    client_id: str,
+    teccom_id: str,
+    ctx: audit.AuditContext,
+    *,
+    enabled: bool | None = None,
     notification_emails: Iterable[str] | None = None,
 ) -> ClientOrganization:
     """Edit an assignment; ``None`` leaves a value as it is (DESIGN.md rule 4).
@@ -176,7 +202,9 @@ def update_assignment(
     """
     if enabled is not None:
         _validate_enabled(enabled)
-    emails = None if notification_emails is None else validate_notification_emails(notification_emails)
+    emails = (
+        None if notification_emails is None else validate_notification_emails(notification_emails)
+    )
     client = lock_administered_client(user, client_id, ctx, "organization.update")
     assignment = _assignment(client, teccom_id)
     _validate_organization_rights(user, client, teccom_id, ctx, "organization.update")
@@ -189,7 +217,10 @@ def update_assignment(
         assignment.notification_emails = emails
     if changes:
         audit.record(
-            ctx, "organization.updated", client_id=client.client_id, target=teccom_id,
+            ctx,
+            "organization.updated",
+            client_id=client.client_id,
+            target=teccom_id,
             details={"changes": changes},
         )
     db.session.commit()
@@ -197,7 +228,9 @@ def update_assignment(
 
 
 @write_transaction
-def unassign_organization(user: User, client_id: str, teccom_id: str, ctx: audit.AuditContext) -> None:
+def unassign_organization(
+    user: User, client_id: str, teccom_id: str, ctx: audit.AuditContext
+) -> None:
     """Remove an assignment: the organization is in no token from now on.
 
     :raises ClientNotFound: no such client, or *user* is not its administrator.

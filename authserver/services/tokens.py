@@ -15,6 +15,7 @@ itself and the live state of its client, every time:
 
 Anything else is exactly ``{"active": false}`` (RFC 7662 §2.2).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -78,11 +79,17 @@ class ActiveToken:
         }
 
 
-def active_token(token: str, settings: TokenSettings, now: datetime | None = None) -> ActiveToken | None:
+def active_token(
+    token: str, settings: TokenSettings, now: datetime | None = None
+) -> ActiveToken | None:
     """The token if it is active now (see the module docstring), else ``None``."""
     now = now or utcnow()
     claims = tokens.decode(
-        token, keys=settings.keys, issuer=settings.issuer, audience=settings.audience, now=now.timestamp()
+        token,
+        keys=settings.keys,
+        issuer=settings.issuer,
+        audience=settings.audience,
+        now=now.timestamp(),
     )
     if claims is None:
         return None
@@ -113,7 +120,9 @@ def _live(claims: dict[str, Any], now: datetime) -> ActiveToken | None:
     return ActiveToken(claims, organizations)
 
 
-def introspect(caller: ClientRecord, token: str, settings: TokenSettings, now: datetime | None = None) -> dict[str, Any]:
+def introspect(
+    caller: ClientRecord, token: str, settings: TokenSettings, now: datetime | None = None
+) -> dict[str, Any]:
     """RFC 7662 §2.2 answer for *caller* (already authenticated).
 
     A gateway may introspect any token; a partner client only its own (another
@@ -122,7 +131,9 @@ def introspect(caller: ClientRecord, token: str, settings: TokenSettings, now: d
     """
     try:
         active = active_token(token, settings, now)
-        if active is None or not (caller.kind != KIND_PARTNER or active.claims["client_id"] == caller.client_id):
+        if active is None or not (
+            caller.kind != KIND_PARTNER or active.claims["client_id"] == caller.client_id
+        ):
             return dict(INACTIVE)
         return active.introspection()
     finally:
@@ -130,7 +141,10 @@ def introspect(caller: ClientRecord, token: str, settings: TokenSettings, now: d
 
 
 def revoke(
-    caller: ClientRecord, token: str, settings: TokenSettings, ctx: audit.AuditContext,
+    caller: ClientRecord,
+    token: str,
+    settings: TokenSettings,
+    ctx: audit.AuditContext,
     now: datetime | None = None,
 ) -> bool:
     """Revoke *token* for *caller* (RFC 7009 §2.1); ``True`` if a revocation was recorded.
@@ -152,7 +166,11 @@ def revoke(
     if caller.kind != KIND_PARTNER:
         raise RevocationNotAllowed("Gateways cannot revoke tokens.")
     claims = tokens.decode(
-        token, keys=settings.keys, issuer=settings.issuer, audience=settings.audience, now=now.timestamp()
+        token,
+        keys=settings.keys,
+        issuer=settings.issuer,
+        audience=settings.audience,
+        now=now.timestamp(),
     )
     if claims is None:
         return False
@@ -162,10 +180,14 @@ def revoke(
     if db.session.get(RevokedToken, claims["jti"]) is not None:
         db.session.commit()
         return False
-    db.session.add(RevokedToken(
-        jti=claims["jti"], client_id=caller.client_id,
-        expires_at=datetime.fromtimestamp(claims["exp"], timezone.utc), revoked_at=now,
-    ))
+    db.session.add(
+        RevokedToken(
+            jti=claims["jti"],
+            client_id=caller.client_id,
+            expires_at=datetime.fromtimestamp(claims["exp"], timezone.utc),
+            revoked_at=now,
+        )
+    )
     audit.record(ctx, "token.revoked", client_id=caller.client_id, target=claims["jti"])
     try:
         db.session.commit()

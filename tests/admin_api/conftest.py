@@ -1,14 +1,16 @@
-"""Fixtures of the admin API tests: log in over HTTP, a client access token."""
+"""Fixtures of the admin API tests: log in over HTTP, a real client access token."""
+
 from __future__ import annotations
 
-import time
+import base64
 from collections.abc import Callable
+from typing import Any
 
 import jwt
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
-from flask import Flask
 from flask.testing import FlaskClient
+
+from authserver.services import audit, clients
 
 PASSWORD = "correct horse battery staple"
 
@@ -27,13 +29,18 @@ def login(http: FlaskClient) -> Callable[..., dict[str, str]]:
 
 
 @pytest.fixture
-def client_access_token(app: Flask) -> str:
-    """A token shaped like a client access token (RFC 9068: ``typ at+jwt``,
-    ES256), signed by a key of its own."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    now = int(time.time())
-    return jwt.encode(
-        {"iss": app.config["ISSUER"], "sub": "cl_x", "client_id": "cl_x", "aud": app.config["AUDIENCE"],
-         "iat": now, "exp": now + 300, "jti": "j1", "scope": "export", "organizations": ["400100"]},
-        key, algorithm="ES256", headers={"typ": "at+jwt", "kid": "k1"},
+def client_access_token(http: FlaskClient, directory: Any) -> str:
+    """A real client access token from ``POST /oauth2/token`` (RFC 9068:
+    ``typ at+jwt``), for a client of another organization."""
+    owner = directory.user("owner@example.com", admin_of=("999001",))
+    issued = clients.create_client(owner, "999001", audit.CLI)
+    basic = base64.b64encode(f"{issued.client.client_id}:{issued.client_secret}".encode()).decode()
+    response = http.post(
+        "/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},
     )
+    assert response.status_code == 200, response.json
+    token: str = response.json["access_token"]
+    assert jwt.get_unverified_header(token)["typ"] == "at+jwt"
+    return token

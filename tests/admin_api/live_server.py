@@ -4,6 +4,7 @@ The server runs ``wsgi:app`` in several sync worker processes against the
 database given; the test process builds the schema and the directory in the
 same database. The server is always stopped (its whole process group).
 """
+
 from __future__ import annotations
 
 import os
@@ -28,7 +29,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def live_server(database_url: str, instance_path: Path, *, workers: int = 4, **env: str) -> Iterator[str]:
+def live_server(
+    database_url: str, instance_path: Path, *, workers: int = 4, **env: str
+) -> Iterator[str]:
     """Run gunicorn on a free loopback port; yield its base URL."""
     port = _free_port()
     environment = {
@@ -44,10 +47,28 @@ def live_server(database_url: str, instance_path: Path, *, workers: int = 4, **e
         **env,
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--worker-class", "sync", "--timeout", "60", "--no-control-socket", "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=environment, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--timeout",
+            "60",
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+            "wsgi:app",
+        ],
+        cwd=ROOT,
+        env=environment,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -1,4 +1,5 @@
 """DESIGN.md rule 5 through HTTP."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,7 +14,9 @@ def anna(directory, login):
 
 @pytest.fixture
 def base(http, anna):
-    client_id = http.post("/api/v1/clients", json={"teccom_id": "400100"}, headers=anna).json["client_id"]
+    client_id = http.post("/api/v1/clients", json={"teccom_id": "400100"}, headers=anna).json[
+        "client_id"
+    ]
     return f"/api/v1/clients/{client_id}/administrators"
 
 
@@ -26,8 +29,13 @@ def test_look_up_a_user(http, anna):
 def test_look_up_an_unknown_user_is_404(http, anna):
     response = http.get("/api/v1/users?email=nobody@example.com", headers=anna)
     assert response.status_code == 404
-    assert response.json == {"type": "https://authserver.dev/problems/user-not-found", "title": "User not found",
-                             "status": 404, "detail": "user not found", "field": "email"}
+    assert response.json == {
+        "type": "https://authserver.dev/problems/user-not-found",
+        "title": "User not found",
+        "status": 404,
+        "detail": "user not found",
+        "field": "email",
+    }
 
 
 def test_look_up_without_email_is_422(http, anna):
@@ -39,7 +47,10 @@ def test_add_list_remove(http, anna, base):
     added = http.post(base, json={"email": "Ben@example.com"}, headers=anna)
     assert added.status_code == 201
     assert added.json == {"email": "ben@example.com", "first_name": "Ben", "last_name": "Olsen"}
-    assert [a["email"] for a in http.get(base, headers=anna).json] == ["anna@example.com", "ben@example.com"]
+    assert [a["email"] for a in http.get(base, headers=anna).json] == [
+        "anna@example.com",
+        "ben@example.com",
+    ]
     assert http.delete(f"{base}/ben@example.com", headers=anna).status_code == 204
     assert [a["email"] for a in http.get(base, headers=anna).json] == ["anna@example.com"]
 
@@ -57,10 +68,11 @@ def test_removing_the_last_administrator_is_409_with_a_clear_message(http, anna,
     response = http.delete(f"{base}/anna@example.com", headers=anna)
     assert response.status_code == 409
     assert response.json == {
-        "type": "https://authserver.dev/problems/last-administrator", "title": "Last administrator",
+        "type": "https://authserver.dev/problems/last-administrator",
+        "title": "Last administrator",
         "status": 409,
         "detail": "A client must keep at least one administrator: "
-                  "add another administrator first, then remove this one.",
+        "add another administrator first, then remove this one.",
     }
 
 

@@ -1,5 +1,6 @@
 """DESIGN.md rules 1-3 through HTTP: creating, reading, deleting clients and
 rotating their secrets."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -29,8 +30,9 @@ def test_create_answers_201_with_the_secret_once(http, anna, created):
     assert created.headers["Location"] == f"/api/v1/clients/{body['client_id']}"
     assert created.headers["Cache-Control"] == "no-store"
     assert len(body["client_secret"]) == 43
-    assert [(o["teccom_id"], o["enabled"], o["notification_emails"]) for o in body["organizations"]] == [
-        ("400100", True, [])]
+    assert [
+        (o["teccom_id"], o["enabled"], o["notification_emails"]) for o in body["organizations"]
+    ] == [("400100", True, [])]
     (stored,) = db.session.execute(db.select(ClientSecret.secret_hash)).scalars()
     assert credentials.check_secret(stored, body["client_secret"])
     shown = http.get(created.headers["Location"], headers=anna)
@@ -48,7 +50,8 @@ def test_create_for_an_organization_not_administered_is_403(http, directory, ann
     assert response.status_code == 403
     assert response.json == {
         "type": "https://authserver.dev/problems/not-organization-admin",
-        "title": "Not an administrator of the organization", "status": 403,
+        "title": "Not an administrator of the organization",
+        "status": 403,
         "detail": "You are not an administrator of organization 900900.",
     }
 
@@ -64,14 +67,22 @@ def test_list_shows_the_callers_clients(http, anna, created):
     second = http.post("/api/v1/clients", json={"teccom_id": "400200"}, headers=anna).json
     response = http.get("/api/v1/clients", headers=anna)
     assert response.status_code == 200
-    assert [c["client_id"] for c in response.json] == [created.json["client_id"], second["client_id"]]
+    assert [c["client_id"] for c in response.json] == [
+        created.json["client_id"],
+        second["client_id"],
+    ]
     assert all("client_secret" not in c for c in response.json)
 
 
 def test_me_lists_organizations_with_their_clients(http, anna, created):
     response = http.get("/api/v1/me", headers=anna)
     assert response.json["organizations"] == [
-        {"teccom_id": "400100", "name": "Org 400100", "kind": "supplier", "client_id": created.json["client_id"]},
+        {
+            "teccom_id": "400100",
+            "name": "Org 400100",
+            "kind": "supplier",
+            "client_id": created.json["client_id"],
+        },
         {"teccom_id": "400200", "name": "Org 400200", "kind": "supplier", "client_id": None},
     ]
 
@@ -83,25 +94,45 @@ def test_delete_answers_204_then_the_client_is_gone(http, anna, created):
     assert response.get_data() == b""
     assert http.get(location, headers=anna).status_code == 404
     assert http.delete(location, headers=anna).status_code == 404
-    actions = db.session.execute(db.select(AuditEvent.action).order_by(AuditEvent.id)).scalars().all()
+    actions = (
+        db.session.execute(db.select(AuditEvent.action).order_by(AuditEvent.id)).scalars().all()
+    )
     assert actions == ["client.created", "client.deleted"]
 
 
 def test_rotate_with_grace_period(http, anna, created):
     client_id = created.json["client_id"]
-    response = http.post(f"/api/v1/clients/{client_id}/secret", json={"grace_period_seconds": 3600}, headers=anna)
+    response = http.post(
+        f"/api/v1/clients/{client_id}/secret", json={"grace_period_seconds": 3600}, headers=anna
+    )
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     body = response.json
-    assert sorted(body) == ["client_id", "client_secret", "previous_secret_expires_at", "tokens_revoked"]
+    assert sorted(body) == [
+        "client_id",
+        "client_secret",
+        "previous_secret_expires_at",
+        "tokens_revoked",
+    ]
     assert body["client_secret"] != created.json["client_secret"]
     assert body["tokens_revoked"] is False
     expires = datetime.fromisoformat(body["previous_secret_expires_at"])
     shown = http.get(f"/api/v1/clients/{client_id}", headers=anna).json
     assert datetime.fromisoformat(shown["previous_secret_expires_at"]) == expires
-    assert 3599 <= (expires - datetime.fromisoformat(shown["secret_created_at"])).total_seconds() <= 3600
-    hashes = db.session.execute(db.select(ClientSecret.secret_hash).order_by(ClientSecret.id)).scalars().all()
-    assert [credentials.check_secret(h, created.json["client_secret"]) for h in hashes] == [True, False]
+    assert (
+        3599
+        <= (expires - datetime.fromisoformat(shown["secret_created_at"])).total_seconds()
+        <= 3600
+    )
+    hashes = (
+        db.session.execute(db.select(ClientSecret.secret_hash).order_by(ClientSecret.id))
+        .scalars()
+        .all()
+    )
+    assert [credentials.check_secret(h, created.json["client_secret"]) for h in hashes] == [
+        True,
+        False,
+    ]
     assert [credentials.check_secret(h, body["client_secret"]) for h in hashes] == [False, True]
 
 
@@ -116,21 +147,29 @@ def test_rotate_without_body_stops_the_old_secret_at_once(http, anna, created):
 
 def test_rotate_and_revoke_tokens(http, anna, created):
     client_id = created.json["client_id"]
-    response = http.post(f"/api/v1/clients/{client_id}/secret", json={"revoke_tokens": True}, headers=anna)
+    response = http.post(
+        f"/api/v1/clients/{client_id}/secret", json={"revoke_tokens": True}, headers=anna
+    )
     assert response.json["tokens_revoked"] is True
-    assert http.get(f"/api/v1/clients/{client_id}", headers=anna).json["tokens_invalid_before"] is not None
+    assert (
+        http.get(f"/api/v1/clients/{client_id}", headers=anna).json["tokens_invalid_before"]
+        is not None
+    )
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"grace_period_seconds": -1}, "grace_period_seconds"),
-    ({"grace_period_seconds": 604801}, "grace_period_seconds"),
-    ({"grace_period_seconds": "60"}, "grace_period_seconds"),
-    ({"grace_period_seconds": 1.5}, "grace_period_seconds"),
-    ({"grace_period_seconds": True}, "grace_period_seconds"),
-    ({"revoke_tokens": "yes"}, "revoke_tokens"),
-    ({"revoke_tokens": 1}, "revoke_tokens"),
-    ({"client_secret": "mine"}, "client_secret"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"grace_period_seconds": -1}, "grace_period_seconds"),
+        ({"grace_period_seconds": 604801}, "grace_period_seconds"),
+        ({"grace_period_seconds": "60"}, "grace_period_seconds"),
+        ({"grace_period_seconds": 1.5}, "grace_period_seconds"),
+        ({"grace_period_seconds": True}, "grace_period_seconds"),
+        ({"revoke_tokens": "yes"}, "revoke_tokens"),
+        ({"revoke_tokens": 1}, "revoke_tokens"),
+        ({"client_secret": "mine"}, "client_secret"),
+    ],
+)
 def test_rotate_with_bad_values_is_422(http, anna, created, body, field):
     client_id = created.json["client_id"]
     response = http.post(f"/api/v1/clients/{client_id}/secret", json=body, headers=anna)
@@ -142,7 +181,9 @@ def test_rotate_with_bad_values_is_422(http, anna, created, body, field):
 
 def test_secrets_never_reach_the_audit_trail(http, anna, created):
     client_id = created.json["client_id"]
-    rotated = http.post(f"/api/v1/clients/{client_id}/secret", json={"grace_period_seconds": 5}, headers=anna)
+    rotated = http.post(
+        f"/api/v1/clients/{client_id}/secret", json={"grace_period_seconds": 5}, headers=anna
+    )
     trail = http.get(f"/api/v1/clients/{client_id}/events", headers=anna).get_data(as_text=True)
     assert created.json["client_secret"] not in trail and rotated.json["client_secret"] not in trail
     assert "$argon2" not in trail

@@ -4,6 +4,7 @@ locks, constraints) and on SQLite (write lock). Each race is repeated, with
 a barrier so that the requests start together, enough times that a missing
 lock shows.
 """
+
 from __future__ import annotations
 
 import threading
@@ -18,7 +19,14 @@ from sqlalchemy import make_url
 from authserver import create_app, credentials
 from authserver.config import normalize_database_url
 from authserver.extensions import db
-from authserver.models import Client, ClientAdministrator, ClientSecret, Organization, OrganizationAdmin, User
+from authserver.models import (
+    Client,
+    ClientAdministrator,
+    ClientSecret,
+    Organization,
+    OrganizationAdmin,
+    User,
+)
 
 from .live_server import live_server
 
@@ -36,27 +44,46 @@ def _live_database(kind: str, tmp_path: Path) -> str:
 
     url = make_url(normalize_database_url(PG_URL or ""))
     name = f"{url.database}_live"  # an extra database, prefixed by ours
-    with psycopg.connect(url.set(database="postgres", drivername="postgresql").render_as_string(False),
-                         autocommit=True) as connection:
-        if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+    with psycopg.connect(
+        url.set(database="postgres", drivername="postgresql").render_as_string(False),
+        autocommit=True,
+    ) as connection:
+        if (
+            connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+            is None
+        ):
             connection.execute(f'CREATE DATABASE "{name}"')
     return url.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture(scope="module", params=["sqlite"] + (["postgresql"] if PG_URL else []))
-def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any]]:
+def live(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, Any]]:
     tmp_path = tmp_path_factory.mktemp("live")
     database_url = _live_database(request.param, tmp_path)
-    app = create_app({"ENV": "testing", "SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "x" * 40,
-                      "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1})
+    app = create_app(
+        {
+            "ENV": "testing",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "x" * 40,
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 1024,
+            "ARGON2_PARALLELISM": 1,
+        }
+    )
     with app.app_context():
         db.drop_all()
         db.create_all()
         password_hash = credentials.hash_secret(PASSWORD)
         for teccom_id in ("400101", "400102", "400199"):
-            db.session.add(Organization(teccom_id=teccom_id, name=f"Org {teccom_id}", kind="supplier"))
+            db.session.add(
+                Organization(teccom_id=teccom_id, name=f"Org {teccom_id}", kind="supplier")
+            )
         for email in ("anna@example.com", "ben@example.com"):
-            user = User(email=email, first_name=email[:4], last_name="Test", password_hash=password_hash)
+            user = User(
+                email=email, first_name=email[:4], last_name="Test", password_hash=password_hash
+            )
             db.session.add(user)
             db.session.flush()
             for teccom_id in ("400101", "400102", "400199"):
@@ -73,7 +100,9 @@ def live(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
 
 
 def _login(base: str, email: str) -> dict[str, str]:
-    response = requests.post(f"{base}/api/v1/auth/login", json={"email": email, "password": PASSWORD}, timeout=30)
+    response = requests.post(
+        f"{base}/api/v1/auth/login", json={"email": email, "password": PASSWORD}, timeout=30
+    )
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
@@ -101,7 +130,9 @@ def race(*calls: Callable[[], requests.Response]) -> list[requests.Response]:
     return results  # type: ignore[return-value]
 
 
-def _call(method: str, url: str, headers: dict[str, str], body: Any = None) -> Callable[[], requests.Response]:
+def _call(
+    method: str, url: str, headers: dict[str, str], body: Any = None
+) -> Callable[[], requests.Response]:
     return lambda: requests.request(method, url, json=body, headers=headers, timeout=60)
 
 
@@ -109,19 +140,36 @@ def _call(method: str, url: str, headers: dict[str, str], body: Any = None) -> C
 def world(live: tuple[str, Any]) -> dict[str, Any]:
     base, app = live
     anna, ben = _login(base, "anna@example.com"), _login(base, "ben@example.com")
-    first = requests.post(f"{base}/api/v1/clients", json={"teccom_id": "400101"}, headers=anna, timeout=30)
-    second = requests.post(f"{base}/api/v1/clients", json={"teccom_id": "400102"}, headers=anna, timeout=30)
+    first = requests.post(
+        f"{base}/api/v1/clients", json={"teccom_id": "400101"}, headers=anna, timeout=30
+    )
+    second = requests.post(
+        f"{base}/api/v1/clients", json={"teccom_id": "400102"}, headers=anna, timeout=30
+    )
     assert (first.status_code, second.status_code) == (201, 201)
-    return {"base": base, "app": app, "anna": anna, "ben": ben,
-            "first": first.json()["client_id"], "second": second.json()["client_id"]}
+    return {
+        "base": base,
+        "app": app,
+        "anna": anna,
+        "ben": ben,
+        "first": first.json()["client_id"],
+        "second": second.json()["client_id"],
+    }
 
 
 def _administrators(app: Any, client_id: str) -> list[str]:
     with app.app_context():
-        emails = db.session.execute(
-            db.select(User.email).join(ClientAdministrator, ClientAdministrator.user_id == User.id)
-            .join(Client).where(Client.client_id == client_id).order_by(User.email)
-        ).scalars().all()
+        emails = (
+            db.session.execute(
+                db.select(User.email)
+                .join(ClientAdministrator, ClientAdministrator.user_id == User.id)
+                .join(Client)
+                .where(Client.client_id == client_id)
+                .order_by(User.email)
+            )
+            .scalars()
+            .all()
+        )
         db.session.remove()
         return list(emails)
 
@@ -133,8 +181,12 @@ def _both_administrators(world: dict[str, Any]) -> None:
     assert len(remaining) == 1, remaining
     acting = world["anna"] if remaining == ["anna@example.com"] else world["ben"]
     other = "ben@example.com" if remaining == ["anna@example.com"] else "anna@example.com"
-    added = requests.post(f"{base}/api/v1/clients/{client_id}/administrators", json={"email": other},
-                          headers=acting, timeout=30)
+    added = requests.post(
+        f"{base}/api/v1/clients/{client_id}/administrators",
+        json={"email": other},
+        headers=acting,
+        timeout=30,
+    )
     assert added.status_code == 201, added.text
 
 
@@ -143,8 +195,10 @@ def test_two_administrators_removing_each_other(world):
     url = f"{base}/api/v1/clients/{client_id}/administrators"
     requests.post(url, json={"email": "ben@example.com"}, headers=world["anna"], timeout=30)
     for _ in range(ROUNDS):
-        answers = race(_call("DELETE", f"{url}/ben@example.com", world["anna"]),
-                       _call("DELETE", f"{url}/anna@example.com", world["ben"]))
+        answers = race(
+            _call("DELETE", f"{url}/ben@example.com", world["anna"]),
+            _call("DELETE", f"{url}/anna@example.com", world["ben"]),
+        )
         assert sorted(a.status_code for a in answers) == [204, 404], [a.text for a in answers]
         assert len(_administrators(world["app"], client_id)) == 1
         _both_administrators(world)
@@ -158,8 +212,10 @@ def test_the_last_two_administrators_removing_themselves(world):
     if _administrators(world["app"], client_id) != ["anna@example.com", "ben@example.com"]:
         _both_administrators(world)
     for _ in range(ROUNDS):
-        answers = race(_call("DELETE", f"{url}/anna@example.com", world["anna"]),
-                       _call("DELETE", f"{url}/ben@example.com", world["ben"]))
+        answers = race(
+            _call("DELETE", f"{url}/anna@example.com", world["anna"]),
+            _call("DELETE", f"{url}/ben@example.com", world["ben"]),
+        )
         assert sorted(a.status_code for a in answers) == [204, 409], [a.text for a in answers]
         loser = next(a for a in answers if a.status_code == 409)
         assert loser.json()["type"] == "https://authserver.dev/problems/last-administrator"
@@ -181,11 +237,18 @@ def test_a_client_created_for_an_organization_while_it_is_being_assigned(world):
     base, anna = world["base"], world["anna"]
     assign_url = f"{base}/api/v1/clients/{world['first']}/organizations"
     for _ in range(ROUNDS):
-        assigned, created = race(_call("POST", assign_url, anna, {"teccom_id": "400199"}),
-                                 _call("POST", f"{base}/api/v1/clients", anna, {"teccom_id": "400199"}))
-        assert sorted((assigned.status_code, created.status_code)) == [201, 409], (assigned.text, created.text)
+        assigned, created = race(
+            _call("POST", assign_url, anna, {"teccom_id": "400199"}),
+            _call("POST", f"{base}/api/v1/clients", anna, {"teccom_id": "400199"}),
+        )
+        assert sorted((assigned.status_code, created.status_code)) == [201, 409], (
+            assigned.text,
+            created.text,
+        )
         if created.status_code == 201:
-            cleanup = requests.delete(f"{base}/api/v1/clients/{created.json()['client_id']}", headers=anna, timeout=30)
+            cleanup = requests.delete(
+                f"{base}/api/v1/clients/{created.json()['client_id']}", headers=anna, timeout=30
+            )
         else:
             cleanup = requests.delete(f"{assign_url}/400199", headers=anna, timeout=30)
         assert cleanup.status_code == 204
@@ -196,12 +259,19 @@ def test_two_rotations_at_once_leave_one_current_secret(world, grace):
     base, app, client_id = world["base"], world["app"], world["second"]
     url = f"{base}/api/v1/clients/{client_id}/secret"
     for _ in range(ROUNDS):
-        answers = race(*(_call("POST", url, world["anna"], {"grace_period_seconds": grace}) for _ in range(2)))
+        answers = race(
+            *(_call("POST", url, world["anna"], {"grace_period_seconds": grace}) for _ in range(2))
+        )
         assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
         issued = {a.json()["client_secret"] for a in answers}
         with app.app_context():
-            rows = db.session.execute(
-                db.select(ClientSecret).join(Client).where(Client.client_id == client_id)).scalars().all()
+            rows = (
+                db.session.execute(
+                    db.select(ClientSecret).join(Client).where(Client.client_id == client_id)
+                )
+                .scalars()
+                .all()
+            )
             current = [r for r in rows if r.expires_at is None]
             assert len(current) == 1
             assert len(rows) == (2 if grace else 1)

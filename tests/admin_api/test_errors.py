@@ -1,5 +1,6 @@
 """Everything under /api/v1 answers problem+json (RFC 9457), never a 500 for
 bad input; request ids and remote addresses for the audit trail."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,31 +16,42 @@ def anna(directory, login):
 
 
 def test_malformed_json_is_400(http, anna):
-    response = http.post("/api/v1/clients", data='{"teccom_id": ', content_type="application/json", headers=anna)
+    response = http.post(
+        "/api/v1/clients", data='{"teccom_id": ', content_type="application/json", headers=anna
+    )
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
     assert response.json == {
-        "type": "https://authserver.dev/problems/malformed-request", "title": "Malformed request",
-        "status": 400, "detail": "The request body is not valid JSON.",
+        "type": "https://authserver.dev/problems/malformed-request",
+        "title": "Malformed request",
+        "status": 400,
+        "detail": "The request body is not valid JSON.",
     }
 
 
-@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"])
+@pytest.mark.parametrize(
+    "content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml"]
+)
 def test_wrong_content_type_is_415(http, anna, content_type):
-    response = http.post("/api/v1/clients", data='{"teccom_id": "400100"}', content_type=content_type, headers=anna)
+    response = http.post(
+        "/api/v1/clients", data='{"teccom_id": "400100"}', content_type=content_type, headers=anna
+    )
     assert response.status_code == 415
     assert response.json["type"] == "https://authserver.dev/problems/unsupported-media-type"
     assert response.json["detail"] == "Send the request body as application/json."
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"teccom_id": "400100", "client_id": "cl_mine"}, "client_id"),
-    ({"teccom_id": "400100", "secret_hash": "$argon2id$"}, "secret_hash"),
-    ({}, "teccom_id"),
-    ({"teccom_id": 400100}, "teccom_id"),
-    ({"teccom_id": ""}, "teccom_id"),
-    ({"teccom_id": "4" * 33}, "teccom_id"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"teccom_id": "400100", "client_id": "cl_mine"}, "client_id"),
+        ({"teccom_id": "400100", "secret_hash": "$argon2id$"}, "secret_hash"),
+        ({}, "teccom_id"),
+        ({"teccom_id": 400100}, "teccom_id"),
+        ({"teccom_id": ""}, "teccom_id"),
+        ({"teccom_id": "4" * 33}, "teccom_id"),
+    ],
+)
 def test_unknown_or_bad_fields_are_422_naming_the_field(http, anna, body, field):
     response = http.post("/api/v1/clients", json=body, headers=anna)
     assert response.status_code == 422
@@ -51,7 +63,9 @@ def test_unknown_or_bad_fields_are_422_naming_the_field(http, anna, body, field)
 
 @pytest.mark.parametrize("body", ["[]", "null", '"text"', "7"])
 def test_a_body_that_is_not_an_object_is_422(http, anna, body):
-    response = http.post("/api/v1/clients", data=body, content_type="application/json", headers=anna)
+    response = http.post(
+        "/api/v1/clients", data=body, content_type="application/json", headers=anna
+    )
     assert response.status_code == 422
     assert response.json["type"] == "https://authserver.dev/problems/validation-error"
 
@@ -71,15 +85,22 @@ def test_wrong_method_is_405_problem_with_allow(http, anna):
 
 
 def test_too_large_body_is_413_problem(http, anna):
-    response = http.post("/api/v1/clients", data='{"teccom_id": "' + "x" * 20000 + '"}',
-                         content_type="application/json", headers=anna)
+    response = http.post(
+        "/api/v1/clients",
+        data='{"teccom_id": "' + "x" * 20000 + '"}',
+        content_type="application/json",
+        headers=anna,
+    )
     assert response.status_code == 413
     assert response.mimetype == "application/problem+json"
 
 
 def test_request_id_is_echoed_and_kept_in_the_audit_event(http, anna):
-    response = http.post("/api/v1/clients", json={"teccom_id": "400100"},
-                         headers={**anna, "X-Request-ID": "trace-42"})
+    response = http.post(
+        "/api/v1/clients",
+        json={"teccom_id": "400100"},
+        headers={**anna, "X-Request-ID": "trace-42"},
+    )
     assert response.status_code == 201
     assert response.headers["X-Request-ID"] == "trace-42"
     event = db.session.execute(db.select(AuditEvent)).scalar_one()
@@ -97,6 +118,27 @@ def test_a_missing_or_odd_request_id_is_replaced(http, anna, incoming):
 
 
 def test_x_forwarded_for_is_ignored_without_trusted_proxies(http, anna):
-    http.post("/api/v1/clients", json={"teccom_id": "400100"},
-              headers={**anna, "X-Forwarded-For": "203.0.113.50"})
+    http.post(
+        "/api/v1/clients",
+        json={"teccom_id": "400100"},
+        headers={**anna, "X-Forwarded-For": "203.0.113.50"},
+    )
     assert db.session.execute(db.select(AuditEvent.remote_addr)).scalar_one() == "127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    "method, path, body, status, field",
+    [
+        ("POST", "/api/v1/clients", {"teccom_id": "4001\u000000"}, 422, "teccom_id"),
+        ("GET", "/api/v1/users?email=ben%00@example.com", None, 422, "email"),
+        ("GET", "/api/v1/clients/cl_%00x", None, 404, None),
+        ("DELETE", "/api/v1/clients/cl_x/administrators/a%00@example.com", None, 404, None),
+    ],
+)
+def test_nul_characters_are_refused_on_every_database(
+    http, anna, method, path, body, status, field
+):
+    response = http.open(path, method=method, json=body, headers=anna)
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    assert response.json.get("field") == field

@@ -1,5 +1,6 @@
 """The OpenAPI document is generated from the code, is valid OpenAPI 3, and
 describes every admin endpoint with its schemas and the bearer scheme."""
+
 from __future__ import annotations
 
 from openapi_spec_validator import validate
@@ -19,7 +20,10 @@ def test_openapi_document_is_valid(http):
 def test_every_admin_route_is_documented(app, http):
     spec = _spec(http)
     documented = {
-        (method.upper(), path) for path, item in spec["paths"].items() for method in item if method != "parameters"
+        (method.upper(), path)
+        for path, item in spec["paths"].items()
+        for method in item
+        if method != "parameters"
     }
     routes = set()
     for rule in app.url_map.iter_rules():
@@ -34,18 +38,34 @@ def test_bearer_scheme_everywhere_but_login(http):
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     assert spec["security"] == [{"bearerAuth": []}]
     assert spec["paths"]["/api/v1/auth/login"]["post"]["security"] == []
-    secured = [op for path, item in spec["paths"].items() if path != "/api/v1/auth/login"
-               for name, op in item.items() if name != "parameters"]
+    secured = [
+        op
+        for path, item in spec["paths"].items()
+        if path != "/api/v1/auth/login"
+        for name, op in item.items()
+        if name != "parameters"
+    ]
     assert secured and all("security" not in op for op in secured)
-    assert all(op["responses"]["401"] == {"$ref": "#/components/responses/UNAUTHORIZED"} for op in secured)
+    assert all(
+        op["responses"]["401"] == {"$ref": "#/components/responses/UNAUTHORIZED"} for op in secured
+    )
 
 
 def test_requests_refuse_unknown_fields_and_errors_are_problems(http):
     spec = _spec(http)
     schemas = spec["components"]["schemas"]
-    for name in ("ClientCreate", "RotateSecret", "AssignmentCreate", "AssignmentUpdate", "AdministratorAdd", "Login"):
+    for name in (
+        "ClientCreate",
+        "RotateSecret",
+        "AssignmentCreate",
+        "AssignmentUpdate",
+        "AdministratorAdd",
+        "Login",
+    ):
         assert schemas[name]["additionalProperties"] is False, name
-    assert list(spec["components"]["responses"]["DEFAULT_ERROR"]["content"]) == ["application/problem+json"]
+    assert list(spec["components"]["responses"]["DEFAULT_ERROR"]["content"]) == [
+        "application/problem+json"
+    ]
     assert schemas["Problem"]["required"] == ["detail", "status", "title", "type"]
     assert "client_secret" in schemas["ClientCreated"]["properties"]
     assert "client_secret" not in schemas["Client"]["properties"]

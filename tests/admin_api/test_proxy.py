@@ -1,4 +1,5 @@
 """Behind a configured reverse proxy, the audit trail keeps the caller's address."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,7 +16,10 @@ def app_config(app_config):
 def test_the_address_the_trusted_proxy_saw_is_recorded(http, directory, login):
     directory.user("anna@example.com", admin_of=("400100",))
     anna = login("anna@example.com")
-    response = http.post("/api/v1/clients", json={"teccom_id": "400100"},
-                         headers={**anna, "X-Forwarded-For": "198.51.100.1, 203.0.113.50"})
+    response = http.post(
+        "/api/v1/clients",
+        json={"teccom_id": "400100"},
+        headers={**anna, "X-Forwarded-For": "198.51.100.1, 203.0.113.50"},
+    )
     assert response.status_code == 201
     assert db.session.execute(db.select(AuditEvent.remote_addr)).scalar_one() == "203.0.113.50"

@@ -2,6 +2,7 @@
 401 without a token, 401 with a client access token, 404 for a client the
 caller does not administer (never 403: its existence is not revealed).
 """
+
 from __future__ import annotations
 
 import pytest
@@ -35,22 +36,32 @@ CLIENT_ROUTES = [r for r in ROUTES if "{id}" in r[1]]
 def client_id(directory):
     anna = directory.user("anna@example.com", admin_of=("400100", "400200"))
     directory.user("mallory@example.com", admin_of=("400100", "400200"))
-    return clients.create_client(anna, "400100", audit.AuditContext(actor="anna@example.com")).client.client_id
+    return clients.create_client(
+        anna, "400100", audit.AuditContext(actor="anna@example.com")
+    ).client.client_id
 
 
 def _send(http, method, path, body, client_id, headers=None):
-    return http.open(path.replace("{id}", client_id), method=method, json=body, headers=headers or {})
+    return http.open(
+        path.replace("{id}", client_id), method=method, json=body, headers=headers or {}
+    )
 
 
 def test_every_admin_route_is_walked(app):
     routes = {
         (method, rule.rule)
-        for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1")
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1")
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
     walked = {
-        (method, path.split("?")[0].replace("{id}", "<client_id>").replace("/400100", "/<teccom_id>")
-         .replace("/anna@example.com", "/<email>"))
+        (
+            method,
+            path.split("?")[0]
+            .replace("{id}", "<client_id>")
+            .replace("/400100", "/<teccom_id>")
+            .replace("/anna@example.com", "/<email>"),
+        )
         for method, path, _ in ROUTES
     }
     public = {("POST", "/api/v1/auth/login"), ("GET", "/api/v1/openapi.json")}
@@ -64,22 +75,28 @@ def test_without_a_token_401_with_a_bearer_challenge(http, client_id, method, pa
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="authserver-admin"'
     assert response.mimetype == "application/problem+json"
     assert response.json == {
-        "type": "https://authserver.dev/problems/unauthorized", "title": "Authentication required",
-        "status": 401, "detail": "A bearer token from /api/v1/auth/login is required.",
+        "type": "https://authserver.dev/problems/unauthorized",
+        "title": "Authentication required",
+        "status": 401,
+        "detail": "A bearer token from /api/v1/auth/login is required.",
     }
 
 
 @pytest.mark.parametrize("method, path, body", ROUTES)
-@pytest.mark.parametrize("authorization", [
-    "Bearer {access_token}", "Bearer not-a-token", "Basic YW5uYTpwdw==", "Bearer ",
-])
+@pytest.mark.parametrize(
+    "authorization",
+    ["Bearer {access_token}", "Bearer not-a-token", "Basic YW5uYTpwdw==", "Bearer "],
+)
 def test_client_access_tokens_and_other_credentials_are_refused(
     http, client_id, client_access_token, method, path, body, authorization
 ):
     headers = {"Authorization": authorization.format(access_token=client_access_token)}
     response = _send(http, method, path, body, client_id, headers)
     assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"] == 'Bearer realm="authserver-admin", error="invalid_token"'
+    assert (
+        response.headers["WWW-Authenticate"]
+        == 'Bearer realm="authserver-admin", error="invalid_token"'
+    )
     assert response.json["detail"] == "The bearer token is invalid or expired."
 
 
@@ -88,19 +105,36 @@ def test_a_client_you_do_not_administer_is_404_like_one_that_does_not_exist(
     http, login, client_id, method, path, body
 ):
     mallory = login("mallory@example.com")
-    before = db.session.execute(db.select(Client.id, ClientOrganization.enabled).join(ClientOrganization)).all()
+    before = db.session.execute(
+        db.select(Client.id, ClientOrganization.enabled).join(ClientOrganization)
+    ).all()
     theirs = _send(http, method, path, body, client_id, mallory)
     missing = _send(http, method, path, body, "cl_does_not_exist", mallory)
     assert theirs.status_code == missing.status_code == 404
-    assert theirs.json == missing.json == {
-        "type": "https://authserver.dev/problems/client-not-found", "title": "Client not found",
-        "status": 404, "detail": "Client not found.",
-    }
+    assert (
+        theirs.json
+        == missing.json
+        == {
+            "type": "https://authserver.dev/problems/client-not-found",
+            "title": "Client not found",
+            "status": 404,
+            "detail": "Client not found.",
+        }
+    )
     db.session.expire_all()
-    assert db.session.execute(db.select(Client.id, ClientOrganization.enabled).join(ClientOrganization)).all() == before
+    assert (
+        db.session.execute(
+            db.select(Client.id, ClientOrganization.enabled).join(ClientOrganization)
+        ).all()
+        == before
+    )
     assert db.session.execute(db.select(ClientAdministrator.user_id)).scalars().all() != []
     if method != "GET":  # attempted changes are audited as failed authorizations
         denied = db.session.execute(
-            db.select(AuditEvent).where(AuditEvent.action == "authorization.denied")).scalar_one()
+            db.select(AuditEvent).where(AuditEvent.action == "authorization.denied")
+        ).scalar_one()
         assert (denied.actor, denied.client_id, denied.details["reason"]) == (
-            "mallory@example.com", client_id, "not_client_administrator")
+            "mallory@example.com",
+            client_id,
+            "not_client_administrator",
+        )

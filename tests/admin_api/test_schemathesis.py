@@ -6,6 +6,7 @@ schema); invalid data is refused with a 4xx.
 (Driven through Hypothesis directly: schemathesis's pytest plugin does not
 run on pytest 9.)
 """
+
 from __future__ import annotations
 
 import pytest
@@ -22,15 +23,14 @@ from schemathesis.specs.openapi.checks import (
 
 from authserver.services import audit, auth, clients
 
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
 #: examples per operation and mode: 16 operations x 2 modes x 15 = 480 requests at most
 EXAMPLES = 15
-
-
-@pytest.fixture(params=["sqlite"])
-def database_url(request, tmp_path):
-    """One database is enough here: the rules run on both elsewhere."""
-    return f"sqlite:///{tmp_path / 'schemathesis.sqlite3'}"
 
 
 @pytest.fixture
@@ -68,11 +68,14 @@ def test_admin_api_conforms_to_its_openapi_document(app, world, mode):
         fixed = {"client_id": _fresh_client(world)} if "client_id" in names else None
 
         @given(case=operation.as_strategy(mode, path_parameters=fixed))
-        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck),
-                  derandomize=True, database=None)
+        @settings(
+            max_examples=EXAMPLES,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=True,
+            database=None,
+        )
         def run(case):
             case.call_and_validate(headers=world["headers"], checks=checks)
 
         run()
-
-

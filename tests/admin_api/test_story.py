@@ -7,6 +7,7 @@ herself while she is the last administrator (refused), and removes herself
 after Ben is added. At each step a token for the client lists exactly the
 enabled organizations (POST /oauth2/token, RFC 6749 §4.4).
 """
+
 from __future__ import annotations
 
 import base64
@@ -19,20 +20,27 @@ PASSWORD = "correct horse battery staple"
 def _token_organizations(http, client_id: str, client_secret: str) -> list[str] | None:
     """The organizations in a fresh token for the client (None: no token)."""
     basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
-    response = http.post("/oauth2/token", data={"grant_type": "client_credentials"},
-                         headers={"Authorization": f"Basic {basic}"})
+    response = http.post(
+        "/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},
+    )
     if response.status_code != 200:
         return None
     token = response.json["access_token"]
     jwks = jwt.PyJWKSet.from_dict(http.get("/oauth2/jwks").json)
     key = next(k for k in jwks.keys if k.key_id == jwt.get_unverified_header(token)["kid"])
-    claims = jwt.decode(token, key, algorithms=[key.algorithm_name], audience="export-subscription-api")
+    claims = jwt.decode(
+        token, key, algorithms=[key.algorithm_name], audience="export-subscription-api"
+    )
     assert claims["client_id"] == client_id
     return list(claims["organizations"])
 
 
 def test_anna_and_ben(http, directory, login):
-    directory.user("anna@example.com", first_name="Anna", last_name="Berg", admin_of=("400100", "400200"))
+    directory.user(
+        "anna@example.com", first_name="Anna", last_name="Berg", admin_of=("400100", "400200")
+    )
     directory.user("ben@example.com", first_name="Ben", last_name="Olsen")
     anna = login("anna@example.com")
 
@@ -51,8 +59,15 @@ def test_anna_and_ben(http, directory, login):
 
     # she adds 400200 disabled, with two notification e-mails
     base = f"/api/v1/clients/{client_id}/organizations"
-    added = http.post(base, json={"teccom_id": "400200", "enabled": False,
-                                  "notification_emails": ["erp@example.com", "it@example.com"]}, headers=anna)
+    added = http.post(
+        base,
+        json={
+            "teccom_id": "400200",
+            "enabled": False,
+            "notification_emails": ["erp@example.com", "it@example.com"],
+        },
+        headers=anna,
+    )
     assert added.status_code == 201
     assert added.json["notification_emails"] == ["erp@example.com", "it@example.com"]
     assert _token_organizations(http, client_id, secret) == ["400100"]
@@ -67,7 +82,8 @@ def test_anna_and_ben(http, directory, login):
     refused = http.delete(f"{admins}/anna@example.com", headers=anna)
     assert refused.status_code == 409
     assert refused.json["detail"] == (
-        "A client must keep at least one administrator: add another administrator first, then remove this one.")
+        "A client must keep at least one administrator: add another administrator first, then remove this one."
+    )
 
     # she looks Ben up and adds him
     found = http.get("/api/v1/users", query_string={"email": "ben@example.com"}, headers=anna)
@@ -85,6 +101,10 @@ def test_anna_and_ben(http, directory, login):
     # the trail tells the story, newest first
     trail = http.get(f"/api/v1/clients/{client_id}/events", headers=ben).json["events"]
     assert [e["action"] for e in trail] == [
-        "administrator.removed", "administrator.added", "organization.updated", "organization.assigned",
-        "client.secret_rotated", "client.created",
+        "administrator.removed",
+        "administrator.added",
+        "organization.updated",
+        "organization.assigned",
+        "client.secret_rotated",
+        "client.created",
     ]

@@ -1,4 +1,5 @@
 """The client credentials grant (RFC 6749 §4.4) and this server's scope rules."""
+
 from __future__ import annotations
 
 import jwt
@@ -6,38 +7,48 @@ import pytest
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 
 from authserver.grants.client_credentials import (
-    NoEnabledOrganization, OrganizationNotGranted, TemplateScope, UnknownScope, resolve_scope,
+    NoEnabledOrganization,
+    OrganizationNotGranted,
+    TemplateScope,
+    UnknownScope,
+    resolve_scope,
 )
 from support.oauth import assert_oauth_error, gateway, partner, set_enabled, token_request
 
 ORGS = ("400100", "400200", "400300")
 
 
-@pytest.mark.parametrize("requested, granted", [
-    (None, "export subscription org:400100 org:400200 org:400300"),
-    ("", "export subscription org:400100 org:400200 org:400300"),
-    ("export", "export org:400100 org:400200 org:400300"),
-    ("subscription", "subscription org:400100 org:400200 org:400300"),
-    ("subscription export", "export subscription org:400100 org:400200 org:400300"),
-    ("export  export", "export org:400100 org:400200 org:400300"),
-    ("org:400200", "export subscription org:400200"),
-    ("org:400300 export org:400100", "export org:400100 org:400300"),
-])
+@pytest.mark.parametrize(
+    "requested, granted",
+    [
+        (None, "export subscription org:400100 org:400200 org:400300"),
+        ("", "export subscription org:400100 org:400200 org:400300"),
+        ("export", "export org:400100 org:400200 org:400300"),
+        ("subscription", "subscription org:400100 org:400200 org:400300"),
+        ("subscription export", "export subscription org:400100 org:400200 org:400300"),
+        ("export  export", "export org:400100 org:400200 org:400300"),
+        ("org:400200", "export subscription org:400200"),
+        ("org:400300 export org:400100", "export org:400100 org:400300"),
+    ],
+)
 def test_granted_scope(requested, granted):
     assert resolve_scope(requested, ORGS) == granted
 
 
-@pytest.mark.parametrize("requested, error", [
-    ("template", TemplateScope),
-    ("export template", TemplateScope),
-    ("admin", UnknownScope),
-    ("Export", UnknownScope),
-    ("org:", UnknownScope),
-    ("org", UnknownScope),
-    ("export\tsubscription", UnknownScope),
-    ("org:999999", OrganizationNotGranted),
-    ("org:400100 org:999999", OrganizationNotGranted),
-])
+@pytest.mark.parametrize(
+    "requested, error",
+    [
+        ("template", TemplateScope),
+        ("export template", TemplateScope),
+        ("admin", UnknownScope),
+        ("Export", UnknownScope),
+        ("org:", UnknownScope),
+        ("org", UnknownScope),
+        ("export\tsubscription", UnknownScope),
+        ("org:999999", OrganizationNotGranted),
+        ("org:400100 org:999999", OrganizationNotGranted),
+    ],
+)
 def test_refused_scope(requested, error):
     with pytest.raises(error) as caught:
         resolve_scope(requested, ORGS)

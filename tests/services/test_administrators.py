@@ -1,4 +1,5 @@
 """DESIGN.md rule 5 (client administrators) at the service level (no HTTP)."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,7 +20,9 @@ CTX = audit.AuditContext(actor="anna@example.com", remote_addr="192.0.2.1", requ
 
 @pytest.fixture
 def anna(directory):
-    return directory.user("anna@example.com", first_name="Anna", last_name="Berg", admin_of=("400100",))
+    return directory.user(
+        "anna@example.com", first_name="Anna", last_name="Berg", admin_of=("400100",)
+    )
 
 
 @pytest.fixture
@@ -53,9 +56,15 @@ def test_add_administrator_and_audit(anna, ben, client_id):
     assert added.email == "ben@example.com"
     assert _admins(client_id, anna) == ["anna@example.com", "ben@example.com"]
     assert _admins(client_id, ben) == ["anna@example.com", "ben@example.com"]
-    event = db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id.desc())).scalars().first()
+    event = (
+        db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id.desc())).scalars().first()
+    )
     assert (event.action, event.client_id, event.target, event.actor) == (
-        "administrator.added", client_id, "ben@example.com", "anna@example.com")
+        "administrator.added",
+        client_id,
+        "ben@example.com",
+        "anna@example.com",
+    )
 
 
 def test_add_unknown_user(anna, client_id):
@@ -100,7 +109,8 @@ def test_remove_yourself_after_adding_another(anna, ben, client_id):
     with pytest.raises(LastAdministrator):
         administrators.remove_administrator(ben, client_id, "ben@example.com", CTX)
     event = db.session.execute(
-        db.select(AuditEvent).where(AuditEvent.action == "administrator.removed")).scalar_one()
+        db.select(AuditEvent).where(AuditEvent.action == "administrator.removed")
+    ).scalar_one()
     assert (event.target, event.actor) == ("anna@example.com", "anna@example.com")
 
 

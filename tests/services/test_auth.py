@@ -1,4 +1,5 @@
 """Admin login and admin tokens at the service level (issue 3, item 1)."""
+
 from __future__ import annotations
 
 import time
@@ -25,11 +26,10 @@ def test_right_password_returns_the_user_whatever_the_case_of_the_email(director
     assert auth.authenticate_user("  Anna@Example.COM ", PASSWORD, "192.0.2.1").id == anna.id
 
 
-@pytest.mark.parametrize("email, password", [
-    ("anna@example.com", "wrong"),
-    ("nobody@example.com", PASSWORD),
-    ("", PASSWORD),
-])
+@pytest.mark.parametrize(
+    "email, password",
+    [("anna@example.com", "wrong"), ("nobody@example.com", PASSWORD), ("", PASSWORD)],
+)
 def test_wrong_email_and_wrong_password_answer_the_same(directory, email, password):
     directory.user("anna@example.com")
     with pytest.raises(Unauthorized) as info:
@@ -79,7 +79,10 @@ def test_failures_per_address_are_limited_across_emails(directory):
     with pytest.raises(TooManyRequests):
         auth.authenticate_user("anna@example.com", PASSWORD, "198.51.100.7")
     # another address is not slowed down
-    assert auth.authenticate_user("anna@example.com", PASSWORD, "198.51.100.8").email == "anna@example.com"
+    assert (
+        auth.authenticate_user("anna@example.com", PASSWORD, "198.51.100.8").email
+        == "anna@example.com"
+    )
 
 
 def test_admin_token_round_trip(directory, app):
@@ -100,14 +103,23 @@ def test_admin_token_is_not_signed_with_the_flask_secret_itself(directory, app):
     anna = directory.user("anna@example.com")
     token, _ = auth.issue_admin_token(anna)
     with pytest.raises(jwt.InvalidSignatureError):
-        jwt.decode(token, app.config["SECRET_KEY"], algorithms=["HS256"], audience="authserver-admin")
+        jwt.decode(
+            token, app.config["SECRET_KEY"], algorithms=["HS256"], audience="authserver-admin"
+        )
 
 
 def _forge(app, **changes):
     """A token made like an admin token, with *changes* to claims or header."""
     now = int(time.time())
-    claims = {"iss": app.config["ISSUER"], "aud": "authserver-admin", "sub": "1", "email": "anna@example.com",
-              "iat": now, "exp": now + 60, "jti": "x"}
+    claims = {
+        "iss": app.config["ISSUER"],
+        "aud": "authserver-admin",
+        "sub": "1",
+        "email": "anna@example.com",
+        "iat": now,
+        "exp": now + 60,
+        "jti": "x",
+    }
     headers = {"typ": "admin+jwt"}
     headers.update(changes.pop("headers", {}))
     claims.update(changes)
@@ -115,16 +127,19 @@ def _forge(app, **changes):
     return jwt.encode(claims, auth._key(), algorithm="HS256", headers=headers)
 
 
-@pytest.mark.parametrize("changes", [
-    {"exp": int(time.time()) - 120},
-    {"aud": "export-subscription-api"},
-    {"iss": "https://evil.example"},
-    {"headers": {"typ": "at+jwt"}},
-    {"headers": {"typ": "JWT"}},
-    {"jti": None},
-    {"sub": "not-a-number"},
-    {"email": "someone-else@example.com"},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"exp": int(time.time()) - 120},
+        {"aud": "export-subscription-api"},
+        {"iss": "https://evil.example"},
+        {"headers": {"typ": "at+jwt"}},
+        {"headers": {"typ": "JWT"}},
+        {"jti": None},
+        {"sub": "not-a-number"},
+        {"email": "someone-else@example.com"},
+    ],
+)
 def test_tampered_or_expired_admin_tokens_are_refused(directory, app, changes):
     directory.user("anna@example.com")
     assert auth.verify_admin_token(_forge(app)).email == "anna@example.com"
@@ -138,9 +153,20 @@ def test_client_access_token_is_refused_as_admin_token(directory, app):
     key = ec.generate_private_key(ec.SECP256R1())
     now = int(time.time())
     access_token = jwt.encode(
-        {"iss": app.config["ISSUER"], "sub": "cl_x", "client_id": "cl_x", "aud": "export-subscription-api",
-         "iat": now, "exp": now + 300, "jti": "j", "scope": "export", "organizations": ["400100"]},
-        key, algorithm="ES256", headers={"typ": "at+jwt", "kid": "k1"},
+        {
+            "iss": app.config["ISSUER"],
+            "sub": "cl_x",
+            "client_id": "cl_x",
+            "aud": "export-subscription-api",
+            "iat": now,
+            "exp": now + 300,
+            "jti": "j",
+            "scope": "export",
+            "organizations": ["400100"],
+        },
+        key,
+        algorithm="ES256",
+        headers={"typ": "at+jwt", "kid": "k1"},
     )
     with pytest.raises(Unauthorized):
         auth.verify_admin_token(access_token)

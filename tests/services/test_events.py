@@ -1,4 +1,5 @@
 """DESIGN.md rule 8: the audit trail, readable by the client's administrators."""
+
 from __future__ import annotations
 
 import pytest
@@ -30,7 +31,8 @@ def test_events_newest_first_in_pages(anna, client_id):
     assert [e.action for e in second.events] == ["client.secret_rotated", "client.created"]
     assert second.next_before is None
     assert [e.id for e in first.events + second.events] == sorted(
-        (e.id for e in first.events + second.events), reverse=True)
+        (e.id for e in first.events + second.events), reverse=True
+    )
 
 
 def test_a_page_exactly_full_has_no_next_cursor(anna, client_id):
@@ -46,7 +48,11 @@ def test_events_are_only_those_of_the_client(anna, client_id):
     assert [(e.action, e.client_id) for e in page.events] == [("client.created", client_id)]
     event = page.events[0]
     assert (event.actor, event.remote_addr, event.request_id, event.target) == (
-        "anna@example.com", "192.0.2.1", "req-1", "400100")
+        "anna@example.com",
+        "192.0.2.1",
+        "req-1",
+        "400100",
+    )
     assert event.created_at.tzinfo is not None
 
 
@@ -56,10 +62,18 @@ def test_events_of_a_client_not_administered(directory, client_id):
         events.list_events(ben, client_id)
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"limit": 0}, "limit"), ({"limit": 201}, "limit"), ({"limit": "5"}, "limit"),
-    ({"before": 0}, "before"), ({"before": "x"}, "before"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"limit": 0}, "limit"),
+        ({"limit": 201}, "limit"),
+        ({"limit": "5"}, "limit"),
+        ({"before": 0}, "before"),
+        ({"before": 2**63}, "before"),
+        ({"before": 2**63}, "before"),
+        ({"before": "x"}, "before"),
+    ],
+)
 def test_bad_page_arguments(anna, client_id, kwargs, field):
     with pytest.raises(ValidationError) as info:
         events.list_events(anna, client_id, **kwargs)

@@ -1,4 +1,5 @@
 """DESIGN.md rule 4 (assigning organizations) at the service level (no HTTP)."""
+
 from __future__ import annotations
 
 import pytest
@@ -36,28 +37,51 @@ def _events(action=None):
 
 def test_assign_with_both_rights(anna, client_id):
     assignment = organizations.assign_organization(
-        anna, client_id, "400200", CTX, enabled=False,
+        anna,
+        client_id,
+        "400200",
+        CTX,
+        enabled=False,
         notification_emails=["ops@example.com", "Alerts@Example.COM"],
     )
     assert (assignment.teccom_id, assignment.enabled) == ("400200", False)
     assert assignment.notification_emails == ["ops@example.com", "Alerts@example.com"]
     assert [(a.teccom_id, a.enabled) for a in organizations.list_assignments(anna, client_id)] == [
-        ("400100", True), ("400200", False)]
+        ("400100", True),
+        ("400200", False),
+    ]
     (event,) = _events("organization.assigned")
     assert (event.client_id, event.target, event.details) == (
-        client_id, "400200", {"enabled": False, "notification_emails": ["ops@example.com", "Alerts@example.com"]})
-    assert (event.actor, event.remote_addr, event.request_id) == ("anna@example.com", "192.0.2.1", "req-1")
+        client_id,
+        "400200",
+        {"enabled": False, "notification_emails": ["ops@example.com", "Alerts@example.com"]},
+    )
+    assert (event.actor, event.remote_addr, event.request_id) == (
+        "anna@example.com",
+        "192.0.2.1",
+        "req-1",
+    )
 
 
-def test_assign_needs_admin_of_the_organization_and_is_audited_as_denied(directory, anna, client_id):
+def test_assign_needs_admin_of_the_organization_and_is_audited_as_denied(
+    directory, anna, client_id
+):
     directory.organization("900900")
     with pytest.raises(NotOrganizationAdmin) as info:
         organizations.assign_organization(anna, client_id, "900900", CTX)
     assert info.value.code == 403
-    assert db.session.execute(db.select(ClientOrganization).where(ClientOrganization.teccom_id == "900900")).first() is None
+    assert (
+        db.session.execute(
+            db.select(ClientOrganization).where(ClientOrganization.teccom_id == "900900")
+        ).first()
+        is None
+    )
     (event,) = _events("authorization.denied")
     assert (event.client_id, event.target, event.details) == (
-        client_id, "900900", {"operation": "organization.assign", "reason": "not_organization_administrator"})
+        client_id,
+        "900900",
+        {"operation": "organization.assign", "reason": "not_organization_administrator"},
+    )
 
 
 def test_assign_needs_admin_of_the_client(directory, anna, client_id):
@@ -87,25 +111,36 @@ def test_an_organization_belongs_to_at_most_one_client(directory, anna, client_i
 def test_the_unique_constraint_decides_when_the_check_is_raced(anna, client_id):
     # a row another transaction committed after our check: only the constraint sees it
     other = clients.create_client(anna, "400300", CTX).client
-    db.session.add(ClientOrganization(client_pk=other.id, teccom_id="400200", enabled=True, notification_emails=[]))
+    db.session.add(
+        ClientOrganization(
+            client_pk=other.id, teccom_id="400200", enabled=True, notification_emails=[]
+        )
+    )
     db.session.commit()
-    db.session.execute(db.delete(ClientOrganization).where(ClientOrganization.teccom_id == "400200"))
+    db.session.execute(
+        db.delete(ClientOrganization).where(ClientOrganization.teccom_id == "400200")
+    )
     db.session.commit()
     assert organizations.assign_organization(anna, client_id, "400200", CTX).teccom_id == "400200"
     with pytest.raises(OrganizationAlreadyAssigned):
         organizations.assign_organization(anna, other.client_id, "400200", CTX)
 
 
-@pytest.mark.parametrize("emails, field", [
-    (["not-an-email"], "notification_emails.0"),
-    (["ok@example.com", "two@@example.com"], "notification_emails.1"),
-    (["ok@example.com", 7], "notification_emails.1"),
-    ("ops@example.com", "notification_emails"),
-    ([f"u{n}@example.com" for n in range(21)], "notification_emails"),
-])
+@pytest.mark.parametrize(
+    "emails, field",
+    [
+        (["not-an-email"], "notification_emails.0"),
+        (["ok@example.com", "two@@example.com"], "notification_emails.1"),
+        (["ok@example.com", 7], "notification_emails.1"),
+        ("ops@example.com", "notification_emails"),
+        ([f"u{n}@example.com" for n in range(21)], "notification_emails"),
+    ],
+)
 def test_bad_notification_emails_are_refused_naming_the_field(anna, client_id, emails, field):
     with pytest.raises(ValidationError) as info:
-        organizations.assign_organization(anna, client_id, "400200", CTX, notification_emails=emails)
+        organizations.assign_organization(
+            anna, client_id, "400200", CTX, notification_emails=emails
+        )
     assert info.value.field == field
     assert info.value.code == 422
     with pytest.raises(ValidationError):
@@ -120,16 +155,20 @@ def test_enabled_must_be_a_boolean(anna, client_id):
 
 def test_duplicate_notification_emails_are_kept_once(anna, client_id):
     assignment = organizations.assign_organization(
-        anna, client_id, "400200", CTX, notification_emails=["a@example.com", "A@example.com"])
+        anna, client_id, "400200", CTX, notification_emails=["a@example.com", "A@example.com"]
+    )
     assert assignment.notification_emails == ["a@example.com"]
 
 
 def test_update_assignment_changes_only_what_is_given_and_audits_the_change(anna, client_id):
-    organizations.assign_organization(anna, client_id, "400200", CTX, enabled=False,
-                                      notification_emails=["a@example.com"])
+    organizations.assign_organization(
+        anna, client_id, "400200", CTX, enabled=False, notification_emails=["a@example.com"]
+    )
     updated = organizations.update_assignment(anna, client_id, "400200", CTX, enabled=True)
     assert (updated.enabled, updated.notification_emails) == (True, ["a@example.com"])
-    updated = organizations.update_assignment(anna, client_id, "400200", CTX, notification_emails=[])
+    updated = organizations.update_assignment(
+        anna, client_id, "400200", CTX, notification_emails=[]
+    )
     assert (updated.enabled, updated.notification_emails) == (True, [])
     assert [e.details for e in _events("organization.updated")] == [
         {"changes": {"enabled": [False, True]}},
@@ -148,10 +187,13 @@ def test_update_and_unassign_need_the_organization_right_too(anna, client_id):
     with pytest.raises(NotOrganizationAdmin):
         organizations.unassign_organization(anna, client_id, "400200", CTX)
     assignment = db.session.execute(
-        db.select(ClientOrganization).where(ClientOrganization.teccom_id == "400200")).scalar_one()
+        db.select(ClientOrganization).where(ClientOrganization.teccom_id == "400200")
+    ).scalar_one()
     assert assignment.enabled is True
     assert [e.details["operation"] for e in _events("authorization.denied")] == [
-        "organization.update", "organization.unassign"]
+        "organization.update",
+        "organization.unassign",
+    ]
 
 
 def test_update_or_unassign_an_organization_not_assigned_to_the_client(anna, client_id):
@@ -172,7 +214,10 @@ def test_unassign_removes_the_assignment_and_audits(anna, client_id):
 
 def test_assignable_organizations_are_those_administered_and_free(directory, anna, client_id):
     directory.organization("777777")
-    assert [o.teccom_id for o in organizations.assignable_organizations(anna)] == ["400200", "400300"]
+    assert [o.teccom_id for o in organizations.assignable_organizations(anna)] == [
+        "400200",
+        "400300",
+    ]
     organizations.assign_organization(anna, client_id, "400200", CTX)
     assert [o.teccom_id for o in organizations.assignable_organizations(anna)] == ["400300"]
 

@@ -1,4 +1,5 @@
 """Building clients and OAuth requests for tests (no mocks: real services, real argon2)."""
+
 from __future__ import annotations
 
 import base64
@@ -27,8 +28,14 @@ def partner(directory: Any, *teccom_ids: str, email: str | None = None) -> Creds
     user = directory.user(email or f"admin-{first}@example.com", admin_of=(first, *more))
     issued = clients.create_client(user, first, audit.CLI)
     for teccom_id in more:
-        db.session.add(ClientOrganization(client_pk=issued.client.id, teccom_id=teccom_id, enabled=True,
-                                          notification_emails=[]))
+        db.session.add(
+            ClientOrganization(
+                client_pk=issued.client.id,
+                teccom_id=teccom_id,
+                enabled=True,
+                notification_emails=[],
+            )
+        )
     db.session.commit()
     return Creds(issued.client.client_id, issued.client_secret)
 
@@ -45,7 +52,9 @@ def custom_client(client_id: str, secret: str, *teccom_ids: str) -> Creds:
     for teccom_id in teccom_ids:
         if db.session.get(Organization, teccom_id) is None:
             db.session.add(Organization(teccom_id=teccom_id, name=teccom_id, kind="supplier"))
-        client.organizations.append(ClientOrganization(teccom_id=teccom_id, enabled=True, notification_emails=[]))
+        client.organizations.append(
+            ClientOrganization(teccom_id=teccom_id, enabled=True, notification_emails=[])
+        )
     db.session.add(client)
     db.session.commit()
     return Creds(client_id, secret)
@@ -53,8 +62,9 @@ def custom_client(client_id: str, secret: str, *teccom_ids: str) -> Creds:
 
 def set_enabled(client_id: str, teccom_id: str, enabled: bool) -> None:
     row = db.session.execute(
-        db.select(ClientOrganization).join(Client).where(
-            Client.client_id == client_id, ClientOrganization.teccom_id == teccom_id)
+        db.select(ClientOrganization)
+        .join(Client)
+        .where(Client.client_id == client_id, ClientOrganization.teccom_id == teccom_id)
     ).scalar_one()
     row.enabled = enabled
     db.session.commit()
@@ -73,7 +83,11 @@ def basic(client_id: str, secret: str) -> str:
 
 
 def token_request(
-    http: FlaskClient, creds: Creds | None, *, method: str = "basic", remote_addr: str = "127.0.0.1",
+    http: FlaskClient,
+    creds: Creds | None,
+    *,
+    method: str = "basic",
+    remote_addr: str = "127.0.0.1",
     **params: str,
 ) -> TestResponse:
     data = {"grant_type": "client_credentials", **params}
@@ -82,7 +96,9 @@ def token_request(
         headers["Authorization"] = basic(creds.client_id, creds.client_secret)
     elif creds is not None:
         data.update(client_id=creds.client_id, client_secret=creds.client_secret)
-    return http.post("/oauth2/token", data=data, headers=headers, environ_base={"REMOTE_ADDR": remote_addr})
+    return http.post(
+        "/oauth2/token", data=data, headers=headers, environ_base={"REMOTE_ADDR": remote_addr}
+    )
 
 
 def get_token(http: FlaskClient, creds: Creds, **params: str) -> str:
@@ -91,7 +107,9 @@ def get_token(http: FlaskClient, creds: Creds, **params: str) -> str:
     return str(response.get_json()["access_token"])
 
 
-def endpoint_request(http: FlaskClient, path: str, creds: Creds, token: str, method: str = "basic") -> TestResponse:
+def endpoint_request(
+    http: FlaskClient, path: str, creds: Creds, token: str, method: str = "basic"
+) -> TestResponse:
     data = {"token": token}
     headers = {}
     if method == "basic":

@@ -1,0 +1,24 @@
+"""The admin console in the browser (issue 4).
+
+Server-rendered pages for organization administrators, on top of the same
+services as the admin API (so the same rights and rules apply), with a
+little JavaScript for dialogs and copying. Everything is served from this
+package: no asset comes from the internet and there is no build step.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Flask
+
+bp = Blueprint(
+    "console", __name__,
+    template_folder="templates", static_folder="static", static_url_path="/assets",
+)
+
+
+def init_app(app: Flask) -> None:
+    """Configure sessions, CSRF and headers for the console, then register it at ``/``."""
+    from . import errors, filters, security, views  # noqa: F401  (routes and hooks on ``bp``)
+
+    security.configure(app)
+    filters.register(app)
+    app.register_blueprint(bp)

@@ -1,0 +1,118 @@
+"""The console's forms (WTForms via Flask-WTF: every form carries a CSRF token).
+
+Forms only check shape (required fields, lengths, e-mail syntax); business
+rules stay in the services, which the views call with the cleaned values.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField, EmailField, FieldList, HiddenField, PasswordField, RadioField, SelectField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from ..errors import ValidationError as DomainValidationError
+from ..services.clients import MAX_GRACE_PERIOD_SECONDS
+from ..services.organizations import MAX_NOTIFICATION_EMAILS, validate_notification_emails
+
+#: grace periods offered when rotating a secret (DESIGN.md rule 3), in seconds
+GRACE_PERIODS = [
+    SelectChoice("0", "None: the old secret stops working now"),
+    SelectChoice("3600", "1 hour"),
+    SelectChoice("86400", "1 day"),
+    SelectChoice(str(MAX_GRACE_PERIOD_SECONDS), "7 days"),
+]
+
+BAD_EMAIL = "Enter a valid e-mail address, like name@example.com."
+
+
+class LoginForm(FlaskForm):  # type: ignore[misc]
+    email = EmailField(
+        "E-mail", validators=[InputRequired("Enter your e-mail address."), Length(max=320)]
+    )
+    password = PasswordField(
+        "Password", validators=[InputRequired("Enter your password."), Length(max=1024)]
+    )
+    next = HiddenField()
+
+
+class ConfirmForm(FlaskForm):  # type: ignore[misc]
+    """A form with nothing but its CSRF token: confirmations of destructive actions."""
+
+
+class CreateClientForm(FlaskForm):  # type: ignore[misc]
+    teccom_id = HiddenField(validators=[InputRequired(), Length(max=32)])
+
+
+class RotateSecretForm(FlaskForm):  # type: ignore[misc]
+    grace_period_seconds = RadioField(
+        "Keep the old secret valid for", choices=GRACE_PERIODS, coerce=int, default=0,
+    )
+    revoke_tokens = BooleanField("Also revoke every access token issued so far")
+
+
+class _EmailsForm(FlaskForm):  # type: ignore[misc]
+    enabled = BooleanField("Enabled", default=True)
+    notification_emails = FieldList(
+        EmailField("Notification e-mail", validators=[Length(max=320)]),
+        min_entries=1, max_entries=MAX_NOTIFICATION_EMAILS,
+    )
+
+    def validate_notification_emails(self, field: FieldList) -> None:
+        bad = False
+        for entry in field.entries:
+            value = (entry.data or "").strip()
+            if not value:
+                continue
+            try:  # the service's own check, one address at a time
+                validate_notification_emails([value])
+            except DomainValidationError:
+                entry.errors = [*entry.errors, BAD_EMAIL]
+                bad = True
+        if bad:
+            raise ValidationError("Correct the e-mail addresses marked below.")
+
+    def emails(self) -> list[str]:
+        """The non-empty e-mails, in order, without duplicates."""
+        seen: dict[str, None] = {}
+        for entry in self.notification_emails.entries:
+            value = (entry.data or "").strip()
+            if value:
+                seen.setdefault(value, None)
+        return list(seen)
+
+    def add_blank_email(self) -> None:
+        if len(self.notification_emails.entries) < MAX_NOTIFICATION_EMAILS:
+            self.notification_emails.append_entry()
+
+
+class AssignmentForm(_EmailsForm):
+    """+ Add TecCom Id: the choices are set by the view (assignable organizations)."""
+
+    teccom_id = SelectField(
+        "Organization", validate_choice=False,
+        validators=[InputRequired("Choose an organization."), Length(max=32)],
+    )
+
+
+class EditAssignmentForm(_EmailsForm):
+    """The pencil: enabled and notification e-mails of one assignment."""
+
+
+class AdministratorForm(FlaskForm):  # type: ignore[misc]
+    email = EmailField(
+        "E-mail", validators=[InputRequired("Enter an e-mail address."), Length(max=320)]
+    )
+
+
+def with_emails(form: _EmailsForm, emails: list[str]) -> Any:
+    """Fill *form*'s e-mail fields with *emails* (plus one blank field)."""
+    while form.notification_emails.entries:
+        form.notification_emails.pop_entry()
+    for email in emails:
+        form.notification_emails.append_entry(email)
+    form.notification_emails.append_entry()
+    return form

@@ -1,0 +1,282 @@
+"""Fixtures for the console tests.
+
+- Flask test-client helpers (``login``, ``form_token``) for the page tests.
+- A real server (gunicorn on a free loopback port, its own SQLite file) and
+  Debian's Chromium driven by Playwright, for the browser tests. Each browser
+  test seeds its own people and organizations, so tests do not depend on
+  each other's state.
+"""
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
+
+from authserver import create_app, credentials
+from authserver.extensions import db
+from authserver.models import Client, Organization, OrganizationAdmin, User
+from authserver.services import audit, clients
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+PASSWORD = "correct horse battery staple"
+#: cheap argon2id for the server under test (production parameters are tested in test_config)
+FAST_ARGON2_ENV = {
+    "AUTHSERVER_ARGON2_TIME_COST": "1", "AUTHSERVER_ARGON2_MEMORY_COST": "1024",
+    "AUTHSERVER_ARGON2_PARALLELISM": "1",
+}
+
+_TOKEN = re.compile(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"')
+
+
+# -- Flask test client -----------------------------------------------------------
+
+
+def form_token(response: TestResponse) -> str:
+    """The CSRF token of the first form on a page."""
+    found = _TOKEN.search(response.get_data(as_text=True))
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def login(http: FlaskClient, email: str, password: str = PASSWORD) -> str:
+    """Log in through the form; return a CSRF token valid for the session."""
+    page = http.get("/login")
+    response = http.post("/login", data={"email": email, "password": password, "csrf_token": form_token(page)})
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return form_token(http.get("/clients"))
+
+
+# -- the real server ----------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    url: str
+    app: Flask
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """gunicorn serving ``wsgi:app`` on a free loopback port, on its own SQLite file.
+
+    The schema is made with ``create_all`` from this process (tests never rely
+    on the migration matching every branch's models); the server is stopped at
+    the end of the session.
+    """
+    base = tmp_path_factory.mktemp("console-server")
+    database_url = f"sqlite:///{base / 'console.sqlite3'}"
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AUTHSERVER_")},
+        **FAST_ARGON2_ENV,
+        "AUTHSERVER_ENV": "testing",
+        "AUTHSERVER_DATABASE_URL": database_url,
+        "AUTHSERVER_SECRET_KEY": "console-browser-tests-" + "k" * 32,
+        "AUTHSERVER_ISSUER": url,
+        "AUTHSERVER_INSTANCE_PATH": str(base / "instance"),
+        "AUTHSERVER_KEY_ACTIVATION_DELAY": "0",
+    }
+    config = {
+        "ENV": "testing", "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": env["AUTHSERVER_SECRET_KEY"], "ISSUER": url,
+        "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1,
+    }
+    previous = os.environ.get("AUTHSERVER_INSTANCE_PATH")
+    os.environ["AUTHSERVER_INSTANCE_PATH"] = str(base / "seed-instance")
+    try:
+        app = create_app(config)
+    finally:
+        if previous is None:
+            os.environ.pop("AUTHSERVER_INSTANCE_PATH", None)
+        else:
+            os.environ["AUTHSERVER_INSTANCE_PATH"] = previous
+    with app.app_context():
+        db.create_all()
+    log = base / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+             "--worker-class", "gthread", "--threads", "4", "--no-control-socket", "--timeout", "60",
+             "wsgi:app"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    try:
+        _wait_until_up(url, process, log)
+        yield Server(url, app, process, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+        with app.app_context():
+            db.engine.dispose()
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited ({process.returncode}):\n{log.read_text()}")
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the server did not start in 30 s:\n{log.read_text()}")
+
+
+# -- people and organizations for one browser test ---------------------------------------
+
+_serial = itertools.count(1)
+
+
+@dataclass
+class World:
+    """Unique TecCom IDs and users for one test, written to the server's database."""
+
+    app: Flask
+    n: int
+    users: dict[str, User] = field(default_factory=dict)
+
+    def org_id(self, suffix: int) -> str:
+        """TecCom ID number *suffix* of this test: ``<test n><suffix>``."""
+        return f"9{self.n:03d}{suffix:02d}"
+
+    def organization(self, suffix: int, name: str) -> str:
+        teccom_id = self.org_id(suffix)
+        with self.app.app_context():
+            db.session.add(Organization(teccom_id=teccom_id, name=name, kind="supplier"))
+            db.session.commit()
+        return teccom_id
+
+    def user(self, name: str, first_name: str, last_name: str, admin_of: tuple[str, ...] = ()) -> str:
+        email = f"{name}.{self.n}@example.com"
+        with self.app.app_context():
+            credentials.configure(self.app.config)
+            user = User(email=email, first_name=first_name, last_name=last_name,
+                        password_hash=credentials.hash_secret(PASSWORD))
+            db.session.add(user)
+            db.session.flush()
+            for teccom_id in admin_of:
+                db.session.add(OrganizationAdmin(user_id=user.id, teccom_id=teccom_id))
+            db.session.commit()
+        return email
+
+    def client_for(self, email: str, teccom_id: str) -> str:
+        """A client for *teccom_id*, created by *email* through the service."""
+        with self.app.app_context():
+            credentials.configure(self.app.config)
+            creator = db.session.execute(db.select(User).where(User.email == email)).scalar_one()
+            issued = clients.create_client(creator, teccom_id, audit.AuditContext(actor=email))
+            return issued.client.client_id
+
+    def secrets(self, client_id: str) -> tuple[list[tuple[str, Any]], Any]:
+        """``([(secret_hash, expires_at), ...], tokens_invalid_before)`` of a client."""
+        with self.app.app_context():
+            client = db.session.execute(db.select(Client).where(Client.client_id == client_id)).scalar_one()
+            return [(s.secret_hash, s.expires_at) for s in client.secrets], client.tokens_invalid_before
+
+
+@pytest.fixture
+def world(console_server: Server) -> World:
+    return World(console_server.app, next(_serial))
+
+
+# -- the browser ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package (make test does, as root)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_page(browser: Any, console_server: Server) -> Iterator[Callable[..., Any]]:
+    """Open a page in a fresh browser context (no cookies); the test fails on
+    any JavaScript error or Content-Security-Policy violation in it.
+
+    Keyword arguments go to ``browser.new_context`` (viewport, JavaScript...).
+    """
+    contexts: list[Any] = []
+    errors: list[str] = []
+
+    def opener(**options: Any) -> Any:
+        options.setdefault("viewport", {"width": 1280, "height": 800})
+        context = browser.new_context(base_url=console_server.url, **options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        tab = context.new_page()
+        tab.on("console", lambda message: _console_error(message, errors))
+        tab.on("pageerror", lambda error: errors.append(str(error)))
+        tab.on("response", lambda response: _failed_asset(response, errors))
+        tab.console_errors = errors  # for a test that provokes an error on purpose
+        return tab
+
+    yield opener
+    for context in contexts:
+        context.close()
+    assert not errors, f"browser console errors: {errors}"
+
+
+def _console_error(message: Any, errors: list[str]) -> None:
+    # a refused form answers 4xx on purpose; assets are checked in _failed_asset
+    if message.type == "error" and not message.text.startswith("Failed to load resource"):
+        errors.append(message.text)
+
+
+def _failed_asset(response: Any, errors: list[str]) -> None:
+    if response.request.resource_type != "document" and response.status >= 400:
+        errors.append(f"{response.status} for {response.url}")
+
+
+@pytest.fixture
+def page(open_page: Callable[..., Any]) -> Any:
+    """A page at 1280 × 800 with JavaScript on."""
+    return open_page()
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a full-page screenshot to tests/artifacts/ (kept out of git)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,133 @@
+"""Start the real server (``gunicorn wsgi:app`` from this worktree's venv) for a test.
+
+Usage::
+
+    with running_server(database_url, instance_path) as server:
+        requests.get(server.url + "/healthz")
+
+The database is migrated first with ``authserver db upgrade``. The server is
+always terminated, whatever happens in the test.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+@dataclass
+class Server:
+    url: str
+    env: dict[str, str]
+    log: Path
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run an ``authserver`` command against the server's database."""
+        return run_cli(self.env, *args)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_env(
+    database_url: str, instance_path: Path, port: int, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHSERVER_")}
+    env.update(
+        {
+            "AUTHSERVER_DATABASE_URL": database_url,
+            "AUTHSERVER_INSTANCE_PATH": str(instance_path),
+            "AUTHSERVER_ISSUER": f"http://127.0.0.1:{port}",
+            "AUTHSERVER_KEY_ACTIVATION_DELAY": "0",
+            "AUTHSERVER_ARGON2_TIME_COST": "1",
+            "AUTHSERVER_ARGON2_MEMORY_COST": "1024",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def run_cli(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(BIN / "authserver"), *args],
+        cwd=ROOT,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@contextmanager
+def running_server(
+    database_url: str,
+    instance_path: Path,
+    *,
+    workers: int = 2,
+    extra_env: Mapping[str, str] | None = None,
+    startup_timeout: float = 60.0,
+) -> Iterator[Server]:
+    """Migrate the database, start gunicorn on a free loopback port, wait for ``/healthz``."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    env = server_env(database_url, instance_path, port, extra_env)
+    migrated = run_cli(env, "db", "upgrade")
+    if migrated.returncode != 0:
+        raise RuntimeError(f"authserver db upgrade failed:\n{migrated.stdout}\n{migrated.stderr}")
+    log = instance_path / "gunicorn.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [
+                str(BIN / "gunicorn"),
+                "--workers",
+                str(workers),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--no-control-socket",
+                "--graceful-timeout",
+                "5",
+                "wsgi:app",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_timeout
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
+            try:
+                if requests.get(url + "/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not answer /healthz in time:\n{log.read_text()}")
+            time.sleep(0.1)
+        yield Server(url, env, log)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=15)
