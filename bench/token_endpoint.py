@@ -427,7 +427,14 @@ def run_peers(args: argparse.Namespace) -> None:
         subprocess.run(["bash", str(bench / "compare-peers.sh")], env=env, check=True)
 
 
+def _terminate(signum: int, frame: object) -> None:
+    """SIGTERM/SIGHUP: leave through ``sys.exit`` so that every server gets stopped."""
+    sys.exit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> None:
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGHUP, _terminate)
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
