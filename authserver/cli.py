@@ -172,7 +172,9 @@ def keys_rotate() -> None:
         alg=config["SIGNING_ALG"],
         cipher=keys.key_cipher(config.get("KEY_ENCRYPTION_KEY")),
         activation_delay=int(config["KEY_ACTIVATION_DELAY"]),
-        max_token_lifetime=int(config["MAX_TOKEN_LIFETIME"]),
+        # a process may sign with the old key until its key cache refreshes
+        # (KEY_CACHE_SECONDS after activation): keep the old key published that much longer
+        max_token_lifetime=int(config["MAX_TOKEN_LIFETIME"]) + int(config["KEY_CACHE_SECONDS"]),
     )
     audit.record(audit.CLI, "signing_key.rotated", target=key.kid,
                  details={"alg": key.alg, "activates_at": key.activates_at.isoformat()})

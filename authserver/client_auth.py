@@ -11,10 +11,14 @@ at once in every process: its row is gone (or expired) and the cache entry no
 longer matches anything.
 
 Failures are never cached. On a cache miss, before any argon2 work, repeated
-failures per client id and per remote address are throttled
-(:class:`~authserver.throttle.FailureThrottle`); only failures are counted, and
-a cache hit skips the throttle, so someone else's failures never lock out a
-client whose secret this process has already verified. An unknown client id
+failures per remote address, and per client id *from that address*, are
+throttled (:class:`~authserver.throttle.FailureThrottle`); only failures are
+counted, and a cache hit skips the throttle. Counting a client id's failures
+per address (not globally) means that someone guessing at a client's secret
+from elsewhere can never lock the client out, even in a process that has not
+verified its secret yet; guessing a 256-bit secret is hopeless anyway, so the
+throttle is there to protect CPU, which the per-address count and the bound on
+concurrent verifications do. An unknown client id
 costs a dummy verification too, so that timing does not tell which ids exist.
 At most ``ARGON2_MAX_CONCURRENT`` verifications run at once in a process.
 """
@@ -250,7 +254,8 @@ class SecretVerifier:
         :raises AuthenticationFailed: unknown client or wrong secret.
         :raises VerifierBusy: every argon2 slot stayed busy.
         """
-        record = load(client_id) if client_id else None
+        # no client id holds a NUL character (PostgreSQL cannot even be asked)
+        record = load(client_id) if client_id and "\x00" not in client_id else None
         mac = self._mac(secret)
         if record is not None:
             for row_id, secret_hash in record.secrets:
@@ -261,7 +266,8 @@ class SecretVerifier:
                     and hmac.compare_digest(entry[1], mac)
                 ):
                     return record
-        keys = ("client:" + _key(client_id), "addr:" + (remote_addr or "-"))
+        address = remote_addr or "-"
+        keys = ("client:" + _key(client_id) + "@" + address, "addr:" + address)
         wait = self.throttle.retry_after(*keys)
         if wait:
             raise TooManyFailures(wait)

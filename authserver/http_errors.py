@@ -94,12 +94,18 @@ def handle_data_error(error: DataError) -> Response:
     return problem(422, "Invalid value", "A value in the request cannot be stored or searched.")
 
 
-def handle_database_error(error: Exception) -> Response:
+def discard_session_after_outage(error: Exception) -> None:
+    """Log a database outage (its type only: the message may hold SQL
+    parameters) and roll the session back, which may fail too."""
     log.error("database error: %s", type(error).__name__)
     try:
         db.session.rollback()
     except Exception:  # noqa: BLE001 - the connection may be gone
         pass
+
+
+def handle_database_error(error: Exception) -> Response:
+    discard_session_after_outage(error)
     if _is_oauth_endpoint():
         response = _oauth_error(503, "temporarily_unavailable", "The service is temporarily unavailable.")
     else:

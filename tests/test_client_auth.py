@@ -95,20 +95,34 @@ def test_repeated_failures_for_a_client_are_throttled_before_argon2(http, direct
     creds = partner(directory, "400100")
     good = creds.client_secret
     creds.client_secret = "wrong"
-    for n in range(3):
+    for _ in range(3):
         assert_oauth_error(
-            token_request(http, creds, remote_addr=f"10.0.0.{n}"), 401, "invalid_client"
+            token_request(http, creds, remote_addr="10.0.0.1"), 401, "invalid_client"
         )
-    response = token_request(http, creds, remote_addr="10.0.0.9")
+    response = token_request(http, creds, remote_addr="10.0.0.1")
     body = assert_oauth_error(response, 429, "temporarily_unavailable")
     assert 1 <= int(response.headers["Retry-After"]) <= 60
     assert body["error_description"] == "Too many failed client authentications; retry later."
     assert len(argon2_calls) == 3
-    # the right secret, not yet verified in this process, has to wait too
+    # the right secret from the failing address has to wait too
     creds.client_secret = good
     assert_oauth_error(
-        token_request(http, creds, remote_addr="10.0.0.9"), 429, "temporarily_unavailable"
+        token_request(http, creds, remote_addr="10.0.0.1"), 429, "temporarily_unavailable"
     )
+    assert len(argon2_calls) == 3
+
+
+def test_an_unverified_client_is_not_locked_out_by_failures_from_elsewhere(
+    http, directory, argon2_calls
+):
+    creds = partner(directory, "400100")
+    good = creds.client_secret
+    creds.client_secret = "guess"
+    for n in range(12):
+        token_request(http, creds, remote_addr=f"192.0.2.{n // 3}")
+    # the secret was never verified in this process: no cache entry helps here
+    creds.client_secret = good
+    assert token_request(http, creds, remote_addr="203.0.113.5").status_code == 200
 
 
 def test_a_verified_client_is_not_locked_out_by_others_failures(http, directory, argon2_calls):

@@ -27,6 +27,12 @@ def test_environment_overrides_defaults(tmp_path, monkeypatch):
     assert config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
 
 
+def test_key_cache_seconds_from_environment(tmp_path, monkeypatch):
+    assert load_config(str(tmp_path))["KEY_CACHE_SECONDS"] == 30
+    monkeypatch.setenv("AUTHSERVER_KEY_CACHE_SECONDS", "1")
+    assert load_config(str(tmp_path))["KEY_CACHE_SECONDS"] == 1
+
+
 @pytest.mark.parametrize("lifetime", ["0", "3601", "-5"])
 def test_token_lifetime_is_bounded(tmp_path, monkeypatch, lifetime):
     monkeypatch.setenv("AUTHSERVER_TOKEN_LIFETIME", lifetime)

@@ -240,3 +240,16 @@ def test_cli_list_with_no_keys(runner, app_ctx):
     result = runner.invoke(args=["keys", "list"])
     assert result.exit_code == 0
     assert "no signing keys" in result.output
+
+
+def test_cli_rotate_keeps_the_old_key_published_past_the_key_cache(app, runner, directory):
+    """A process may sign with the old key until its key cache refreshes, so the
+    old key stays published for the longest token lifetime plus that refresh time."""
+    partner(directory, "400100")
+    get_token(app.test_client(), partner(directory, "400200", email="b@example.com"))
+    (old,) = keys.list_keys(db.session)
+    assert runner.invoke(args=["keys", "rotate"]).exit_code == 0
+    db.session.expire_all()
+    old, new = keys.list_keys(db.session)
+    slack = app.config["MAX_TOKEN_LIFETIME"] + app.config["KEY_CACHE_SECONDS"]
+    assert (old.retire_at - new.activates_at).total_seconds() == slack

@@ -208,6 +208,22 @@ def test_unknown_client_is_invalid_client(http, app_ctx):
     )
 
 
+@pytest.mark.parametrize("path", [URL, "/oauth2/introspect", "/oauth2/revoke"])
+@pytest.mark.parametrize("method", ["basic", "post"])
+def test_nul_in_the_client_id_is_an_unknown_client_on_every_database(
+    http, directory, path, method
+):
+    # PostgreSQL refuses NUL in a query parameter; the answer must not depend on that
+    creds = partner(directory, "400100")
+    data = {"grant_type": "client_credentials", "token": "x"}
+    headers = {}
+    if method == "basic":
+        headers["Authorization"] = basic(creds.client_id + "\x00", creds.client_secret)
+    else:
+        data.update(client_id=creds.client_id + "\x00", client_secret=creds.client_secret)
+    _assert_invalid_client(http.post(path, data=data, headers=headers))
+
+
 @pytest.mark.parametrize("method", ["basic", "post"])
 def test_wrong_secret_is_invalid_client(http, directory, method):
     creds = partner(directory, "400100")

@@ -54,7 +54,10 @@ class ProblemParser(FlaskParser):
     def _raw_load_json(self, req: Request) -> Any:
         if req.is_json and not req.get_data(cache=True):
             return core.missing  # an empty body is an empty object, not broken JSON
-        return super()._raw_load_json(req)
+        try:
+            return super()._raw_load_json(req)
+        except RecursionError:  # nested deeper than the json module can decode
+            raise MalformedRequest("The request body is not valid JSON.") from None
 
     def _handle_invalid_json_error(
         self, error: Exception, req: Request, *args: Any, **kwargs: Any

@@ -28,14 +28,23 @@ class StrictBoolean(fields.Boolean):
 
 
 class Text(fields.String):
-    """A string without NUL characters (no database column can hold them)."""
+    """A string that a database column can hold: no NUL characters, and no
+    lone UTF-16 surrogates (JSON can spell ``"\\ud800"``, UTF-8 cannot encode it).
+    """
 
-    default_error_messages = {"nul": "Must not contain NUL characters."}
+    default_error_messages = {
+        "nul": "Must not contain NUL characters.",
+        "surrogate": "Must be valid Unicode text (no lone surrogates).",
+    }
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text: str = super()._deserialize(value, attr, data, **kwargs)
         if "\x00" in text:
             raise self.make_error("nul")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise self.make_error("surrogate") from None
         return text
 
 

@@ -13,8 +13,6 @@ this handler turns them into what a person in a browser needs:
 """
 from __future__ import annotations
 
-import logging
-
 from flask import flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
@@ -22,10 +20,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import AuthServerError, ClientNotFound, Unauthorized
-from ..extensions import db
+from ..http_errors import discard_session_after_outage
 from . import bp
-
-log = logging.getLogger(__name__)
 
 
 def return_to(url: str) -> None:
@@ -65,11 +61,7 @@ def http_error(error: HTTPException) -> ResponseReturnValue:
 @bp.errorhandler(OperationalError)
 @bp.errorhandler(InterfaceError)
 def database_error(error: Exception) -> ResponseReturnValue:
-    log.error("database error: %s", type(error).__name__)
-    try:
-        db.session.rollback()
-    except Exception:  # noqa: BLE001 - the connection may be gone
-        pass
+    discard_session_after_outage(error)
     g.user = None  # the page header must not ask the database again
     body, status = _page(
         503, "Service unavailable", "The database is unavailable. Try again in a moment."

@@ -37,22 +37,26 @@ def validate_realm(realm: str) -> str:
 def token_from_header(authorization: str | None, query_keys: Iterable[str] = (),
                       form_keys: Iterable[str] = ()) -> str:
     """The bearer token of a request, from the ``Authorization`` header only
-    (RFC 6750 §2.1). A token in the query string (§2.3) or the form body
-    (§2.2) is refused: it leaks into logs and browser histories.
+    (RFC 6750 §2.1). The query string (§2.3) and the form body (§2.2) are never
+    read: a token there leaks into logs and browser histories.
+
+    RFC 6750 §3.1 decides the answers: a request whose only token is in the
+    query or the body "attempted using an unsupported authentication method"
+    and so lacks authentication (:class:`MissingToken`: 401, a bare challenge,
+    no error code); one that also has a bearer header "uses more than one
+    method for including an access token" (:class:`InvalidRequest`: 400).
 
     :param query_keys: names of the query parameters of the request.
     :param form_keys: names of the form fields of the request.
-    :raises InvalidRequest: ``access_token`` in the query or the body.
-    :raises MissingToken: no bearer credentials at all.
+    :raises MissingToken: no bearer credentials in the header.
+    :raises InvalidRequest: a bearer header and ``access_token`` in the query or the body.
     :raises InvalidToken: ``Bearer`` followed by something that is not a token.
     """
-    if "access_token" in query_keys or "access_token" in form_keys:
-        raise InvalidRequest("Send the access token in the Authorization header only.")
-    if not authorization:
-        raise MissingToken()
-    scheme, _, credentials = authorization.strip().partition(" ")
+    scheme, _, credentials = (authorization or "").strip().partition(" ")
     if scheme.lower() != "bearer":
         raise MissingToken()
+    if "access_token" in query_keys or "access_token" in form_keys:
+        raise InvalidRequest("Send the access token in the Authorization header only.")
     credentials = credentials.strip()
     if not _CREDENTIALS.fullmatch(credentials):
         raise InvalidToken("The access token is malformed.")

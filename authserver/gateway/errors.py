@@ -51,8 +51,8 @@ class MissingToken(TokenError):
 
 
 class InvalidRequest(TokenError):
-    """RFC 6750 §3.1 ``invalid_request``: malformed request, a token sent in the
-    query string or the body, or more than one method."""
+    """RFC 6750 §3.1 ``invalid_request``: a malformed request, or more than one
+    method for including an access token (the header and the query or body)."""
 
     status_code = 400
     error = "invalid_request"

@@ -52,6 +52,17 @@ class TokenSettings:
     audience: str
     keys: Callable[[str], LoadedKey | None]
 
+    def decode(self, token: str, now: datetime) -> dict[str, Any] | None:
+        """The claims of *token* if it is a valid token of this server at *now*
+        (:func:`authserver.tokens.decode`), else ``None``."""
+        return tokens.decode(
+            token,
+            keys=self.keys,
+            issuer=self.issuer,
+            audience=self.audience,
+            now=now.timestamp(),
+        )
+
 
 @dataclass(frozen=True)
 class ActiveToken:
@@ -84,13 +95,7 @@ def active_token(
 ) -> ActiveToken | None:
     """The token if it is active now (see the module docstring), else ``None``."""
     now = now or utcnow()
-    claims = tokens.decode(
-        token,
-        keys=settings.keys,
-        issuer=settings.issuer,
-        audience=settings.audience,
-        now=now.timestamp(),
-    )
+    claims = settings.decode(token, now)
     if claims is None:
         return None
     return _live(claims, now)
@@ -165,13 +170,7 @@ def revoke(
     now = now or utcnow()
     if caller.kind != KIND_PARTNER:
         raise RevocationNotAllowed("Gateways cannot revoke tokens.")
-    claims = tokens.decode(
-        token,
-        keys=settings.keys,
-        issuer=settings.issuer,
-        audience=settings.audience,
-        now=now.timestamp(),
-    )
+    claims = settings.decode(token, now)
     if claims is None:
         return False
     if claims["client_id"] != caller.client_id:

@@ -142,3 +142,51 @@ def test_nul_characters_are_refused_on_every_database(
     assert response.status_code == status
     assert response.mimetype == "application/problem+json"
     assert response.json.get("field") == field
+
+
+@pytest.mark.parametrize(
+    "path, field, body",
+    [
+        ("/api/v1/clients", "teccom_id", '{"teccom_id": "\\ud800"}'),
+        ("/api/v1/auth/login", "email", '{"email": "\\udfff@example.com", "password": "x"}'),
+        ("/api/v1/auth/login", "password", '{"email": "a@example.com", "password": "\\ud800"}'),
+    ],
+)
+def test_lone_surrogates_are_422_naming_the_field(http, anna, path, field, body):
+    # valid JSON, but no UTF-8 text (and so no database column) can hold it
+    response = http.post(path, data=body, content_type="application/json", headers=anna)
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert response.json["field"] == field
+    assert response.json["detail"] == f"{field}: Must be valid Unicode text (no lone surrogates)."
+
+
+def test_lone_surrogates_in_nested_fields_are_422(http, anna):
+    created = http.post("/api/v1/clients", json={"teccom_id": "400100"}, headers=anna)
+    client_id = created.json["client_id"]
+    for method, path, body, field in [
+        ("POST", "organizations", '{"teccom_id": "4002\\ud80000"}', "teccom_id"),
+        ("POST", "administrators", '{"email": "\\ud800@example.com"}', "email"),
+        ("PATCH", "organizations/400100", '{"notification_emails": ["\\ud800"]}',
+         "notification_emails.0"),
+    ]:
+        response = http.open(
+            f"/api/v1/clients/{client_id}/{path}", method=method, data=body,
+            content_type="application/json", headers=anna,
+        )
+        assert response.status_code == 422, (path, response.json)
+        assert response.json["field"] == field
+
+
+def test_json_nested_too_deep_to_decode_is_400(http, anna):
+    body = "[" * 5000 + "]" * 5000  # under the 16 KiB limit, deeper than json can decode
+    response = http.post(
+        "/api/v1/clients", data=body, content_type="application/json", headers=anna
+    )
+    assert response.status_code == 400
+    assert response.json == {
+        "type": "https://authserver.dev/problems/malformed-request",
+        "title": "Malformed request",
+        "status": 400,
+        "detail": "The request body is not valid JSON.",
+    }

@@ -1,7 +1,9 @@
 """Fixtures for the console tests.
 
 - Flask test-client helpers (``login``, ``form_token``) for the page tests.
-- A real server (gunicorn on a free loopback port, its own SQLite file) and
+- A real server (gunicorn on a free loopback port, its own SQLite file, or its
+  own PostgreSQL database `<test database>_console` when
+  AUTHSERVER_TEST_DATABASE_URL is set) and
   Debian's Chromium driven by Playwright, for the browser tests. Each browser
   test seeds its own people and organizations, so tests do not depend on
   each other's state.
@@ -30,6 +32,9 @@ from authserver import create_app, credentials
 from authserver.extensions import db
 from authserver.models import Client, Organization, OrganizationAdmin, User
 from authserver.services import audit, clients
+
+from conftest import PG_URL  # tests/conftest.py (rootdir conftest)
+from support.postgres import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -75,6 +80,7 @@ class Server:
     app: Flask
     process: subprocess.Popen[bytes]
     log: Path
+    database_url: str
 
 
 def _free_port() -> int:
@@ -84,15 +90,33 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """gunicorn serving ``wsgi:app`` on a free loopback port, on its own SQLite file.
+def console_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The browser-test server's database: a fresh PostgreSQL database named
+    after ``AUTHSERVER_TEST_DATABASE_URL`` plus ``_console`` when that is set
+    (dropped afterwards), else a SQLite file. One of the two, not both: the
+    browser tests are the slowest of the suite, and the page tests
+    (``test_pages.py``) already run on both databases.
+    """
+    if PG_URL:
+        url = create_database(PG_URL, "_console")
+        try:
+            yield url
+        finally:
+            drop_database(url)
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('console-db') / 'console.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def console_server(tmp_path_factory: pytest.TempPathFactory, console_database: str) -> Iterator[Server]:
+    """gunicorn serving ``wsgi:app`` on a free loopback port, on :func:`console_database`.
 
     The schema is made with ``create_all`` from this process (tests never rely
     on the migration matching every branch's models); the server is stopped at
     the end of the session.
     """
     base = tmp_path_factory.mktemp("console-server")
-    database_url = f"sqlite:///{base / 'console.sqlite3'}"
+    database_url = console_database
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
@@ -131,7 +155,7 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
         )
     try:
         _wait_until_up(url, process, log)
-        yield Server(url, app, process, log)
+        yield Server(url, app, process, log, database_url)
     finally:
         process.terminate()
         try:

@@ -438,6 +438,31 @@ def test_dialogs_work_with_the_keyboard(page: Any, world: World) -> None:
     expect(flash(page)).to_have_text(f"Organization {world.org_id(2)} was added.")
 
 
+#: labels of stacked table cells (narrow screens) wider than their column: the
+#: browser would break them inside a word ("ORGANIZATIO / NS")
+LABELS_BROKEN_INSIDE_A_WORD = """() => {
+    const canvas = document.createElement("canvas").getContext("2d");
+    const broken = [];
+    for (const cell of document.querySelectorAll(".table-stack td[data-label]")) {
+        const label = getComputedStyle(cell, "::before");
+        if (label.content === "none" || getComputedStyle(cell).display !== "grid") continue;
+        canvas.font = `${label.fontWeight} ${label.fontSize} ${label.fontFamily}`;
+        const column = parseFloat(getComputedStyle(cell).gridTemplateColumns.split(" ")[0]);
+        const spacing = parseFloat(label.letterSpacing) || 0;
+        for (const word of cell.dataset.label.toUpperCase().split(/\\s+/)) {
+            if (canvas.measureText(word).width + spacing * word.length > column) broken.push(word);
+        }
+    }
+    return broken;
+}"""
+#: status badges drawn across the whole cell instead of around their word
+STRETCHED_BADGES = """() => [...document.querySelectorAll(".table-stack .badge")].filter(badge => {
+    const text = document.createRange();
+    text.selectNodeContents(badge);
+    return badge.getBoundingClientRect().width > text.getBoundingClientRect().width + 48;
+}).length"""
+
+
 def test_pages_fit_a_390_px_wide_screen(open_page: Any, world: World) -> None:
     org = world.organization(1, "Acme Parts GmbH")
     second = world.organization(2, "Acme Retail")
@@ -450,6 +475,8 @@ def test_pages_fit_a_390_px_wide_screen(open_page: Any, world: World) -> None:
                        (f"/clients/{client_id}/activity", "console-activity-390")):
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
+        assert page.evaluate(LABELS_BROKEN_INSIDE_A_WORD) == [], path
+        assert page.evaluate(STRETCHED_BADGES) == 0, path
         screenshot(page, name)
     page.goto(f"/clients/{client_id}/organizations")
     page.get_by_role("link", name="Add TecCom Id").click()
@@ -487,3 +514,15 @@ def test_the_story_works_without_javascript(open_page: Any, world: World) -> Non
     page.get_by_role("button", name="Rotate secret").last.click()
     expect(page.get_by_role("heading", name="Secret rotated")).to_be_visible()
     assert page.get_by_label("Client ID").input_value() == client_id
+
+
+def test_the_server_runs_on_postgresql_when_a_test_database_is_configured(console_server: Any) -> None:
+    from authserver.extensions import db
+    from conftest import PG_URL  # tests/conftest.py (rootdir conftest)
+
+    with console_server.app.app_context():
+        dialect = db.engine.dialect.name
+        database = db.engine.url.database
+    assert dialect == ("postgresql" if PG_URL else "sqlite")
+    if PG_URL:
+        assert database == f"{PG_URL.rsplit('/', 1)[1]}_console"

@@ -176,6 +176,23 @@ def test_every_client_page_is_404_for_someone_who_is_not_its_administrator(
     assert len(denials) >= 5  # refused changes are in the audit trail, as over the API
 
 
+def test_the_404_walk_covers_every_client_route(app: Flask) -> None:
+    """CLIENT_PAGES and CLIENT_ACTIONS name every console route of a client:
+    a route added later without a place in the walk above fails here."""
+    pages = {page.split("?")[0] for page in CLIENT_PAGES}
+    actions = {path for path, _ in CLIENT_ACTIONS}
+    routes = 0
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("console.") or "client_id" not in rule.arguments:
+            continue
+        url = rule.build({name: {"client_id": "C"}.get(name, "400100") for name in rule.arguments})[1]
+        suffix = url.removeprefix("/clients/C").lstrip("/")
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
+            assert suffix in (pages if method == "GET" else actions), (method, url)
+            routes += 1
+    assert routes == 11
+
+
 def test_the_clients_page_is_404_for_an_organization_one_does_not_administer(
     http: FlaskClient, people: Directory,
 ) -> None:

@@ -183,3 +183,40 @@ def test_machine_endpoints_get_no_session_cookie(http):
         response = http.get(path)
         assert response.status_code == 200, path
         assert "Set-Cookie" not in response.headers, path
+
+
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def test_every_state_changing_console_route_refuses_a_request_without_csrf_token(
+    app: Flask, http: FlaskClient, anna: str,
+) -> None:
+    """Walks the URL map: whatever route is added to the console later, a
+    POST (PUT, PATCH, DELETE) without the session's CSRF token is refused
+    before the view runs, and changes nothing."""
+    from authserver.models import AuditEvent
+
+    token = login(http, anna)
+    client_id = http.post("/clients", data={"teccom_id": "400100", "csrf_token": token}) \
+        .headers["Location"].split("/")[2]
+    events = db.session.execute(db.select(db.func.count()).select_from(AuditEvent)).scalar_one()
+    arguments = {"client_id": client_id, "teccom_id": "400100"}
+    data = {"teccom_id": "400200", "add-teccom_id": "400200", "grace_period_seconds": "0",
+            "email": anna, "edit-400100-enabled": "", "revoke_tokens": "y"}
+    walked = []
+    for rule in app.url_map.iter_rules():
+        if not rule.endpoint.startswith("console.") or not (rule.methods or set()) & STATE_CHANGING:
+            continue
+        url = rule.build({name: arguments.get(name, "x") for name in rule.arguments})[1]
+        for method in sorted((rule.methods or set()) & STATE_CHANGING):
+            for sent in (data, {**data, "csrf_token": "forged"}):
+                response = http.open(url, method=method, data=sent)
+                assert response.status_code == 400, (method, url)
+                assert "The form has expired" in response.get_data(as_text=True), (method, url)
+            walked.append(rule.endpoint)
+    assert len(walked) >= 10  # login, logout, create, rotate, delete, 3 organization and 2 administrator routes
+    assert db.session.execute(db.select(db.func.count()).select_from(AuditEvent)).scalar_one() == events
+    client = db.session.execute(db.select(Client).where(Client.client_id == client_id)).scalar_one()
+    db.session.refresh(client)
+    assert len(client.secrets) == 1 and [o.teccom_id for o in client.organizations] == ["400100"]
+    assert http.get("/clients").status_code == 200  # still logged in: logout was refused too

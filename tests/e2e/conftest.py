@@ -6,40 +6,16 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from flask import Flask
-from sqlalchemy.engine import make_url
 
 from authserver import create_app
 from authserver.extensions import db
 from conftest import FAST_ARGON2, PG_URL
+from support.postgres import create_database, drop_database
 from support.server import Server, running_server
 
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
-
-
-def _e2e_postgres_url() -> str:
-    """A fresh database named after the test database + ``_e2e`` (CI: test_e2e)."""
-    assert PG_URL is not None
-    url = make_url(PG_URL)
-    name = f"{url.database}_e2e"
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(
-        hide_password=False
-    )
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-def _drop_postgres(url: str) -> None:
-    parsed = make_url(url)
-    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(
-        hide_password=False
-    )
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)')
 
 
 @pytest.fixture(scope="module", params=DATABASES)
@@ -48,11 +24,12 @@ def e2e_database(
 ) -> Iterator[tuple[str, Path]]:
     instance = tmp_path_factory.mktemp("e2e-instance")
     if request.param == "postgresql":
-        url = _e2e_postgres_url()
+        assert PG_URL is not None
+        url = create_database(PG_URL, "_e2e")
         try:
             yield url, instance
         finally:
-            _drop_postgres(url)
+            drop_database(url)
     else:
         yield f"sqlite:///{instance / 'e2e.sqlite3'}", instance
 

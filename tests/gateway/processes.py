@@ -1,10 +1,10 @@
-"""Real processes for the end-to-end tests: started in their own process
-group on a free loopback port, stopped by that group's id."""
+"""The example gateway as a real process for the tests: started in its own
+process group on a free loopback port, stopped by that group's id (the
+authorization server is started by ``tests/support/server.py``)."""
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,15 +12,11 @@ from pathlib import Path
 
 import requests
 
+from support.server import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 EXAMPLE = ROOT / "examples" / "export_gateway"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Service:

@@ -137,24 +137,41 @@ def test_organization_from_callable(http: FlaskClient, issuer_server: IssuerServ
     assert http.get("/v1/header-org", headers=bearer(token)).status_code == 400
 
 
-def test_token_in_query_string_is_refused_and_never_validated(http: FlaskClient, issuer_server: IssuerServer) -> None:
-    token = issuer_server.mint()
-    for headers in ({}, bearer(token)):
-        response = http.get(f"/v1/export/400100/orders?access_token={token}", headers=headers)
-        assert response.status_code == 400
-        assert response.json == {"error": "invalid_request",
-                                 "error_description": "Send the access token in the Authorization header only."}
-        assert response.headers["WWW-Authenticate"] == (
-            f'Bearer realm="{REALM}", error="invalid_request", '
-            'error_description="Send the access token in the Authorization header only."')
+def test_token_in_query_string_only_is_a_request_without_token(http: FlaskClient, issuer_server: IssuerServer) -> None:
+    """RFC 6750 §3.1: an unsupported method (§2.3, the query) means the request
+    lacks authentication: 401, a bare challenge, no error code; never validated."""
+    response = http.get(f"/v1/export/400100/orders?access_token={issuer_server.mint()}")
+
+    assert response.status_code == 401
+    assert response.json == {"error_description": "An access token is required in the Authorization header."}
+    assert response.headers["WWW-Authenticate"] == MISSING
     assert issuer_server.hits == {}
 
 
-def test_token_in_form_body_is_refused(http: FlaskClient, issuer_server: IssuerServer) -> None:
-    response = http.post("/v1/subscriptions?tecId=400100", data={"access_token": issuer_server.mint()})
+def test_token_in_query_string_and_header_is_invalid_request(http: FlaskClient, issuer_server: IssuerServer) -> None:
+    """RFC 6750 §3.1: more than one method for including an access token."""
+    token = issuer_server.mint()
+    response = http.get(f"/v1/export/400100/orders?access_token={token}", headers=bearer(token))
 
     assert response.status_code == 400
-    assert response.json["error"] == "invalid_request"
+    assert response.json == {"error": "invalid_request",
+                             "error_description": "Send the access token in the Authorization header only."}
+    assert response.headers["WWW-Authenticate"] == (
+        f'Bearer realm="{REALM}", error="invalid_request", '
+        'error_description="Send the access token in the Authorization header only."')
+    assert issuer_server.hits == {}
+
+
+def test_token_in_form_body_is_never_read(http: FlaskClient, issuer_server: IssuerServer) -> None:
+    token = issuer_server.mint()
+    response = http.post("/v1/subscriptions?tecId=400100", data={"access_token": token})
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == MISSING
+    both = http.post("/v1/subscriptions?tecId=400100", data={"access_token": token}, headers=bearer(token))
+    assert both.status_code == 400
+    assert both.json["error"] == "invalid_request"
+    assert issuer_server.hits == {}
 
 
 @pytest.mark.parametrize("authorization", ["Bearer", "Bearer ", "Bearer a b", "Bearer a\"b"])
@@ -215,3 +232,29 @@ def test_unreachable_authorization_server_is_503(issuer_server: IssuerServer) ->
 def test_realm_that_needs_escaping_is_refused(validator: TokenValidator, realm: str) -> None:
     with pytest.raises(ValueError):
         BearerAuth(Flask(__name__), validator, realm=realm)
+
+
+def test_every_error_description_fits_the_rfc_6750_challenge_syntax() -> None:
+    """RFC 6750 §3: ``error_description`` (and so every description the
+    package can raise) is printable ASCII without ``"`` or ``\\``, so the
+    challenge never needs escaping and never breaks."""
+    import ast
+    import re
+    from pathlib import Path
+
+    import authserver.gateway
+    from authserver.gateway import errors
+
+    allowed = re.compile(r'[\x20\x21\x23-\x5B\x5D-\x7E]+')
+    raised = {name for name in errors.__all__ if name != "GatewayError"}
+    texts = [getattr(errors, name).description for name in errors.__all__]
+    for module in Path(authserver.gateway.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in raised
+                    and node.args):
+                argument = node.args[0]
+                parts = argument.values if isinstance(argument, ast.JoinedStr) else [argument]
+                texts += [part.value for part in parts if isinstance(part, ast.Constant)]
+    assert len(texts) >= 25
+    for text in texts:
+        assert isinstance(text, str) and allowed.fullmatch(text), text

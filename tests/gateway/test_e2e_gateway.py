@@ -2,15 +2,15 @@
 processes on loopback ports, tokens from a real OAuth client library
 (requests-oauthlib), and the gateway's answers (issue 5).
 
-The authorization server runs under gunicorn (2 workers) on its own SQLite
-file, set up through its console command (``db upgrade``, ``directory
-import``, ``clients create``, ``gateways create``) and its admin API.
+The authorization server runs under gunicorn (2 workers, started by
+``tests/support/server.py``) on its own SQLite file (or its own PostgreSQL
+database when AUTHSERVER_TEST_DATABASE_URL is set), set up through its console
+command (``directory import``, ``clients create``, ``gateways create``) and its
+admin API. Its access log counts the gateways' JWKS fetches.
 """
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,10 +25,14 @@ from requests_oauthlib import OAuth2Session
 from sqlalchemy import create_engine
 
 from authserver import keys
+from conftest import PG_URL  # tests/conftest.py (rootdir conftest)
+from support.postgres import create_database, drop_database
 from authserver.gateway import IntrospectionValidator, InvalidToken
 
+from support.server import Server, running_server
+
 from .forged_tokens import FORGED, Forge
-from .processes import BIN, Service, free_port, start_gateway
+from .processes import start_gateway
 from .support import AUDIENCE, Key
 
 pytestmark = pytest.mark.e2e
@@ -46,22 +50,20 @@ DIRECTORY = {
 
 @dataclass
 class AuthServer:
-    service: Service
-    env: dict[str, str]
+    server: Server
     database_url: str
     access_log: Path
-    client_id: str
-    client_secret: str
-    gateway_id: str
-    gateway_secret: str
+    client_id: str = ""
+    client_secret: str = ""
+    gateway_id: str = ""
+    gateway_secret: str = ""
 
     @property
     def url(self) -> str:
-        return self.service.url
+        return self.server.url
 
     def cli(self, *args: str) -> str:
-        result = subprocess.run([str(BIN / "authserver"), *args], env=self.env, capture_output=True,
-                                text=True, timeout=60)
+        result = self.server.cli(*args)
         assert result.returncode == 0, result.stderr
         return result.stdout
 
@@ -101,43 +103,45 @@ def credentials(output: str) -> tuple[str, str]:
 
 
 @pytest.fixture(scope="module")
-def authserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthServer]:
+def authserver_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh ``<test database>_gateway`` on PostgreSQL when
+    AUTHSERVER_TEST_DATABASE_URL is set (dropped afterwards), else a SQLite file."""
+    if PG_URL:
+        url = create_database(PG_URL, "_gateway")
+        try:
+            yield url
+        finally:
+            drop_database(url)
+    else:
+        yield f"sqlite:///{tmp_path_factory.mktemp('e2e-authserver-db') / 'authserver.sqlite3'}"
+
+
+@pytest.fixture(scope="module")
+def authserver(tmp_path_factory: pytest.TempPathFactory, authserver_database: str) -> Iterator[AuthServer]:
     workdir = tmp_path_factory.mktemp("e2e-authserver")
-    port = free_port()
-    database_url = f"sqlite:///{workdir / 'authserver.sqlite3'}"
-    env = {
-        **os.environ,
-        "AUTHSERVER_DATABASE_URL": database_url,
-        "AUTHSERVER_INSTANCE_PATH": str(workdir / "instance"),
-        "AUTHSERVER_ISSUER": f"http://127.0.0.1:{port}",
-        "AUTHSERVER_SECRET_KEY": "e2e-secret-key-" + "x" * 40,
-        "AUTHSERVER_ARGON2_TIME_COST": "1",
-        "AUTHSERVER_ARGON2_MEMORY_COST": "1024",
+    database_url = authserver_database
+    access_log = workdir / "access.log"
+    extra_env = {
+        # each worker re-reads the signing keys every second, and a rotated key
+        # is published 2 s before it signs: every worker publishes it first
+        "AUTHSERVER_KEY_CACHE_SECONDS": "1",
         "AUTHSERVER_KEY_ACTIVATION_DELAY": "2",
+        "GUNICORN_CMD_ARGS": f"--access-logfile {access_log}",
     }
-    env.pop("AUTHSERVER_REDIS_URL", None)
-    directory = workdir / "directory.json"
-    directory.write_text(json.dumps(DIRECTORY))
-    setup = AuthServer(None, env, database_url, workdir / "access.log", "", "", "", "")  # type: ignore[arg-type]
-    setup.cli("db", "upgrade")
-    setup.cli("directory", "import", str(directory))
-    setup.client_id, setup.client_secret = credentials(
-        setup.cli("clients", "create", "--org", "400100", "--admin", "anna@example.com"))
-    setup.gateway_id, setup.gateway_secret = credentials(setup.cli("gateways", "create", "e2e-gateway"))
-    # keys published this long before they sign; each worker re-reads keys every second
-    app = 'authserver:create_app({"KEY_CACHE_SECONDS": 1})'
-    command = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--no-control-socket",
-               "--access-logfile", str(setup.access_log), app]
-    setup.service = Service(command, env, workdir / "authserver.log", f"http://127.0.0.1:{port}").wait_ready()
-    try:
+    with running_server(database_url, workdir / "instance", workers=2, extra_env=extra_env) as server:
+        setup = AuthServer(server, database_url, access_log)
+        directory = workdir / "directory.json"
+        directory.write_text(json.dumps(DIRECTORY))
+        setup.cli("directory", "import", str(directory))
+        setup.client_id, setup.client_secret = credentials(
+            setup.cli("clients", "create", "--org", "400100", "--admin", "anna@example.com"))
+        setup.gateway_id, setup.gateway_secret = credentials(setup.cli("gateways", "create", "e2e-gateway"))
         added = setup.admin("POST", f"/clients/{setup.client_id}/organizations",
                             json={"teccom_id": "400200", "enabled": True, "notification_emails": []})
         assert added.status_code == 201, added.text
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # plain http on loopback only
             yield setup
-    finally:
-        setup.service.stop()
 
 
 @pytest.fixture(scope="module")

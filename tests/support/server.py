@@ -119,7 +119,7 @@ def running_server(
                 if requests.get(url + "/healthz", timeout=2).status_code == 200:
                     break
             except (requests.ConnectionError, requests.Timeout):
-                pass  # not listening yet, or workers still booting on a busy machine
+                pass  # not listening yet, or still booting on a busy machine
             if time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not answer /healthz in time:\n{log.read_text()}")
             time.sleep(0.1)
