@@ -177,25 +177,24 @@ class RotatedSecretSchema(ma.Schema):
     tokens_revoked = fields.Boolean(required=True)
 
 
-_notification_emails = {
-    "validate": validate.Length(max=MAX_NOTIFICATION_EMAILS),
-    "metadata": {"description": "addresses told about failed exports"},
-}
+def _notification_emails(**kwargs: Any) -> fields.List[str]:
+    return fields.List(
+        Text(validate=validate.Length(max=320)),
+        validate=validate.Length(max=MAX_NOTIFICATION_EMAILS),
+        metadata={"description": "addresses told about failed exports"},
+        **kwargs,
+    )
 
 
 class AssignmentCreateSchema(ma.Schema):
     teccom_id = _teccom_id(required=True)
     enabled = StrictBoolean(load_default=True)
-    notification_emails = fields.List(
-        Text(validate=validate.Length(max=320)), load_default=list, **_notification_emails
-    )
+    notification_emails = _notification_emails(load_default=list)
 
 
 class AssignmentUpdateSchema(ma.Schema):
     enabled = StrictBoolean()
-    notification_emails = fields.List(
-        Text(validate=validate.Length(max=320)), **_notification_emails
-    )
+    notification_emails = _notification_emails()
 
 
 class AdministratorAddSchema(ma.Schema):
