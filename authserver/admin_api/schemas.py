@@ -177,24 +177,26 @@ class RotatedSecretSchema(ma.Schema):
     tokens_revoked = fields.Boolean(required=True)
 
 
-def _notification_emails(**kwargs: Any) -> fields.List[str]:
-    return fields.List(
-        Text(validate=validate.Length(max=320)),
-        validate=validate.Length(max=MAX_NOTIFICATION_EMAILS),
-        metadata={"description": "addresses told about failed exports"},
-        **kwargs,
-    )
+#: shared by the notification_emails fields (keyword arguments of fields.List)
+_notification_emails: dict[str, Any] = {
+    "validate": validate.Length(max=MAX_NOTIFICATION_EMAILS),
+    "metadata": {"description": "addresses told about failed exports"},
+}
 
 
 class AssignmentCreateSchema(ma.Schema):
     teccom_id = _teccom_id(required=True)
     enabled = StrictBoolean(load_default=True)
-    notification_emails = _notification_emails(load_default=list)
+    notification_emails = fields.List(
+        Text(validate=validate.Length(max=320)), load_default=list, **_notification_emails
+    )
 
 
 class AssignmentUpdateSchema(ma.Schema):
     enabled = StrictBoolean()
-    notification_emails = _notification_emails()
+    notification_emails = fields.List(
+        Text(validate=validate.Length(max=320)), **_notification_emails
+    )
 
 
 class AdministratorAddSchema(ma.Schema):
