@@ -25,6 +25,7 @@ from requests_oauthlib import OAuth2Session
 from sqlalchemy import create_engine
 
 from authserver import keys
+from authserver.config import normalize_database_url
 from conftest import PG_URL  # tests/conftest.py (rootdir conftest)
 from support.postgres import create_database, drop_database
 from authserver.gateway import IntrospectionValidator, InvalidToken
@@ -87,7 +88,7 @@ class AuthServer:
     def signing_key(self) -> Key:
         """The server's active signing key, read from its database like the
         server does (for the forged-token suite's validly signed variants)."""
-        engine = create_engine(self.database_url)
+        engine = create_engine(normalize_database_url(self.database_url))
         try:
             loaded = keys.KeyStore(engine).signing_key()
         finally:
