@@ -29,7 +29,9 @@ def _create_app() -> Flask:
         raise click.ClickException(str(error)) from None
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True, add_version_option=False)
+@click.group(
+    cls=FlaskGroup, create_app=_create_app, add_default_commands=True, add_version_option=False
+)
 def main() -> None:
     """authserver: OAuth2 client-credentials authorization server."""
 
@@ -53,7 +55,9 @@ def clients_create(teccom_id: str, admin_email: str, name: str) -> None:
 
     Prints the client id and the secret; the secret is not shown again.
     """
-    user = db.session.execute(db.select(User).where(User.email == admin_email.strip().lower())).scalar_one_or_none()
+    user: User | None = db.session.execute(
+        db.select(User).where(User.email == admin_email.strip().lower())
+    ).scalar_one_or_none()
     if user is None:
         click.echo(f"Error: no user {admin_email!r} in the directory.", err=True)
         sys.exit(1)

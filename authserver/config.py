@@ -112,9 +112,8 @@ def validate_config(config: Mapping[str, Any]) -> None:
     """Refuse values that cannot work, and an insecure production setup."""
     lifetime = config["TOKEN_LIFETIME"]
     if not isinstance(lifetime, int) or not 1 <= lifetime <= config["MAX_TOKEN_LIFETIME"]:
-        raise ConfigError(
-            f"AUTHSERVER_TOKEN_LIFETIME must be between 1 and {config['MAX_TOKEN_LIFETIME']} seconds"
-        )
+        limit = config["MAX_TOKEN_LIFETIME"]
+        raise ConfigError(f"AUTHSERVER_TOKEN_LIFETIME must be between 1 and {limit} seconds")
     admin_lifetime = config["ADMIN_TOKEN_LIFETIME"]
     if not isinstance(admin_lifetime, int) or not 60 <= admin_lifetime <= 12 * 3600:
         raise ConfigError("AUTHSERVER_ADMIN_TOKEN_LIFETIME must be between 60 and 43200 seconds")
@@ -138,4 +137,6 @@ def validate_config(config: Mapping[str, Any]) -> None:
         elif not str(config["ISSUER"]).startswith("https://"):
             problems.append("AUTHSERVER_ISSUER must be an https:// URL in production")
         if problems:
-            raise ConfigError("refusing to start an insecure production configuration: " + "; ".join(problems))
+            raise ConfigError(
+                "refusing to start an insecure production configuration: " + "; ".join(problems)
+            )

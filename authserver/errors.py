@@ -18,7 +18,9 @@ class AuthServerError(Exception):
     title: str = "Bad request"
     type_suffix: str = "bad-request"
 
-    def __init__(self, detail: str | None = None, *, field: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self, detail: str | None = None, *, field: str | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.field = field

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, json, request
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from .errors import AuthServerError, TooManyRequests, Unauthorized
 from .extensions import db
@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 
 
-def problem(status: int, title: str, detail: str, type_: str = "about:blank", **extra: Any) -> Response:
+def problem(
+    status: int, title: str, detail: str, type_: str = "about:blank", **extra: Any
+) -> Response:
     """A problem+json response (RFC 9457 §3)."""
     body = {"type": type_, "title": title, "status": status, "detail": detail, **extra}
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
@@ -72,8 +74,8 @@ def handle_http_error(error: HTTPException) -> Response:
             response.headers["Allow"] = ", ".join(getattr(error, "valid_methods", None) or ["POST"])
             return response
     response = problem(status, error.name, error.description or error.name)
-    if status == 405 and getattr(error, "valid_methods", None):
-        response.headers["Allow"] = ", ".join(error.valid_methods)  # type: ignore[union-attr]
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
 
 
@@ -81,7 +83,9 @@ def handle_integrity_error(error: IntegrityError) -> Response:
     """A constraint decided a race that a service did not expect: 409, not 500."""
     log.warning("integrity error: %s", type(error.orig).__name__)
     db.session.rollback()
-    return problem(409, "Conflict", "The change conflicts with the current state; reload and retry.")
+    return problem(
+        409, "Conflict", "The change conflicts with the current state; reload and retry."
+    )
 
 
 def handle_data_error(error: DataError) -> Response:
@@ -107,7 +111,9 @@ def discard_session_after_outage(error: Exception) -> None:
 def handle_database_error(error: Exception) -> Response:
     discard_session_after_outage(error)
     if _is_oauth_endpoint():
-        response = _oauth_error(503, "temporarily_unavailable", "The service is temporarily unavailable.")
+        response = _oauth_error(
+            503, "temporarily_unavailable", "The service is temporarily unavailable."
+        )
     else:
         response = problem(503, "Service unavailable", "The database is unavailable.")
     response.headers["Retry-After"] = "5"

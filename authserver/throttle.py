@@ -15,6 +15,7 @@ import time
 from typing import Any, Mapping
 
 from limits import RateLimitItem, parse
+from limits.errors import ConfigurationError
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
@@ -35,7 +36,10 @@ class FailureThrottle:
         self._memory = MemoryStorage()
         storage: Storage = self._memory
         if storage_uri:
-            storage = storage_from_string(storage_uri)
+            shared = storage_from_string(storage_uri)
+            if not isinstance(shared, Storage):  # an ``async+...`` URI
+                raise ConfigurationError("the throttle needs a synchronous storage URI")
+            storage = shared
         self._storage = storage
         self._limiter = MovingWindowRateLimiter(storage)
         self._fallback = MovingWindowRateLimiter(self._memory)
@@ -45,7 +49,9 @@ class FailureThrottle:
         try:
             return getattr(self._limiter, method)(*args)
         except Exception as error:  # noqa: BLE001 - redis errors vary by client version
-            log.warning("throttle storage unavailable (%s); counting in memory", type(error).__name__)
+            log.warning(
+                "throttle storage unavailable (%s); counting in memory", type(error).__name__
+            )
             return getattr(self._fallback, method)(*args)
 
     def retry_after(self, *keys: str) -> int:

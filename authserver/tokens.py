@@ -64,7 +64,7 @@ def parse_scope(scope: str) -> tuple[list[str], list[str]]:
     organizations: list[str] = []
     for value in scope.split():
         if value.startswith(ORG_SCOPE_PREFIX):
-            organizations.append(value[len(ORG_SCOPE_PREFIX) :])
+            organizations.append(value.removeprefix(ORG_SCOPE_PREFIX))
         else:
             apis.append(value)
     return apis, organizations

@@ -23,7 +23,7 @@ PREFIX = "/api/v1"
 PROBLEM_JSON = "application/problem+json"
 
 
-class Api(flask_smorest.Api):
+class Api(flask_smorest.Api):  # type: ignore[misc]  # flask-smorest has no type hints
     """flask-smorest, with errors left to the app's one handler
     (:mod:`authserver.http_errors`) and documented as problem+json.
     """

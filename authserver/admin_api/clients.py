@@ -35,13 +35,13 @@ def assignment_body(assignment: ClientOrganization) -> dict[str, Any]:
 def client_body(client: Client) -> dict[str, Any]:
     """A client as the API shows it: never a secret or a hash."""
     current = [s for s in client.secrets if s.expires_at is None]
-    previous = [s for s in client.secrets if s.expires_at is not None]
+    previous = [s.expires_at for s in client.secrets if s.expires_at is not None]
     return {
         "client_id": client.client_id,
         "name": client.name,
         "created_at": client.created_at,
         "secret_created_at": current[0].created_at if current else None,
-        "previous_secret_expires_at": max(s.expires_at for s in previous) if previous else None,
+        "previous_secret_expires_at": max(previous) if previous else None,
         "tokens_invalid_before": client.tokens_invalid_before,
         "organizations": [assignment_body(a) for a in client.organizations],
     }

@@ -177,7 +177,8 @@ class RotatedSecretSchema(ma.Schema):
     tokens_revoked = fields.Boolean(required=True)
 
 
-_notification_emails = {
+#: shared by the notification_emails fields (keyword arguments of fields.List)
+_notification_emails: dict[str, Any] = {
     "validate": validate.Length(max=MAX_NOTIFICATION_EMAILS),
     "metadata": {"description": "addresses told about failed exports"},
 }

@@ -37,7 +37,6 @@ CONTENT_SECURITY_POLICY = "; ".join([
 ])
 
 
-
 def is_production(app: Flask) -> bool:
     return app.config["ENV"] not in {"development", "testing"}
 

@@ -82,7 +82,7 @@ def resolve_scope(requested: str | None, organizations: Sequence[str]) -> str:
         elif value == "template":
             raise TemplateScope()
         elif value.startswith(ORG_SCOPE_PREFIX) and len(value) > len(ORG_SCOPE_PREFIX):
-            wanted.add(value[len(ORG_SCOPE_PREFIX) :])
+            wanted.add(value.removeprefix(ORG_SCOPE_PREFIX))
         else:
             raise UnknownScope()
     if not wanted.issubset(organizations):

@@ -2,12 +2,17 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ._base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:  # mapped by name at run time (SQLAlchemy's class registry)
+    from .organization import Organization
+    from .user import User
 
 #: a partner system that gets tokens with the client credentials grant
 KIND_PARTNER = "partner"
@@ -78,14 +83,16 @@ class ClientOrganization(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_pk: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
-    teccom_id: Mapped[str] = mapped_column(ForeignKey("organizations.teccom_id", ondelete="RESTRICT"))
+    teccom_id: Mapped[str] = mapped_column(
+        ForeignKey("organizations.teccom_id", ondelete="RESTRICT")
+    )
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     notification_emails: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
     client: Mapped[Client] = relationship(back_populates="organizations")
-    organization: Mapped["Organization"] = relationship(lazy="joined")  # noqa: F821
+    organization: Mapped[Organization] = relationship(lazy="joined")
 
 
 class ClientAdministrator(db.Model):  # type: ignore[name-defined,misc]
@@ -93,11 +100,13 @@ class ClientAdministrator(db.Model):  # type: ignore[name-defined,misc]
 
     __tablename__ = "client_administrators"
 
-    client_pk: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    client_pk: Mapped[int] = mapped_column(
+        ForeignKey("clients.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     client: Mapped[Client] = relationship(back_populates="administrators")
-    user: Mapped["User"] = relationship(lazy="joined")  # noqa: F821
-
-
+    user: Mapped[User] = relationship(lazy="joined")

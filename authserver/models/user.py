@@ -38,7 +38,9 @@ class OrganizationAdmin(db.Model):  # type: ignore[name-defined,misc]
 
     __tablename__ = "organization_admins"
 
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
     teccom_id: Mapped[str] = mapped_column(
         ForeignKey("organizations.teccom_id", ondelete="CASCADE"), primary_key=True, index=True
     )

@@ -45,7 +45,7 @@ def find_user(email: str) -> User:
 
     :raises UserNotFound: no such user in the directory.
     """
-    user = db.session.execute(
+    user: User | None = db.session.execute(
         db.select(User).where(User.email == normalize_email(email))
     ).scalar_one_or_none()
     if user is None:

@@ -61,5 +61,6 @@ def record_denial(
     event is committed at once, because the caller is about to raise.
     """
     db.session.rollback()
-    record(ctx, DENIED, client_id=client_id, target=target, details={"operation": operation, "reason": reason})
+    details = {"operation": operation, "reason": reason}
+    record(ctx, DENIED, client_id=client_id, target=target, details=details)
     db.session.commit()

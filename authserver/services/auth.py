@@ -52,11 +52,11 @@ _THROTTLE = "authserver.login_throttle"
 
 def _login_throttle() -> throttle.FailureThrottle:
     """The login throttle of the current application (made once per app)."""
-    found = current_app.extensions.get(_THROTTLE)
+    found: throttle.FailureThrottle | None = current_app.extensions.get(_THROTTLE)
     if found is None:
         found = throttle.from_config(current_app.config, "LOGIN_FAILURE_LIMIT", "admin-login")
         current_app.extensions[_THROTTLE] = found
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def authenticate_user(email: str, password: str, remote_addr: str | None) -> User:
@@ -72,7 +72,7 @@ def authenticate_user(email: str, password: str, remote_addr: str | None) -> Use
     wait = limiter.retry_after(*keys)
     if wait:
         raise TooManyRequests(TOO_MANY_FAILURES, retry_after=wait)
-    user = (
+    user: User | None = (
         db.session.execute(db.select(User).where(User.email == normalized)).scalar_one_or_none()
         if (normalized)
         else None

@@ -85,7 +85,9 @@ def validate_organization_admin(user: User, teccom_id: str) -> Organization:
     """
     organization = db.session.get(Organization, teccom_id)
     if organization is None:
-        raise OrganizationNotFound(f"Organization {teccom_id} is not in the directory.", field="teccom_id")
+        raise OrganizationNotFound(
+            f"Organization {teccom_id} is not in the directory.", field="teccom_id"
+        )
     if not is_organization_admin(user, teccom_id):
         raise NotOrganizationAdmin(f"You are not an administrator of organization {teccom_id}.")
     return organization
@@ -113,10 +115,14 @@ def create_client(
     try:
         organization = validate_organization_admin(creator, teccom_id)
     except NotOrganizationAdmin:
-        audit.record_denial(ctx, "client.create", reason="not_organization_administrator", target=teccom_id)
+        audit.record_denial(
+            ctx, "client.create", reason="not_organization_administrator", target=teccom_id
+        )
         raise
     if organization_client(teccom_id) is not None:
-        raise OrganizationAlreadyAssigned(f"Organization {teccom_id} is already assigned to a client.")
+        raise OrganizationAlreadyAssigned(
+            f"Organization {teccom_id} is already assigned to a client."
+        )
     secret = credentials.generate_secret()
     client = Client(
         client_id=credentials.generate_client_id(),
@@ -124,7 +130,9 @@ def create_client(
         name=name or organization.name,
     )
     client.secrets.append(ClientSecret(secret_hash=credentials.hash_secret(secret)))
-    client.organizations.append(ClientOrganization(teccom_id=teccom_id, enabled=True, notification_emails=[]))
+    client.organizations.append(
+        ClientOrganization(teccom_id=teccom_id, enabled=True, notification_emails=[])
+    )
     client.administrators.append(ClientAdministrator(user_id=creator.id))
     db.session.add(client)
     try:
@@ -145,7 +153,8 @@ def create_client(
 def create_gateway(name: str, ctx: audit.AuditContext) -> IssuedCredentials:
     """Credentials for an API gateway: introspection only, never a token."""
     secret = credentials.generate_secret()
-    gateway = Client(client_id=credentials.generate_client_id().replace("cl_", "gw_", 1), kind=KIND_GATEWAY, name=name)
+    client_id = credentials.generate_client_id().replace("cl_", "gw_", 1)
+    gateway = Client(client_id=client_id, kind=KIND_GATEWAY, name=name)
     gateway.secrets.append(ClientSecret(secret_hash=credentials.hash_secret(secret)))
     db.session.add(gateway)
     db.session.flush()
@@ -179,7 +188,7 @@ def lock_client(client_pk: int) -> Client:
     """
     if db.engine.dialect.name == "sqlite":
         db.session.execute(text("UPDATE clients SET id = id WHERE id = :pk"), {"pk": client_pk})
-    client = db.session.execute(
+    client: Client | None = db.session.execute(
         db.select(Client).where(Client.id == client_pk).with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
@@ -205,7 +214,11 @@ def validate_grace_period(grace_period_seconds: object) -> int:
 
 @write_transaction
 def rotate_client_secret(
-    client: Client, ctx: audit.AuditContext, *, grace_period_seconds: int = 0, revoke_tokens: bool = False
+    client: Client,
+    ctx: audit.AuditContext,
+    *,
+    grace_period_seconds: int = 0,
+    revoke_tokens: bool = False,
 ) -> RotatedSecret:
     """Give *client* a new secret (DESIGN.md rule 3), without a rights check:
     callers (the admin API, the demo start) check rights first.
@@ -220,7 +233,9 @@ def rotate_client_secret(
     secret = credentials.generate_secret()
     secret_hash = credentials.hash_secret(secret)
     locked = lock_client(client.id)
-    return _replace_secret(locked, secret, secret_hash, ctx, grace_period_seconds, bool(revoke_tokens))
+    return _replace_secret(
+        locked, secret, secret_hash, ctx, grace_period_seconds, bool(revoke_tokens)
+    )
 
 
 def _replace_secret(
@@ -282,7 +297,7 @@ def get_client(user: User, client_id: str) -> Client:
 
     :raises ClientNotFound: no such client, or *user* is not its administrator.
     """
-    client = db.session.execute(
+    client: Client | None = db.session.execute(
         db.select(Client).join(ClientAdministrator)
         .where(
             Client.client_id == client_id, Client.kind == KIND_PARTNER,
@@ -295,7 +310,9 @@ def get_client(user: User, client_id: str) -> Client:
     return client
 
 
-def lock_administered_client(user: User, client_id: str, ctx: audit.AuditContext, operation: str) -> Client:
+def lock_administered_client(
+    user: User, client_id: str, ctx: audit.AuditContext, operation: str
+) -> Client:
     """Lock the client *client_id* for a change by *user*, checking the right
     *after* the lock, so that a concurrent removal of *user* is seen.
 
@@ -308,7 +325,9 @@ def lock_administered_client(user: User, client_id: str, ctx: audit.AuditContext
         raise ClientNotFound(CLIENT_NOT_FOUND)
     client = lock_client(found.id)
     if not is_client_administrator(user, client.id):
-        audit.record_denial(ctx, operation, reason="not_client_administrator", client_id=client.client_id)
+        audit.record_denial(
+            ctx, operation, reason="not_client_administrator", client_id=client.client_id
+        )
         raise ClientNotFound(CLIENT_NOT_FOUND)
     return client
 
@@ -340,7 +359,9 @@ def delete_client(user: User, client_id: str, ctx: audit.AuditContext) -> None:
             .order_by(ClientOrganization.teccom_id)
         ).scalars()
     )
-    audit.record(ctx, "client.deleted", client_id=client.client_id, details={"organizations": teccom_ids})
+    audit.record(
+        ctx, "client.deleted", client_id=client.client_id, details={"organizations": teccom_ids}
+    )
     db.session.delete(client)
     db.session.commit()
 

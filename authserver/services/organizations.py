@@ -92,7 +92,7 @@ def _validate_organization_rights(
 
 
 def _assignment(client: Client, teccom_id: str) -> ClientOrganization:
-    assignment = db.session.execute(
+    assignment: ClientOrganization | None = db.session.execute(
         db.select(ClientOrganization)
         .where(ClientOrganization.client_pk == client.id, ClientOrganization.teccom_id == teccom_id)
         .execution_options(populate_existing=True)
