@@ -19,6 +19,8 @@ from pathlib import Path
 
 import requests
 
+from support.server import SHARED_ADDRESS_LIMITS
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -44,6 +46,7 @@ def live_server(
         "AUTHSERVER_ARGON2_TIME_COST": "1",
         "AUTHSERVER_ARGON2_MEMORY_COST": "1024",
         "AUTHSERVER_ARGON2_PARALLELISM": "1",
+        **SHARED_ADDRESS_LIMITS,
         **env,
     }
     process = subprocess.Popen(

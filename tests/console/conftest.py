@@ -35,6 +35,7 @@ from authserver.services import audit, clients
 
 from conftest import PG_URL  # tests/conftest.py (rootdir conftest)
 from support.postgres import create_database, drop_database
+from support.server import SHARED_ADDRESS_LIMITS
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -128,6 +129,7 @@ def console_server(tmp_path_factory: pytest.TempPathFactory, console_database: s
         "AUTHSERVER_ISSUER": url,
         "AUTHSERVER_INSTANCE_PATH": str(base / "instance"),
         "AUTHSERVER_KEY_ACTIVATION_DELAY": "0",
+        **SHARED_ADDRESS_LIMITS,
     }
     config = {
         "ENV": "testing", "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
