@@ -13,7 +13,7 @@ from flask.cli import FlaskGroup
 
 from .errors import AuthServerError, InvalidDirectoryFile
 from .extensions import db
-from .models import User
+from .models import Organization, User
 from .services import audit, clients
 from .services import demo as demo_service
 from .services import directory as directory_service
@@ -60,6 +60,9 @@ def clients_create(teccom_id: str, admin_email: str, name: str) -> None:
     ).scalar_one_or_none()
     if user is None:
         click.echo(f"Error: no user {admin_email!r} in the directory.", err=True)
+        sys.exit(1)
+    if db.session.get(Organization, teccom_id) is None:  # an operator may know this
+        click.echo(f"Error: Organization {teccom_id} is not in the directory.", err=True)
         sys.exit(1)
     try:
         issued = clients.create_client(user, teccom_id, audit.CLI, name=name)

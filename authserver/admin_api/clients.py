@@ -57,7 +57,7 @@ class ClientList(MethodView):
 
     @blp.arguments(ClientCreateSchema)
     @blp.response(201, ClientCreatedSchema)
-    @blp.refusals(401, 403, 404, 409, 415)
+    @blp.refusals(401, 403, 409, 415)
     def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
         """Create a client for an organization the caller administers
         (DESIGN.md rule 1). The answer holds the secret, shown this once."""

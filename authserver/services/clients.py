@@ -23,7 +23,6 @@ from ..errors import (
     ClientNotFound,
     NotOrganizationAdmin,
     OrganizationAlreadyAssigned,
-    OrganizationNotFound,
     ValidationError,
 )
 from ..extensions import db
@@ -80,15 +79,15 @@ def is_organization_admin(user: User, teccom_id: str) -> bool:
 def validate_organization_admin(user: User, teccom_id: str) -> Organization:
     """Return the organization, or raise when *user* may not act for it.
 
-    :raises OrganizationNotFound: no such TecCom ID in the directory.
-    :raises NotOrganizationAdmin: *user* is not its administrator.
+    The rights are checked first, so a TecCom ID that is not in the directory
+    is refused exactly like one that *user* does not administer: the answer
+    never tells whether an organization exists.
+
+    :raises NotOrganizationAdmin: *user* is not its administrator (or no such
+        TecCom ID is in the directory).
     """
     organization = db.session.get(Organization, teccom_id)
-    if organization is None:
-        raise OrganizationNotFound(
-            f"Organization {teccom_id} is not in the directory.", field="teccom_id"
-        )
-    if not is_organization_admin(user, teccom_id):
+    if organization is None or not is_organization_admin(user, teccom_id):
         raise NotOrganizationAdmin(f"You are not an administrator of organization {teccom_id}.")
     return organization
 

@@ -145,8 +145,8 @@ def assign_organization(
     """Assign organization *teccom_id* to a client (DESIGN.md rule 4).
 
     :raises ClientNotFound: no such client, or *user* is not its administrator.
-    :raises OrganizationNotFound: no such organization in the directory.
-    :raises NotOrganizationAdmin: *user* does not administer *teccom_id*.
+    :raises NotOrganizationAdmin: *user* does not administer *teccom_id* (or
+        no such organization is in the directory: its existence is not told).
     :raises OrganizationAlreadyAssigned: *teccom_id* belongs to a client
         (also when another request assigned it a moment ago).
     :raises ValidationError: a bad ``enabled`` or notification address.

@@ -44,8 +44,11 @@ def test_create_answers_201_with_the_secret_once(http, anna, created):
     assert shown.json["previous_secret_expires_at"] is None
 
 
-def test_create_for_an_organization_not_administered_is_403(http, directory, anna):
-    directory.organization("900900")
+@pytest.mark.parametrize("in_directory", [True, False], ids=["existing", "unknown"])
+def test_create_for_an_organization_not_administered_is_403(http, directory, anna, in_directory):
+    """An unknown TecCom ID reads the same: the answer never tells whether it exists."""
+    if in_directory:
+        directory.organization("900900")
     response = http.post("/api/v1/clients", json={"teccom_id": "900900"}, headers=anna)
     assert response.status_code == 403
     assert response.json == {

@@ -245,7 +245,7 @@ def test_create_client_shows_the_secret_once(http: FlaskClient, people: Director
 @pytest.mark.parametrize(("teccom_id", "message", "status"), [
     ("400100", "Organization 400100 is already assigned to a client.", 303),
     ("400300", "You are not an administrator of organization 400300.", 303),
-    ("999999", "Organization 999999 is not in the directory.", 303),
+    ("999999", "You are not an administrator of organization 999999.", 303),
 ])
 def test_create_client_refusals_are_shown_on_the_page(
     http: FlaskClient, people: Directory, teccom_id: str, message: str, status: int,

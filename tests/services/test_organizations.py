@@ -91,10 +91,16 @@ def test_assign_needs_admin_of_the_client(directory, anna, client_id):
     assert _events("organization.assigned") == []
 
 
-def test_assign_unknown_organization(anna, client_id):
-    with pytest.raises(OrganizationNotFound) as info:
+def test_an_unknown_organization_is_refused_like_one_not_administered(directory, anna, client_id):
+    directory.organization("400900")
+    with pytest.raises(NotOrganizationAdmin) as unknown:
         organizations.assign_organization(anna, client_id, "999999", CTX)
-    assert info.value.field == "teccom_id"
+    with pytest.raises(NotOrganizationAdmin) as foreign:
+        organizations.assign_organization(anna, client_id, "400900", CTX)
+    assert unknown.value.code == foreign.value.code == 403
+    assert str(unknown.value) == "You are not an administrator of organization 999999."
+    assert str(foreign.value) == "You are not an administrator of organization 400900."
+    assert [e.target for e in _events("authorization.denied")] == ["999999", "400900"]
 
 
 def test_an_organization_belongs_to_at_most_one_client(directory, anna, client_id):
