@@ -3,14 +3,15 @@
 
 Thin: each view hands the request to the Authlib server in
 :mod:`authserver.oauth2`. Every response carries ``Cache-Control: no-store``
-and ``Pragma: no-cache`` (RFC 6749 §5.1).
+and ``Pragma: no-cache`` (RFC 6749 §5.1), but for the JWK Set, which a
+gateway may cache for as long as no new key can be signing (:func:`jwks_max_age`).
 """
 
 from __future__ import annotations
 
 from typing import Any, cast
 
-from flask import Blueprint, Flask, Response, jsonify
+from flask import Blueprint, Flask, Response, current_app, jsonify
 from flask.blueprints import BlueprintSetupState
 
 from . import oauth2
@@ -18,6 +19,9 @@ from .grants import ClientCredentialsGrant
 from .tokens import API_SCOPES
 
 bp = Blueprint("oauth", __name__)
+
+#: the longest a gateway may keep the JWK Set (seconds)
+JWKS_MAX_AGE = 300
 
 
 @bp.record_once
@@ -27,9 +31,22 @@ def _init(state: BlueprintSetupState) -> None:
 
 @bp.after_request
 def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
+    if "Cache-Control" not in response.headers:  # a view's own choice stands
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
     return response
+
+
+def jwks_max_age(config: Any) -> int:
+    """Seconds a gateway may cache the JWK Set (RFC 9111 §5.2.2.1 ``max-age``).
+
+    A rotated key is in the database ``KEY_ACTIVATION_DELAY`` seconds before
+    any process signs with it, and a process serves the key list it read up to
+    ``KEY_CACHE_SECONDS`` ago; what remains of the delay is safe to cache, so
+    a cached set always holds a new key before the first token it signs.
+    """
+    spare = int(config["KEY_ACTIVATION_DELAY"]) - int(config["KEY_CACHE_SECONDS"])
+    return max(0, min(JWKS_MAX_AGE, spare))
 
 
 @bp.post("/oauth2/token")
@@ -53,7 +70,11 @@ def revoke() -> Response:
 @bp.get("/oauth2/jwks")
 def jwks() -> Response:
     """The public signing keys (RFC 7517 §5)."""
-    return jsonify(oauth2.server().keys.jwks())
+    response = jsonify(oauth2.server().keys.jwks())
+    max_age = jwks_max_age(current_app.config)
+    if max_age:
+        response.headers["Cache-Control"] = f"public, max-age={max_age}"
+    return response
 
 
 @bp.get("/.well-known/oauth-authorization-server")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import jwt
+import pytest
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 
+from authserver.oauth_endpoints import jwks_max_age
 from support.oauth import get_token, partner
 
 ISSUER = "https://auth.example.test"
@@ -64,3 +66,13 @@ def test_jwks_verifies_tokens(http, directory):
 def test_jwks_and_metadata_refuse_post(http):
     assert http.post("/oauth2/jwks").status_code == 405
     assert http.post("/.well-known/oauth-authorization-server").status_code == 405
+
+
+@pytest.mark.parametrize(
+    ("delay", "key_cache", "max_age"),
+    [(600, 30, 300), (90, 30, 60), (30, 30, 0), (0, 30, 0), (2, 1, 1)],
+)
+def test_jwks_may_be_cached_only_while_no_new_key_can_be_signing(delay, key_cache, max_age):
+    config = {"KEY_ACTIVATION_DELAY": delay, "KEY_CACHE_SECONDS": key_cache}
+    assert jwks_max_age(config) == max_age
+
