@@ -171,13 +171,13 @@ def keys_rotate() -> None:
     """
     from flask import current_app
 
-    from . import keys
+    from . import key_material, keys
 
     config = current_app.config
     key = keys.rotate(
         db.session(),
         alg=config["SIGNING_ALG"],
-        cipher=keys.key_cipher(config.get("KEY_ENCRYPTION_KEY")),
+        cipher=key_material.key_cipher(config.get("KEY_ENCRYPTION_KEY")),
         activation_delay=int(config["KEY_ACTIVATION_DELAY"]),
         # a process may sign with the old key until its key cache refreshes
         # (KEY_CACHE_SECONDS after activation): keep the old key published that much longer

@@ -2,7 +2,9 @@
 authentication methods, token generator, grant and endpoints.
 
 Where Authlib 1.9.10 deviates from what RFC 6749 and this server promise, the
-subclasses below override it (each override says why):
+subclasses here, in :mod:`authserver.oauth_requests` (reading requests) and in
+:mod:`authserver.oauth_errors` (the §5.2 answers) override it (each override
+says why):
 
 * parameters come from the form body only (Authlib also reads the query
   string), and the body must be ``application/x-www-form-urlencoded``
@@ -24,30 +26,18 @@ subclasses below override it (each override says why):
 
 from __future__ import annotations
 
-import base64
-import binascii
 import logging
 import threading
 import weakref
-from collections import defaultdict
-from dataclasses import dataclass
-from typing import Any, Iterable, cast
-from urllib.parse import unquote_plus
+from typing import Any, cast
 
 from authlib.consts import default_json_headers
 from authlib.integrations.flask_oauth2 import AuthorizationServer as _FlaskAuthorizationServer
-from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
-from authlib.oauth2.rfc6749 import OAuth2Payload, OAuth2Request
-from authlib.oauth2.rfc6749.errors import (
-    InvalidClientError,
-    InvalidRequestError,
-    OAuth2Error,
-    UnauthorizedClientError,
-    UnsupportedGrantTypeError,
-)
+from authlib.oauth2.rfc6749 import OAuth2Request
+from authlib.oauth2.rfc6749.errors import OAuth2Error
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
-from flask import Flask, Request, Response, current_app, json
+from flask import Flask, Response, current_app, json
 from flask import request as flask_request
 from sqlalchemy import Engine, create_engine
 
@@ -63,6 +53,14 @@ from .client_auth import (
 from .extensions import db
 from .grants import ClientCredentialsGrant
 from .keys import KeyStore
+from .oauth_errors import (
+    Busy,
+    InvalidClient,
+    RevocationRefused,
+    TooManyAttempts,
+    UnsupportedGrantType,
+)
+from .oauth_requests import FormRequest, validate_form
 from .services import audit
 from .services import tokens as token_service
 from .throttle import from_config
@@ -71,192 +69,6 @@ log = logging.getLogger(__name__)
 
 EXTENSION = "authserver.oauth2"
 AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
-REALM = "authserver"
-
-
-# -- errors (RFC 6749 §5.2), fixed descriptions --------------------------------
-
-
-class InvalidClient(InvalidClientError):  # type: ignore[misc]
-    """§5.2 ``invalid_client``: always 401, with the Basic challenge (RFC 7617)."""
-
-    status_code = 401
-    description = "Client authentication failed."
-
-    def get_headers(self) -> list[tuple[str, str]]:
-        return list(default_json_headers) + [
-            ("WWW-Authenticate", f'Basic realm="{REALM}", charset="UTF-8"')
-        ]
-
-
-class MalformedRequest(InvalidRequestError):  # type: ignore[misc]
-    description = "The request is missing a required parameter or is malformed."
-
-
-class NotAForm(InvalidRequestError):  # type: ignore[misc]
-    description = "The request body must be application/x-www-form-urlencoded."
-
-
-class RepeatedParameter(InvalidRequestError):  # type: ignore[misc]
-    description = "A request parameter is included more than once."
-
-
-class MissingGrantType(InvalidRequestError):  # type: ignore[misc]
-    description = "The grant_type parameter is missing."
-
-
-class MissingToken(InvalidRequestError):  # type: ignore[misc]
-    description = "The token parameter is missing."
-
-
-class MultipleAuthentication(InvalidRequestError):  # type: ignore[misc]
-    description = "The request uses more than one client authentication method."
-
-
-class UnsupportedGrantType(UnsupportedGrantTypeError):  # type: ignore[misc]
-    description = "The grant type is not supported; use client_credentials."
-
-    def __init__(self) -> None:
-        super().__init__(None)
-
-
-class TooManyAttempts(OAuth2Error):  # type: ignore[misc]
-    """429 with ``Retry-After``: too many failed authentications recently."""
-
-    error = "temporarily_unavailable"
-    status_code = 429
-    description = "Too many failed client authentications; retry later."
-
-    def __init__(self, retry_after: int) -> None:
-        super().__init__()
-        self.retry_after = retry_after
-
-    def get_headers(self) -> list[tuple[str, str]]:
-        return list(default_json_headers) + [("Retry-After", str(self.retry_after))]
-
-
-class Busy(OAuth2Error):  # type: ignore[misc]
-    error = "temporarily_unavailable"
-    status_code = 503
-    description = "The server is busy; retry later."
-
-    def get_headers(self) -> list[tuple[str, str]]:
-        return list(default_json_headers) + [("Retry-After", "1")]
-
-
-class RevocationRefused(UnauthorizedClientError):  # type: ignore[misc]
-    description = "The client may not revoke this token."
-
-
-# -- requests ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """Client credentials as presented (RFC 6749 §2.3.1)."""
-
-    method: str
-    client_id: str
-    client_secret: str
-
-
-class FormPayload(OAuth2Payload):  # type: ignore[misc]
-    """Parameters from the form body only."""
-
-    def __init__(self, request: Request) -> None:
-        self._request = request
-
-    @property
-    def data(self) -> Any:
-        return self._request.form
-
-    @property
-    def datalist(self) -> defaultdict[str, list[str]]:
-        values: defaultdict[str, list[str]] = defaultdict(list)
-        form = self._request.form
-        for name in form:
-            values[name].extend(form.getlist(name))
-        return values
-
-
-class FormRequest(FlaskOAuth2Request):  # type: ignore[misc]
-    """An OAuth2 request whose parameters come from the form body only.
-
-    Sets the attributes ``OAuth2Request.__init__`` would set without calling it:
-    that initializer refuses non-https URLs with an exception no endpoint
-    catches (see the module docstring).
-    """
-
-    def __init__(
-        self, request: Request
-    ) -> None:  # noqa: super-init-not-called - see the class docstring
-        self.method = request.method
-        self.uri = request.path  # not request.url: building it costs more than the client query
-        self.headers = request.headers
-        self._body = None
-        self._request = request
-        self.payload = FormPayload(request)
-        self.client = None
-        self.auth_method = None
-        self.user = None
-        self.authorization_code = None
-        self.refresh_token = None
-        self.credential = None
-        self._scope = None
-        self.credentials: Credentials | None = None
-
-
-def _parse_basic(value: str) -> tuple[str, str]:
-    """Client id and secret from ``Authorization: Basic`` (RFC 7617 §2, RFC 6749 §2.3.1).
-
-    :raises InvalidClient: not a well-formed Basic credential.
-    """
-    scheme, _, encoded = value.strip().partition(" ")
-    if scheme.lower() != "basic":
-        raise InvalidClient()
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        raise InvalidClient() from None
-    client_id, colon, secret = decoded.partition(":")
-    if not colon:
-        raise InvalidClient()
-    return unquote_plus(client_id), unquote_plus(secret)
-
-
-def validate_form(request: FormRequest, *, required: Iterable[str] = ()) -> None:
-    """The checks every OAuth endpoint makes before anything else.
-
-    Reading the form here also enforces ``MAX_CONTENT_LENGTH`` (413) before any
-    hashing. Sets ``request.credentials``.
-
-    :raises OAuth2Error: ``invalid_request`` or ``invalid_client``.
-    """
-    flask_req: Request = request._request
-    form = flask_req.form
-    if flask_req.mimetype != "application/x-www-form-urlencoded":
-        raise NotAForm()
-    for name in form:
-        if len(form.getlist(name)) > 1:
-            raise RepeatedParameter()
-    for name in required:
-        if not form.get(name):
-            raise MissingGrantType() if name == "grant_type" else MissingToken()
-    authorization = flask_req.headers.get("Authorization")
-    body_id = form.get("client_id")
-    body_secret = form.get("client_secret")
-    if authorization is not None:
-        if body_secret is not None:
-            raise MultipleAuthentication()
-        client_id, secret = _parse_basic(authorization)
-        if body_id is not None and body_id != client_id:
-            raise MultipleAuthentication()
-        request.credentials = Credentials("client_secret_basic", client_id, secret)
-    elif body_secret is not None and body_id is not None:
-        request.credentials = Credentials("client_secret_post", body_id, body_secret)
-
-
-# -- the server ----------------------------------------------------------------
 
 
 class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]

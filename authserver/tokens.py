@@ -20,7 +20,7 @@ from typing import Any, Callable, Sequence
 
 import jwt
 
-from .keys import LoadedKey
+from .key_material import LoadedKey
 
 #: RFC 9068 §2.1
 TOKEN_TYP = "at+jwt"

@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from authserver import tokens
-from authserver.keys import LoadedKey, generate_private_key, public_jwk
+from authserver.key_material import LoadedKey, generate_private_key, public_jwk
 from authserver.models._base import utcnow
 from conftest import make_config
 from support.oauth import partner, token_request

@@ -29,7 +29,7 @@ from .. import tokens
 from ..client_auth import ClientRecord
 from ..errors import Forbidden
 from ..extensions import db
-from ..keys import LoadedKey
+from ..key_material import LoadedKey
 from ..models import KIND_PARTNER, Client, ClientOrganization, RevokedToken
 from ..models._base import utcnow
 from . import audit

@@ -1,0 +1,87 @@
+"""The errors of the OAuth endpoints (RFC 6749 §5.2), with fixed ASCII
+descriptions that never echo the request.
+
+Authlib's error classes, narrowed to what this server promises:
+``invalid_client`` is always 401 with a Basic challenge (RFC 7617), a throttled
+client gets 429 ``temporarily_unavailable`` with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+from authlib.consts import default_json_headers
+from authlib.oauth2.rfc6749.errors import (
+    InvalidClientError,
+    InvalidRequestError,
+    OAuth2Error,
+    UnauthorizedClientError,
+    UnsupportedGrantTypeError,
+)
+
+REALM = "authserver"
+
+
+class InvalidClient(InvalidClientError):  # type: ignore[misc]
+    """§5.2 ``invalid_client``: always 401, with the Basic challenge (RFC 7617)."""
+
+    status_code = 401
+    description = "Client authentication failed."
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        return list(default_json_headers) + [
+            ("WWW-Authenticate", f'Basic realm="{REALM}", charset="UTF-8"')
+        ]
+
+
+class NotAForm(InvalidRequestError):  # type: ignore[misc]
+    description = "The request body must be application/x-www-form-urlencoded."
+
+
+class RepeatedParameter(InvalidRequestError):  # type: ignore[misc]
+    description = "A request parameter is included more than once."
+
+
+class MissingGrantType(InvalidRequestError):  # type: ignore[misc]
+    description = "The grant_type parameter is missing."
+
+
+class MissingToken(InvalidRequestError):  # type: ignore[misc]
+    description = "The token parameter is missing."
+
+
+class MultipleAuthentication(InvalidRequestError):  # type: ignore[misc]
+    description = "The request uses more than one client authentication method."
+
+
+class UnsupportedGrantType(UnsupportedGrantTypeError):  # type: ignore[misc]
+    description = "The grant type is not supported; use client_credentials."
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+
+class TooManyAttempts(OAuth2Error):  # type: ignore[misc]
+    """429 with ``Retry-After``: too many failed authentications recently."""
+
+    error = "temporarily_unavailable"
+    status_code = 429
+    description = "Too many failed client authentications; retry later."
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__()
+        self.retry_after = retry_after
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        return list(default_json_headers) + [("Retry-After", str(self.retry_after))]
+
+
+class Busy(OAuth2Error):  # type: ignore[misc]
+    error = "temporarily_unavailable"
+    status_code = 503
+    description = "The server is busy; retry later."
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        return list(default_json_headers) + [("Retry-After", "1")]
+
+
+class RevocationRefused(UnauthorizedClientError):  # type: ignore[misc]
+    description = "The client may not revoke this token."
