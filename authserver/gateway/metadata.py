@@ -25,10 +25,13 @@ def metadata_url(issuer: str) -> str:
 
 
 class ServerMetadata:
-    """The metadata of one issuer, fetched once on first use.
+    """The metadata of one issuer, fetched on first use and again when older
+    than *max_age* seconds, so that a moved endpoint (a new ``jwks_uri``) is
+    found without a restart.
 
     A failed fetch is retried at most every *retry_interval* seconds, so that
-    an unreachable server is not asked on every request.
+    an unreachable server is not asked on every request; while a refresh
+    fails, the last good document stays in use.
 
     :param issuer: the expected ``issuer``; RFC 8414 §3.3 requires the answer
         to name exactly this issuer, else the metadata is not used.
@@ -36,14 +39,18 @@ class ServerMetadata:
 
     def __init__(
         self, issuer: str, *, timeout: float = 5.0, retry_interval: float = 5.0,
-        clock: Callable[[], float] = time.monotonic,
+        max_age: float = 3600.0, clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        if max_age < retry_interval:
+            raise ValueError("max_age must be at least retry_interval")
         self.issuer = issuer
         self.url = _http.validate_url(metadata_url(issuer), "issuer")
         self.timeout = timeout
         self.retry_interval = retry_interval
+        self.max_age = max_age
         self._clock = clock
         self._document: dict[str, Any] | None = None
+        self._fetched_at = 0.0
         self._failed_at: float | None = None
         self._lock = threading.Lock()
 
@@ -53,7 +60,9 @@ class ServerMetadata:
 
         :raises AuthorizationServerUnavailable: no usable metadata (yet).
         """
-        document = self._document or self._load()
+        document = self._document
+        if document is None or self._clock() - self._fetched_at >= self.max_age:
+            document = self._load()
         url = document.get(name)
         try:
             return _http.validate_url(url, name)
@@ -63,10 +72,13 @@ class ServerMetadata:
 
     def _load(self) -> dict[str, Any]:
         with self._lock:
-            if self._document is not None:
-                return self._document
             now = self._clock()
+            stale = self._document
+            if stale is not None and now - self._fetched_at < self.max_age:
+                return stale  # another thread refreshed it meanwhile
             if self._failed_at is not None and now - self._failed_at < self.retry_interval:
+                if stale is not None:
+                    return stale
                 raise AuthorizationServerUnavailable()
             try:
                 document = _http.request_json(self.url, timeout=self.timeout).body
@@ -75,6 +87,11 @@ class ServerMetadata:
                     raise AuthorizationServerUnavailable()
             except AuthorizationServerUnavailable:
                 self._failed_at = now
+                if stale is not None:
+                    log.warning("metadata of %s could not be refreshed; using the last", self.issuer)
+                    return stale
                 raise
             self._document = document
+            self._fetched_at = now
+            self._failed_at = None
             return document

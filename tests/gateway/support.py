@@ -141,7 +141,7 @@ class IssuerServer:
                 "introspection_endpoint": self.issuer + "/oauth2/introspect",
                 **self.metadata_overrides,
             })
-        elif request.path == "/oauth2/jwks":
+        elif request.path in ("/oauth2/jwks", "/v2/jwks"):  # the second: a moved jwks_uri
             document = self.jwks_document or {"keys": [key.public_jwk() for key in self.keys]}
             response = self._json(document, self.jwks_status)
             if self.jwks_cache_control:
