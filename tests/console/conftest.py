@@ -33,7 +33,7 @@ from authserver.extensions import db
 from authserver.models import Client, Organization, OrganizationAdmin, User
 from authserver.services import audit, clients
 
-from conftest import PG_URL  # tests/conftest.py (rootdir conftest)
+from conftest import DATABASES, PG_URL  # tests/conftest.py (rootdir conftest)
 from support.postgres import create_database, drop_database
 from support.server import SHARED_ADDRESS_LIMITS
 
@@ -90,15 +90,17 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def console_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The browser-test server's database: a fresh PostgreSQL database named
-    after ``AUTHSERVER_TEST_DATABASE_URL`` plus ``_console`` when that is set
-    (dropped afterwards), else a SQLite file. One of the two, not both: the
-    browser tests are the slowest of the suite, and the page tests
-    (``test_pages.py``) already run on both databases.
+@pytest.fixture(scope="session", params=DATABASES)
+def console_database(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """The browser-test server's database: a SQLite file, and a fresh
+    PostgreSQL database named after ``AUTHSERVER_TEST_DATABASE_URL`` plus
+    ``_console`` when that is set (dropped afterwards). Every browser test
+    runs on each.
     """
-    if PG_URL:
+    if request.param == "postgresql":
+        assert PG_URL is not None
         url = create_database(PG_URL, "_console")
         try:
             yield url

@@ -516,13 +516,15 @@ def test_the_story_works_without_javascript(open_page: Any, world: World) -> Non
     assert page.get_by_label("Client ID").input_value() == client_id
 
 
-def test_the_server_runs_on_postgresql_when_a_test_database_is_configured(console_server: Any) -> None:
+def test_the_server_runs_on_the_database_it_was_given(console_server: Any, console_database: str) -> None:
     from authserver.extensions import db
     from conftest import PG_URL  # tests/conftest.py (rootdir conftest)
 
     with console_server.app.app_context():
         dialect = db.engine.dialect.name
         database = db.engine.url.database
-    assert dialect == ("postgresql" if PG_URL else "sqlite")
-    if PG_URL:
-        assert database == f"{PG_URL.rsplit('/', 1)[1]}_console"
+    if console_database.startswith("sqlite"):
+        assert dialect == "sqlite"
+    else:
+        assert PG_URL is not None
+        assert (dialect, database) == ("postgresql", f"{PG_URL.rsplit('/', 1)[1]}_console")
