@@ -291,9 +291,10 @@ def test_key_rotation_under_traffic(authserver: AuthServer, tmp_path: Path) -> N
 
     assert [status for _, status in results] == [200] * len(results)
     assert len({kid for kid, _ in results}) == 2
-    # one more fetch per 30 s only if the run was that slow (the server allows
-    # max-age=1 here, and the validator keeps a set at least 30 s)
-    assert authserver.jwks_fetches() - fetches_before == 2 + int(elapsed // 30)
+    # at most one more fetch per 30 s, only if the run was that slow (the server
+    # allows max-age=1 here, and the validator keeps a set at least 30 s)
+    fetches = authserver.jwks_fetches() - fetches_before
+    assert 2 <= fetches <= 2 + int(elapsed // 30), (fetches, elapsed)
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
