@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import make_url
 
 from authserver import create_app, credentials
-from authserver.config import normalize_database_url
 from authserver.extensions import db
 from authserver.models import (
     Client,
@@ -28,75 +25,65 @@ from authserver.models import (
     User,
 )
 
-from .live_server import live_server
+from conftest import DATABASES, FAST_ARGON2, PG_URL
+from support.postgres import create_database, drop_database
+from support.server import running_server
 
 pytestmark = pytest.mark.e2e
 
 ROUNDS = 12
 PASSWORD = "correct horse battery staple"
-PG_URL = __import__("os").environ.get("AUTHSERVER_TEST_DATABASE_URL")
 
 
-def _live_database(kind: str, tmp_path: Path) -> str:
-    if kind == "sqlite":
-        return f"sqlite:///{tmp_path / 'live.sqlite3'}"
-    import psycopg
-
-    url = make_url(normalize_database_url(PG_URL or ""))
-    name = f"{url.database}_live"  # an extra database, prefixed by ours
-    with psycopg.connect(
-        url.set(database="postgres", drivername="postgresql").render_as_string(False),
-        autocommit=True,
-    ) as connection:
-        if (
-            connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-            is None
-        ):
-            connection.execute(f'CREATE DATABASE "{name}"')
-    return url.set(database=name).render_as_string(hide_password=False)
-
-
-@pytest.fixture(scope="module", params=["sqlite"] + (["postgresql"] if PG_URL else []))
+@pytest.fixture(scope="module", params=DATABASES)
 def live(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, Any]]:
+    """gunicorn with 4 sync workers on a fresh, migrated database (SQLite, and
+    ``<test database>_live`` on PostgreSQL), with two administrators of three
+    organizations; the app is for reading the database afterwards."""
     tmp_path = tmp_path_factory.mktemp("live")
-    database_url = _live_database(request.param, tmp_path)
-    app = create_app(
-        {
-            "ENV": "testing",
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "SECRET_KEY": "x" * 40,
-            "ARGON2_TIME_COST": 1,
-            "ARGON2_MEMORY_COST": 1024,
-            "ARGON2_PARALLELISM": 1,
-        }
-    )
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        password_hash = credentials.hash_secret(PASSWORD)
-        for teccom_id in ("400101", "400102", "400199"):
-            db.session.add(
-                Organization(teccom_id=teccom_id, name=f"Org {teccom_id}", kind="supplier")
-            )
-        for email in ("anna@example.com", "ben@example.com"):
-            user = User(
-                email=email, first_name=email[:4], last_name="Test", password_hash=password_hash
-            )
-            db.session.add(user)
-            db.session.flush()
-            for teccom_id in ("400101", "400102", "400199"):
-                db.session.add(OrganizationAdmin(user_id=user.id, teccom_id=teccom_id))
-        db.session.commit()
+    if request.param == "postgresql":
+        assert PG_URL is not None
+        database_url = create_database(PG_URL, "_live")
+    else:
+        database_url = f"sqlite:///{tmp_path / 'live.sqlite3'}"
     try:
-        with live_server(database_url, tmp_path / "instance") as base:
-            yield base, app
+        with running_server(database_url, tmp_path / "instance", workers=4) as server:
+            app = create_app(
+                {
+                    "ENV": "testing",
+                    "SQLALCHEMY_DATABASE_URI": database_url,
+                    "SECRET_KEY": "x" * 40,
+                    **FAST_ARGON2,
+                }
+            )
+            with app.app_context():
+                _seed_directory()
+            try:
+                yield server.url, app
+            finally:
+                with app.app_context():
+                    db.session.remove()
+                    db.engine.dispose()
     finally:
-        with app.app_context():
-            db.session.remove()
-            db.drop_all()
-            db.engine.dispose()
+        if request.param == "postgresql":
+            drop_database(database_url)
+
+
+def _seed_directory() -> None:
+    password_hash = credentials.hash_secret(PASSWORD)
+    for teccom_id in ("400101", "400102", "400199"):
+        db.session.add(Organization(teccom_id=teccom_id, name=f"Org {teccom_id}", kind="supplier"))
+    for email in ("anna@example.com", "ben@example.com"):
+        user = User(
+            email=email, first_name=email[:4], last_name="Test", password_hash=password_hash
+        )
+        db.session.add(user)
+        db.session.flush()
+        for teccom_id in ("400101", "400102", "400199"):
+            db.session.add(OrganizationAdmin(user_id=user.id, teccom_id=teccom_id))
+    db.session.commit()
 
 
 def _login(base: str, email: str) -> dict[str, str]:
