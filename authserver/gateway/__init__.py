@@ -9,6 +9,9 @@ only PyJWT and cryptography (and Flask for :mod:`.decorators`).
 - :class:`IntrospectionValidator`: the same interface, asking the issuer
   (RFC 7662), for revocation that takes effect at once.
 - :mod:`.decorators`: ``require_token`` and ``refuse_client_tokens`` for Flask.
+- :mod:`.wsgi`: ``BearerMiddleware`` with the same answers for any WSGI
+  application, guarding paths by ``protect``, ``refuse_client_tokens`` and
+  ``public`` rules.
 
 Both validators return an :class:`AccessToken` or raise a
 :class:`TokenError` subclass that maps to an RFC 6750 §3.1 answer.

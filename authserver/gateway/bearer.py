@@ -1,19 +1,33 @@
 """RFC 6750 on the resource server side, without a web framework: where the
-token is taken from, the ``WWW-Authenticate`` challenge, and the decision.
+token is taken from, the ``WWW-Authenticate`` challenge, the decision and the
+error answer.
 
-:mod:`authserver.gateway.decorators` wires this into Flask; another framework
-needs only these three functions.
+:mod:`authserver.gateway.decorators` wires this into Flask and
+:mod:`authserver.gateway.wsgi` into any WSGI application; another framework
+needs only these functions.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Protocol
 
 from .claims import AccessToken
-from .errors import InsufficientScope, InvalidRequest, InvalidToken, MissingToken, TokenError
+from .errors import (
+    AuthorizationServerUnavailable,
+    InsufficientScope,
+    InvalidRequest,
+    InvalidToken,
+    MissingToken,
+    TokenError,
+)
 
-__all__ = ["Validator", "token_from_header", "challenge", "authorize", "validate_realm"]
+__all__ = ["Validator", "ErrorAnswer", "token_from_header", "challenge", "authorize",
+           "error_answer", "validate_realm"]
+
+#: seconds a client should wait when the authorization server cannot be asked
+RETRY_AFTER = "5"
 
 #: RFC 7235 §2.1 token68-like value after the scheme; anything else is malformed
 _CREDENTIALS = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
@@ -90,3 +104,32 @@ def authorize(
         # no scope attribute: it would echo the organization from the request
         raise InsufficientScope("The access token does not grant this organization.")
     return access_token
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorAnswer:
+    """An error answer without a framework: the status, the JSON body and the
+    headers besides ``Content-Type``."""
+
+    status: int
+    body: dict[str, str]
+    headers: dict[str, str]
+
+
+def error_answer(error: TokenError | AuthorizationServerUnavailable, realm: str) -> ErrorAnswer:
+    """The RFC 6750 §3 answer for *error*: its status, ``error`` (left out when
+    the request had no token, §3.1) and ``error_description`` in a JSON body,
+    and the ``WWW-Authenticate`` challenge; or 503 ``temporarily_unavailable``
+    with ``Retry-After`` when the authorization server cannot be asked (no
+    challenge: the token may well be fine). Never cached (``no-store``).
+    """
+    if isinstance(error, TokenError):
+        body = {"error_description": error.description}
+        if error.error is not None:
+            body = {"error": error.error, **body}
+        headers = {"WWW-Authenticate": challenge(realm, error)}
+    else:
+        body = {"error": "temporarily_unavailable", "error_description": error.description}
+        headers = {"Retry-After": RETRY_AFTER}
+    headers["Cache-Control"] = "no-store"
+    return ErrorAnswer(error.status_code, body, headers)

@@ -26,7 +26,7 @@ from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, current_app, g, jsonify, request
 
-from .bearer import Validator, authorize, challenge, token_from_header, validate_realm
+from .bearer import Validator, authorize, error_answer, token_from_header, validate_realm
 from .claims import AccessToken
 from .errors import AuthorizationServerUnavailable, InsufficientScope, InvalidRequest, TokenError
 
@@ -105,18 +105,11 @@ def _validated_token() -> AccessToken:
 
 def error_response(error: TokenError | AuthorizationServerUnavailable) -> Response:
     """The RFC 6750 §3 answer for *error*, or 503 when the authorization
-    server cannot be asked (no challenge: the token may well be fine)."""
-    if isinstance(error, TokenError):
-        body = {"error": error.error, "error_description": error.description}
-        if error.error is None:
-            del body["error"]
-        response = jsonify(body)
-        response.headers["WWW-Authenticate"] = challenge(_auth().realm, error)
-    else:
-        response = jsonify(error="temporarily_unavailable", error_description=error.description)
-        response.headers["Retry-After"] = "5"
-    response.status_code = error.status_code
-    response.headers["Cache-Control"] = "no-store"
+    server cannot be asked (see :func:`~authserver.gateway.bearer.error_answer`)."""
+    answer = error_answer(error, _auth().realm)
+    response = jsonify(answer.body)
+    response.status_code = answer.status
+    response.headers.update(answer.headers)
     return response
 
 

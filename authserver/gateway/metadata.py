@@ -88,7 +88,8 @@ class ServerMetadata:
             except AuthorizationServerUnavailable:
                 self._failed_at = now
                 if stale is not None:
-                    log.warning("metadata of %s could not be refreshed; using the last", self.issuer)
+                    log.warning("metadata of %s could not be refreshed; using the last",
+                                self.issuer)
                     return stale
                 raise
             self._document = document

@@ -1,6 +1,7 @@
 """The gateway package stands alone: gateways do not have the authorization
 server's database, so nothing in it may import the server's models, services,
-SQLAlchemy or Flask-SQLAlchemy, and only the decorator module imports Flask."""
+SQLAlchemy or Flask-SQLAlchemy, and only the decorator module imports Flask (the
+WSGI middleware is plain WSGI: no Flask, no werkzeug)."""
 from __future__ import annotations
 
 import ast
@@ -10,8 +11,9 @@ import authserver.gateway
 
 PACKAGE = Path(authserver.gateway.__file__).parent
 ALLOWED = {"jwt", "cryptography", "flask", "__future__"}
-STANDARD = {"base64", "binascii", "collections", "dataclasses", "functools", "hashlib", "http", "ipaddress",
-            "json", "logging", "math", "re", "threading", "time", "typing", "urllib"}
+STANDARD = {"base64", "binascii", "collections", "dataclasses", "functools", "hashlib", "http", "io",
+            "ipaddress", "json", "logging", "math", "re", "threading", "time", "typing", "urllib",
+            "wsgiref"}
 
 
 def imports(path: Path) -> set[str]:
