@@ -11,10 +11,11 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
-from .errors import AuthServerError, InvalidDirectoryFile
+from .errors import AuthServerError, InvalidDirectoryFile, UserNotFound
 from .extensions import db
 from .models import Organization, User
-from .services import audit, clients
+from .services import audit, clients, console_sessions
+from .services.administrators import find_user
 from .services import demo as demo_service
 from .services import directory as directory_service
 
@@ -210,6 +211,43 @@ def keys_list() -> None:
         )
 
 
+@click.group("sessions")
+def sessions_group() -> None:
+    """Login sessions of the browser console."""
+
+
+@sessions_group.command("revoke")
+@click.option("--user", "email", required=True, help="E-mail of the user.")
+def sessions_revoke(email: str) -> None:
+    """End every console session of a user at once (audited as session.revoked_all).
+
+    Their browsers get the login page on their next request.
+    """
+    try:
+        user = find_user(email)
+    except UserNotFound:
+        click.echo(f"Error: no user {email!r} in the directory.", err=True)
+        sys.exit(1)
+    except AuthServerError as error:
+        _fail(error)
+        return
+    ended = console_sessions.end_all(user, audit.CLI)
+    click.echo(f"Ended {_sessions(ended)} of {user.email}.")
+
+
+@sessions_group.command("purge")
+def sessions_purge() -> None:
+    """Delete the sessions that have ended by time (idle or absolute limit).
+
+    Logging in purges them too; this is for a scheduled job.
+    """
+    click.echo(f"Purged {_sessions(console_sessions.purge())} that had expired.")
+
+
+def _sessions(count: int) -> str:
+    return f"{count} console session{'' if count == 1 else 's'}"
+
+
 def register(app: Flask) -> None:
     """Attach the command groups to *app* (``flask --app`` and ``authserver`` alike)."""
     app.cli.add_command(clients_group)
@@ -217,3 +255,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(directory_group)
     app.cli.add_command(demo_group)
     app.cli.add_command(keys_group)
+    app.cli.add_command(sessions_group)

@@ -11,8 +11,9 @@ import pytest
 
 from authserver import create_app, credentials
 from authserver.extensions import db
-from authserver.models import AuditEvent, Client, ClientSecret, Organization, User
-from authserver.services import clients
+from authserver.models import AuditEvent, Client, ClientSecret, ConsoleSession, Organization, User
+from authserver.models._base import utcnow
+from authserver.services import clients, console_sessions
 
 from conftest import make_config
 
@@ -310,3 +311,55 @@ def test_the_printed_token_request_works_and_the_previous_secret_does_not(runner
     )
     assert stale.status_code == 401
     assert stale.get_json()["error"] == "invalid_client"
+
+
+# --- sessions revoke / purge ------------------------------------------------
+
+
+def test_sessions_revoke_ends_every_console_session_of_the_user(runner, directory):
+    anna = directory.user("anna@example.com")
+    ben = directory.user("ben@example.com")
+    annas = [console_sessions.start(anna) for _ in range(2)]
+    bens = console_sessions.start(ben)
+    result = runner.invoke(args=["sessions", "revoke", "--user", " Anna@Example.com"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "Ended 2 console sessions of anna@example.com.\n"
+    assert [console_sessions.lookup(handle) for handle in annas] == [None, None]
+    assert console_sessions.lookup(bens) is not None
+    event = db.session.execute(db.select(AuditEvent)).scalar_one()
+    assert (event.actor, event.action, event.target, event.details) == (
+        "cli", "session.revoked_all", "anna@example.com", {"sessions": 2})
+    assert all(handle not in json.dumps(event.details) for handle in annas)
+
+    again = runner.invoke(args=["sessions", "revoke", "--user", "ben@example.com"])
+    assert again.stdout == "Ended 1 console session of ben@example.com.\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--user", "nobody@example.com"], "Error: no user 'nobody@example.com' in the directory.\n"),
+        (["--user", " "], "Error: email must be an e-mail address.\n"),
+    ],
+    ids=["unknown-user", "blank"],
+)
+def test_sessions_revoke_refusals_exit_1_and_change_nothing(runner, directory, args, message):
+    result = runner.invoke(args=["sessions", "revoke", *args])
+    assert result.exit_code == 1
+    assert (result.stdout, result.stderr) == ("", message)
+    assert audit_actions() == []
+
+
+def test_sessions_purge_deletes_the_sessions_that_ended_by_time(runner, directory):
+    anna = directory.user("anna@example.com")
+    live = console_sessions.start(anna)
+    console_sessions.start(anna)
+    stale = db.session.execute(db.select(ConsoleSession).order_by(ConsoleSession.id)).scalars().all()[1]
+    stale.expires_at = utcnow()
+    db.session.commit()
+    result = runner.invoke(args=["sessions", "purge"])
+    assert (result.exit_code, result.stdout) == (0, "Purged 1 console session that had expired.\n")
+    assert db.session.execute(db.select(ConsoleSession.handle_hash)).scalars().all() == [
+        console_sessions.hash_handle(live)
+    ]
+    assert runner.invoke(args=["sessions", "purge"]).stdout == "Purged 0 console sessions that had expired.\n"

@@ -1,7 +1,8 @@
 """Browser security for the console: session cookie, CSRF, response headers.
 
-- The session is Flask's signed cookie: ``HttpOnly``, ``SameSite=Lax``,
-  ``Secure`` (and ``__Host-`` prefixed) outside development and testing.
+- The session cookie is Flask's signed cookie: ``HttpOnly``, ``SameSite=Lax``,
+  ``Secure`` (and ``__Host-`` prefixed) outside development and testing. It
+  holds only a handle of the session kept on the server (see :mod:`.session`).
 - CSRF (Flask-WTF) is checked on every state-changing request to the console,
   and only there: the OAuth endpoints (RFC 6749) and the bearer-token admin
   API are not cookie-authenticated and must not demand a CSRF token.
@@ -17,13 +18,14 @@ from flask import Flask, Response, current_app
 
 from ..admin_api.base import request_id
 from ..extensions import csrf
+from ..services import console_sessions
 from . import bp
 from .sessions import ConsoleSessionInterface
 
-#: idle timeout of a console session (refreshed by every request)
-SESSION_IDLE_SECONDS = 3600
-#: absolute lifetime of a console session, however active
-SESSION_MAX_SECONDS = 12 * 3600
+#: idle timeout of a console session (enforced on the server; the cookie expires too)
+SESSION_IDLE_SECONDS = console_sessions.IDLE_SECONDS
+#: absolute lifetime of a console session, however active (enforced on the server)
+SESSION_MAX_SECONDS = console_sessions.MAX_SECONDS
 
 CONTENT_SECURITY_POLICY = "; ".join([
     "default-src 'none'",

@@ -1,16 +1,16 @@
 """Who is logged in to the console.
 
-The Flask session (a signed cookie) holds the user's id, when they logged
-in, and a fingerprint of their password hash: a new password from the
-directory, or the user's removal, ends every session at once. Rights are
-never cached in the session; each page asks the services, which read the
-current directory, exactly as the admin API does.
+The Flask session (a signed cookie) holds only a random session handle
+(and Flask-WTF's CSRF token); the session itself lives on the server
+(:mod:`authserver.services.console_sessions`), so that logging out ends it
+there: a copy of the cookie is worth nothing afterwards. A new password from
+the directory, or the user's removal, ends every session at once. Rights
+are never cached in the session; each page asks the services, which read
+the current directory, exactly as the admin API does.
 """
 from __future__ import annotations
 
 import functools
-import hashlib
-import time
 from typing import Callable, TypeVar, cast
 from urllib.parse import urlsplit
 
@@ -18,17 +18,15 @@ from flask import g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 
 from ..admin_api.base import request_id
-from ..extensions import db
 from ..models import User
+from ..services import console_sessions
 from ..services.audit import AuditContext
 from . import bp
-from .security import SESSION_MAX_SECONDS
 
 F = TypeVar("F", bound=Callable[..., ResponseReturnValue])
 
-
-def _fingerprint(user: User) -> str:
-    return hashlib.sha256((user.password_hash or "").encode()).hexdigest()[:16]
+#: the key of the session handle in the Flask session
+HANDLE = "sid"
 
 
 @bp.before_request
@@ -41,34 +39,56 @@ def _forget_user() -> None:
 
 
 def login(user: User) -> None:
-    """Start a fresh session for *user* (nothing from before login survives)."""
+    """Start a fresh session for *user* (nothing from before login survives,
+    and a session this browser had before ends on the server).
+    """
+    previous = session.get(HANDLE)
     session.clear()
+    if previous is not None:
+        console_sessions.end(previous)
     session.permanent = True
-    session["uid"] = user.id
-    session["fp"] = _fingerprint(user)
-    session["since"] = int(time.time())
+    session[HANDLE] = console_sessions.start(
+        user, remote_addr=request.remote_addr, user_agent=request.user_agent.string,
+    )
 
 
 def logout() -> None:
+    """End this browser's session: the cookie first (so that it is gone even
+    if the database is down), then the session on the server.
+    """
+    handle = session.get(HANDLE)
     session.clear()
+    g.user = None
+    if handle is not None:
+        console_sessions.end(handle)
+
+
+def logout_everywhere() -> int:
+    """End every session of the logged-in user, this one included (audited);
+    how many ended.
+    """
+    ctx = audit_context()
+    user = require_user()
+    session.clear()
+    g.user = None
+    return console_sessions.end_all(user, ctx)
 
 
 def current_user() -> User | None:
-    """The logged-in user, or ``None`` (and the session is dropped) when the
-    session is missing, too old, or no longer matches the directory.
+    """The logged-in user, or ``None`` (and the cookie is dropped) when the
+    session is missing, has ended, or no longer matches the directory.
     """
     if "user" in g:
         return cast("User | None", g.user)
     user: User | None = None
-    uid = session.get("uid")
-    if isinstance(uid, int) and time.time() - float(session.get("since", 0)) < SESSION_MAX_SECONDS:
-        user = db.session.get(User, uid)
-        if user is not None and (
-            user.password_hash is None or session.get("fp") != _fingerprint(user)
-        ):
-            user = None
-    if user is None and "uid" in session:
-        session.clear()
+    handle = session.get(HANDLE)
+    if handle is not None:
+        found = console_sessions.lookup(handle)
+        if found is None:
+            session.clear()
+        else:
+            user = found.user
+            console_sessions.touch(found)
     g.user = user
     return user
 

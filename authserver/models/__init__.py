@@ -8,6 +8,7 @@ from .client import (
     ClientOrganization,
     ClientSecret,
 )
+from .console_session import ConsoleSession
 from .organization import Organization
 from .signing_key import SigningKey
 from .token import RevokedToken
@@ -19,6 +20,7 @@ __all__ = [
     "ClientAdministrator",
     "ClientOrganization",
     "ClientSecret",
+    "ConsoleSession",
     "KIND_GATEWAY",
     "KIND_PARTNER",
     "Organization",

@@ -64,6 +64,58 @@ def test_login_refuses_wrong_credentials_with_a_message_then_logs_in_and_out(pag
     expect(page).to_have_url(re.compile(r"/login\?next="))
 
 
+def test_logout_ends_the_session_on_the_server_so_a_copied_cookie_is_logged_out_too(
+    open_page: Any, world: World,
+) -> None:
+    org = world.organization(1, "Acme Parts GmbH")
+    anna = world.user("anna", "Anna", "Berg", admin_of=(org,))
+    page = open_page()
+    log_in(page, anna)
+    copy = open_page()  # another browser, with a copy of the cookies
+    copy.context.add_cookies(page.context.cookies())
+    copy.goto("/clients")
+    expect(copy.locator(".account-name")).to_have_text("Anna Berg")
+
+    page.get_by_role("button", name="Log out", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("You are logged out.")
+
+    answer = copy.context.request.get("/clients", max_redirects=0)
+    assert (answer.status, answer.headers["location"]) == (303, "/login?next=/clients")
+    copy.reload()
+    expect(copy).to_have_url(re.compile(r"/login\?next=(%2F|/)clients$"))
+    expect(copy.get_by_role("heading", name="Log in")).to_be_visible()
+
+
+def test_log_out_everywhere_from_the_account_menu_ends_the_users_other_sessions(
+    open_page: Any, world: World,
+) -> None:
+    org = world.organization(1, "Acme Parts GmbH")
+    anna = world.user("anna", "Anna", "Berg", admin_of=(org,))
+    ben = world.user("ben", "Ben", "Meyer", admin_of=(org,))
+    here, there, bens = open_page(), open_page(), open_page()
+    log_in(here, anna)
+    log_in(there, anna)
+    log_in(bens, ben)
+
+    everywhere = here.get_by_role("button", name="Log out everywhere")
+    expect(everywhere).to_be_hidden()  # in the account menu
+    here.get_by_text("Anna Berg").click()
+    expect(everywhere).to_be_visible()
+    here.keyboard.press("Escape")
+    expect(everywhere).to_be_hidden()
+    here.get_by_text("Anna Berg").click()
+    screenshot(here, "console-account-menu")
+    everywhere.click()
+    expect(here.get_by_role("status")).to_have_text(
+        "You are logged out everywhere: every session of your account has ended."
+    )
+
+    there.reload()
+    expect(there).to_have_url(re.compile(r"/login\?next=(%2F|/)clients$"))
+    bens.reload()
+    expect(bens.locator(".account-name")).to_have_text("Ben Meyer")
+
+
 # -- steps 2 and 3: choose an organization, create a client, the secret once ----------------------------
 
 

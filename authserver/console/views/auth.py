@@ -1,4 +1,4 @@
-"""Log in and out (issue 4, step 1)."""
+"""Log in and out, here or everywhere (issue 4, step 1)."""
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
@@ -51,5 +51,14 @@ def login() -> ResponseReturnValue:
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
+    """End this browser's session, on the server too (OWASP: logout ends the session)."""
     session.logout()  # the CSRF token was checked by security.protect
     return redirect(url_for("console.login", logged_out=1), 303)
+
+
+@bp.post("/logout/everywhere")
+@session.login_required
+def logout_everywhere() -> ResponseReturnValue:
+    """End every session of the user, in every browser (audited)."""
+    session.logout_everywhere()
+    return redirect(url_for("console.login", logged_out="everywhere"), 303)

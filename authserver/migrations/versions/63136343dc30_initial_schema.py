@@ -126,6 +126,23 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_client_secrets_client_pk'), ['client_pk'], unique=False)
         batch_op.create_index('uq_client_secrets_current', ['client_pk'], unique=True, postgresql_where=sa.text('expires_at IS NULL'), sqlite_where=sa.text('expires_at IS NULL'))
 
+    op.create_table('console_sessions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('handle_hash', sa.String(length=64), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('password_fingerprint', sa.String(length=64), nullable=False),
+    sa.Column('created_at', authserver.models._base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', authserver.models._base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', authserver.models._base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('remote_addr', sa.String(length=64), nullable=True),
+    sa.Column('user_agent', sa.String(length=255), nullable=True),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_console_sessions_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_console_sessions')),
+    sa.UniqueConstraint('handle_hash', name=op.f('uq_console_sessions_handle_hash'))
+    )
+    with op.batch_alter_table('console_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_console_sessions_user_id'), ['user_id'], unique=False)
+
     op.create_table('organization_admins',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('teccom_id', sa.String(length=32), nullable=False),
@@ -145,6 +162,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_organization_admins_teccom_id'))
 
     op.drop_table('organization_admins')
+    with op.batch_alter_table('console_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_console_sessions_user_id'))
+
+    op.drop_table('console_sessions')
     with op.batch_alter_table('client_secrets', schema=None) as batch_op:
         batch_op.drop_index('uq_client_secrets_current', postgresql_where=sa.text('expires_at IS NULL'), sqlite_where=sa.text('expires_at IS NULL'))
         batch_op.drop_index(batch_op.f('ix_client_secrets_client_pk'))
