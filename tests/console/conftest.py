@@ -13,17 +13,12 @@ from __future__ import annotations
 import itertools
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -35,7 +30,7 @@ from authserver.services import audit, clients
 
 from conftest import DATABASES, PG_URL  # tests/conftest.py (rootdir conftest)
 from support.postgres import create_database, drop_database
-from support.server import SHARED_ADDRESS_LIMITS
+from support.server import running_server
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
@@ -79,15 +74,8 @@ def login(http: FlaskClient, email: str, password: str = PASSWORD) -> str:
 class Server:
     url: str
     app: Flask
-    process: subprocess.Popen[bytes]
     log: Path
     database_url: str
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session", params=DATABASES)
@@ -112,77 +100,39 @@ def console_database(
 
 @pytest.fixture(scope="session")
 def console_server(tmp_path_factory: pytest.TempPathFactory, console_database: str) -> Iterator[Server]:
-    """gunicorn serving ``wsgi:app`` on a free loopback port, on :func:`console_database`.
-
-    The schema is made with ``create_all`` from this process (tests never rely
-    on the migration matching every branch's models); the server is stopped at
-    the end of the session.
+    """gunicorn serving ``wsgi:app`` on a free loopback port, on a freshly
+    migrated :func:`console_database` (``authserver db upgrade``, as in
+    production); one gthread worker with 4 threads, so that a browser's
+    parallel requests and kept-alive connections are served as they would be.
     """
     base = tmp_path_factory.mktemp("console-server")
-    database_url = console_database
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("AUTHSERVER_")},
+    secret_key = "console-browser-tests-" + "k" * 32
+    extra_env = {
         **FAST_ARGON2_ENV,
         "AUTHSERVER_ENV": "testing",
-        "AUTHSERVER_DATABASE_URL": database_url,
-        "AUTHSERVER_SECRET_KEY": "console-browser-tests-" + "k" * 32,
-        "AUTHSERVER_ISSUER": url,
-        "AUTHSERVER_INSTANCE_PATH": str(base / "instance"),
-        "AUTHSERVER_KEY_ACTIVATION_DELAY": "0",
-        **SHARED_ADDRESS_LIMITS,
+        "AUTHSERVER_SECRET_KEY": secret_key,
+        "GUNICORN_CMD_ARGS": "--worker-class gthread --threads 4 --timeout 60",
     }
-    config = {
-        "ENV": "testing", "TESTING": True, "SQLALCHEMY_DATABASE_URI": database_url,
-        "SECRET_KEY": env["AUTHSERVER_SECRET_KEY"], "ISSUER": url,
-        "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1,
-    }
-    previous = os.environ.get("AUTHSERVER_INSTANCE_PATH")
-    os.environ["AUTHSERVER_INSTANCE_PATH"] = str(base / "seed-instance")
-    try:
-        app = create_app(config)
-    finally:
-        if previous is None:
-            os.environ.pop("AUTHSERVER_INSTANCE_PATH", None)
-        else:
-            os.environ["AUTHSERVER_INSTANCE_PATH"] = previous
-    with app.app_context():
-        db.create_all()
-    log = base / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-             "--worker-class", "gthread", "--threads", "4", "--no-control-socket", "--timeout", "60",
-             "wsgi:app"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    try:
-        _wait_until_up(url, process, log)
-        yield Server(url, app, process, log, database_url)
-    finally:
-        process.terminate()
+    with running_server(console_database, base / "instance", workers=1, extra_env=extra_env) as server:
+        config = {
+            "ENV": "testing", "TESTING": True, "SQLALCHEMY_DATABASE_URI": console_database,
+            "SECRET_KEY": secret_key, "ISSUER": server.url,
+            "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1,
+        }
+        previous = os.environ.get("AUTHSERVER_INSTANCE_PATH")
+        os.environ["AUTHSERVER_INSTANCE_PATH"] = str(base / "seed-instance")
         try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        with app.app_context():
-            db.engine.dispose()
-
-
-def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited ({process.returncode}):\n{log.read_text()}")
+            app = create_app(config)
+        finally:
+            if previous is None:
+                os.environ.pop("AUTHSERVER_INSTANCE_PATH", None)
+            else:
+                os.environ["AUTHSERVER_INSTANCE_PATH"] = previous
         try:
-            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the server did not start in 30 s:\n{log.read_text()}")
+            yield Server(server.url, app, server.log, console_database)
+        finally:
+            with app.app_context():
+                db.engine.dispose()
 
 
 # -- people and organizations for one browser test ---------------------------------------
