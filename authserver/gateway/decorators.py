@@ -20,7 +20,6 @@ The only module of :mod:`authserver.gateway` that imports Flask.
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
@@ -29,8 +28,6 @@ from flask import Flask, Response, current_app, g, jsonify, request
 from .bearer import Validator, authorize, error_answer, token_from_header, validate_realm
 from .claims import AccessToken
 from .errors import AuthorizationServerUnavailable, InsufficientScope, InvalidRequest, TokenError
-
-log = logging.getLogger(__name__)
 
 __all__ = ["BearerAuth", "require_token", "refuse_client_tokens", "current_token"]
 
