@@ -5,6 +5,8 @@ WSGI middleware is plain WSGI: no Flask, no werkzeug)."""
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import authserver.gateway
@@ -38,3 +40,15 @@ def test_flask_only_in_the_decorator_module() -> None:
     users = {module.name for module in PACKAGE.glob("*.py") if "flask" in imports(module)}
 
     assert users == {"decorators.py"}
+
+
+def test_importing_the_gateway_loads_none_of_the_server() -> None:
+    """Importing ``authserver.gateway`` (and its WSGI middleware) runs the
+    ``authserver`` package too: it must not pull in the server's stack."""
+    code = (
+        "import sys, authserver.gateway, authserver.gateway.wsgi\n"
+        "print(sorted(m for m in ('flask_sqlalchemy', 'flask_migrate', 'flask_wtf', 'sqlalchemy',"
+        " 'argon2', 'authlib', 'flask', 'authserver.app', 'authserver.models') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -1,0 +1,88 @@
+"""The application factory: configuration, extensions, blueprints, commands."""
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import credentials
+from .config import load_config
+from .extensions import db, migrate
+
+log = logging.getLogger(__name__)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Application factory.
+
+    :param config: overrides applied after the defaults and the environment.
+    :raises authserver.config.ConfigError: for an unusable or insecure configuration.
+    """
+    app = Flask("authserver", instance_path=os.environ.get("AUTHSERVER_INSTANCE_PATH") or None)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(load_config(app.instance_path, config))
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _development_secret_key(app.instance_path)
+    credentials.configure(app.config)
+    if app.config["TRUSTED_PROXIES"]:
+        # the client address of the audit trail and the throttles comes from
+        # X-Forwarded-For only behind as many proxies as configured
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=app.config["TRUSTED_PROXIES"], x_proto=app.config["TRUSTED_PROXIES"]
+        )
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
+    from . import models  # noqa: F401  (every table known to Alembic)
+
+
+def register_blueprints(app: Flask) -> None:
+    from . import admin_api, console, health, oauth_endpoints
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(oauth_endpoints.bp)
+    admin_api.init_app(app)
+    console.init_app(app)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from . import http_errors
+
+    http_errors.register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from . import cli
+
+    cli.register(app)
+
+
+def _development_secret_key(instance_path: str) -> str:
+    """A random key kept in the instance folder, so that every worker of a
+    development server shares it. Production must set ``AUTHSERVER_SECRET_KEY``
+    (the configuration refuses to start otherwise).
+    """
+    path = Path(instance_path) / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+        return key
+    except OSError:
+        log.warning("no instance folder for a secret key; using a per-process key")
+        return secrets.token_urlsafe(48)
