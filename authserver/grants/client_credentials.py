@@ -35,6 +35,7 @@ from typing import Any, Sequence
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidScopeError, UnauthorizedClientError
 
+from ..models.organization import is_teccom_id
 from ..tokens import API_SCOPES, ORG_SCOPE_PREFIX, format_scope
 
 #: RFC 6749 §3.3 scope-token characters: %x21 / %x23-5B / %x5D-7E
@@ -68,6 +69,9 @@ def resolve_scope(requested: str | None, organizations: Sequence[str]) -> str:
     :param organizations: the client's enabled organizations.
     :raises InvalidScopeError: one of the refusals above.
     """
+    # the directory refuses malformed TecCom IDs; one written around it must
+    # still never reach a scope string, where a space would name another
+    organizations = [teccom_id for teccom_id in organizations if is_teccom_id(teccom_id)]
     if not organizations:
         raise NoEnabledOrganization()
     apis: set[str] = set()

@@ -20,10 +20,10 @@ from .. import credentials
 from ..errors import InvalidDirectoryFile
 from ..extensions import db
 from ..models import Organization, OrganizationAdmin, User
+from ..models.organization import TECCOM_ID_MAX, TECCOM_ID_RULE, is_teccom_id
 from . import audit
 
 #: column sizes of the models (a longer value would fail in PostgreSQL only)
-TECCOM_ID_MAX = 32
 ORG_NAME_MAX = 300
 ORG_KIND_MAX = 50
 EMAIL_MAX = 320
@@ -197,6 +197,9 @@ def parse_directory(raw: bytes | str) -> DirectoryFile:
         kind = check.string(entry, "kind", path, ORG_KIND_MAX)
         if teccom_id is not None:
             teccom_id = teccom_id.strip()
+            if not is_teccom_id(teccom_id):
+                check.fail(f"{path}.teccom_id", TECCOM_ID_RULE)
+                continue
             if teccom_id in seen_orgs:
                 check.fail(
                     f"{path}.teccom_id",

@@ -61,6 +61,15 @@ def test_no_enabled_organization_is_refused():
         resolve_scope(None, ())
 
 
+def test_a_malformed_teccom_id_never_reaches_the_scope():
+    """A TecCom ID with a space would read as two scope values, the second
+    naming another organization; the directory refuses such IDs, and the
+    grant leaves out any that got into the database some other way."""
+    assert resolve_scope(None, ("400 100", "400200")) == "export subscription org:400200"
+    with pytest.raises(NoEnabledOrganization):
+        resolve_scope(None, ("400 100", 'M\u00fcller"x'))
+
+
 def _claims(response):
     return jwt.decode(response.get_json()["access_token"], options={"verify_signature": False})
 

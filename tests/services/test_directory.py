@@ -307,6 +307,22 @@ BAD_ENTRIES = [
         id="duplicate-teccom-id",
     ),
     pytest.param(
+        lambda d: d["organizations"].append({"teccom_id": "500 100", "name": "X", "kind": "supplier"}),
+        [
+            "organizations[2].teccom_id: must be 1-32 ASCII letters, digits or punctuation"
+            " (no spaces, quotes or backslashes)"
+        ],
+        id="teccom-id-with-a-space",
+    ),
+    pytest.param(
+        lambda d: d["organizations"].append({"teccom_id": "Müller", "name": "X", "kind": "supplier"}),
+        [
+            "organizations[2].teccom_id: must be 1-32 ASCII letters, digits or punctuation"
+            " (no spaces, quotes or backslashes)"
+        ],
+        id="teccom-id-not-ascii",
+    ),
+    pytest.param(
         lambda d: d["organizations"][1].update(teccom_id=500100),
         ["organizations[1].teccom_id: must be a string, not a number"],
         id="teccom-id-not-string",
