@@ -57,6 +57,7 @@ from .oauth_errors import (
     Busy,
     InvalidClient,
     RevocationRefused,
+    TokenTooLarge,
     TooManyAttempts,
     UnsupportedGrantType,
 )
@@ -168,6 +169,8 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
             organizations=organizations,
             lifetime=self.lifetime,
         )
+        if len(issued.access_token) > tokens.MAX_TOKEN_LENGTH:
+            raise TokenTooLarge()
         return issued.response()
 
     def create_oauth2_request(self, request: Any) -> FormRequest:

@@ -12,6 +12,7 @@ from authlib.consts import default_json_headers
 from authlib.oauth2.rfc6749.errors import (
     InvalidClientError,
     InvalidRequestError,
+    InvalidScopeError,
     OAuth2Error,
     UnauthorizedClientError,
     UnsupportedGrantTypeError,
@@ -85,3 +86,11 @@ class Busy(OAuth2Error):  # type: ignore[misc]
 
 class RevocationRefused(UnauthorizedClientError):  # type: ignore[misc]
     description = "The client may not revoke this token."
+
+
+class TokenTooLarge(InvalidScopeError):  # type: ignore[misc]
+    """The granted scope names so many organizations that the token would
+    exceed :data:`authserver.tokens.MAX_TOKEN_LENGTH` (§5.2 ``invalid_scope``:
+    the scope "exceeds" what one token can carry)."""
+
+    description = "The token would be too large; ask for fewer organizations with org: scopes."

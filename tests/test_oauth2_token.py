@@ -11,11 +11,13 @@ from authserver import credentials
 from authserver.services import audit, clients
 from authserver.extensions import db
 from authserver.models import Client
+from authserver.tokens import MAX_TOKEN_LENGTH
 from support.oauth import (
     assert_oauth_error,
     basic,
     custom_client,
     delete_client,
+    endpoint_request,
     gateway,
     partner,
     token_request,
@@ -349,3 +351,26 @@ def test_never_a_500_for_odd_input(http, directory):
         assert response.status_code in (200, 400), (body, response.status_code)
         if response.status_code == 400:
             assert response.get_json()["error"] in {"invalid_request", "invalid_scope"}
+
+
+def test_a_token_too_large_for_introspection_is_not_issued(http, directory):
+    """Every token issued fits MAX_TOKEN_LENGTH, so it can always be
+    introspected and revoked; a client with too many organizations for one
+    token narrows the request with ``org:`` scopes."""
+    orgs = [str(400000 + n) for n in range(460)]
+    creds = partner(directory, *orgs)
+    body = assert_oauth_error(token_request(http, creds), 400, "invalid_scope")
+    assert body["error_description"] == (
+        "The token would be too large; ask for fewer organizations with org: scopes."
+    )
+    narrowed = token_request(http, creds, scope=" ".join(f"org:{t}" for t in orgs[:400]))
+    assert narrowed.status_code == 200
+    token = narrowed.get_json()["access_token"]
+    assert 10_000 < len(token) <= MAX_TOKEN_LENGTH
+    watcher = gateway("gw-large")
+    answer = endpoint_request(http, "/oauth2/introspect", watcher, token=token).get_json()
+    assert answer["active"] is True and len(answer["organizations"]) == 400
+    assert endpoint_request(http, "/oauth2/revoke", creds, token=token).status_code == 200
+    assert endpoint_request(http, "/oauth2/introspect", watcher, token=token).get_json() == {
+        "active": False
+    }
