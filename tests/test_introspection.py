@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import datetime, timezone
 
@@ -182,6 +183,18 @@ def test_rotation_that_revokes_tokens_makes_them_inactive_at_once(http, setup):
     assert introspect(http, gw, token) == INACTIVE
     creds.client_secret = rotated.client_secret
     assert introspect(http, creds, token) == INACTIVE
+
+
+def test_a_token_of_the_new_secret_is_active_right_after_a_revoking_rotation(http, setup):
+    """The rotation returns once the revocation's second is over, so a token
+    the partner gets at once with its new secret is never taken for revoked."""
+    creds, gw, _ = setup
+    rotated = clients.rotate_client_secret(_client(creds), audit.CLI, revoke_tokens=True)
+    revoked_at = _client(creds).tokens_invalid_before.timestamp()
+    assert time.time() >= math.floor(revoked_at) + 1
+    creds.client_secret = rotated.client_secret
+    fresh = get_token(http, creds)
+    assert introspect(http, gw, fresh)["active"] is True
 
 
 def test_rotation_without_revocation_keeps_tokens_active(http, setup):

@@ -9,6 +9,8 @@ that does not exist: its existence is not revealed.
 from __future__ import annotations
 
 import functools
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -224,7 +226,9 @@ def rotate_client_secret(
 
     The previous current secret keeps working for *grace_period_seconds*
     (0: it stops at once); any older secret is dropped, so at most two are
-    ever live. With *revoke_tokens*, every token issued so far stops working.
+    ever live. With *revoke_tokens*, every token issued so far stops working,
+    and the call returns once the current second is over (up to a second), so
+    that tokens made with the new secret are never among them.
 
     :raises ValidationError: the grace period is out of range.
     """
@@ -268,7 +272,22 @@ def _replace_secret(
         },
     )
     db.session.commit()
+    if revoke_tokens:
+        _wait_out_the_second(now)
     return RotatedSecret(client, secret, previous_expires_at)
+
+
+def _wait_out_the_second(revoked_at: datetime) -> None:
+    """Return only once the second of *revoked_at* is over.
+
+    Tokens carry whole-second ``iat``, so a token issued later in the same
+    second as a revoke-all would count as revoked
+    (:mod:`authserver.services.tokens`). The new secret is handed out after
+    that second, so no token made with it can fall into it.
+    """
+    remaining = math.floor(revoked_at.timestamp()) + 1 - time.time()
+    if remaining > 0:
+        time.sleep(remaining)
 
 
 # -- acting for a user --------------------------------------------------------

@@ -9,7 +9,8 @@ itself and the live state of its client, every time:
 * its client still exists and is a partner client, and the token was issued
   after the client's ``tokens_invalid_before`` (``iat`` has whole seconds, so
   a token from the same second as that instant counts as revoked: the safe
-  side);
+  side; a revoke-all rotation hands out the new secret only after that
+  second, so tokens made with it are never caught);
 * at least one of its organizations is still assigned to the client and
   enabled; an active answer lists only those.
 
