@@ -37,6 +37,10 @@ class NotAForm(InvalidRequestError):  # type: ignore[misc]
     description = "The request body must be application/x-www-form-urlencoded."
 
 
+class MalformedForm(InvalidRequestError):  # type: ignore[misc]
+    description = "The request body is not valid UTF-8 form data."
+
+
 class RepeatedParameter(InvalidRequestError):  # type: ignore[misc]
     description = "A request parameter is included more than once."
 

@@ -18,6 +18,7 @@ from flask import Request
 
 from .oauth_errors import (
     InvalidClient,
+    MalformedForm,
     MissingGrantType,
     MissingToken,
     MultipleAuthentication,
@@ -111,6 +112,9 @@ def validate_form(request: FormRequest, *, required: Iterable[str] = ()) -> None
     form = flask_req.form
     if flask_req.mimetype != "application/x-www-form-urlencoded":
         raise NotAForm()
+    if not form and flask_req.content_length:
+        # werkzeug drops the whole form when the body does not decode as UTF-8
+        raise MalformedForm()
     for name in form:
         if len(form.getlist(name)) > 1:
             raise RepeatedParameter()

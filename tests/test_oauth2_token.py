@@ -80,6 +80,18 @@ def test_json_body_is_invalid_request(http, directory):
     assert_oauth_error(response, 400, "invalid_request")
 
 
+def test_a_body_that_is_not_utf8_is_invalid_request_and_says_so(http, directory):
+    creds = partner(directory, "400100")
+    response = http.post(
+        URL,
+        data=b"grant_type=client_credentials&scope=\xff",
+        content_type=FORM,
+        headers={"Authorization": basic(creds.client_id, creds.client_secret)},
+    )
+    body = assert_oauth_error(response, 400, "invalid_request")
+    assert body["error_description"] == "The request body is not valid UTF-8 form data."
+
+
 def test_missing_grant_type_is_invalid_request(http, directory):
     creds = partner(directory, "400100")
     response = http.post(
