@@ -78,3 +78,8 @@ def test_the_event_cursor_is_capped_at_the_largest_event_id(http):
         if p["name"] == "before"
     ]
     assert (before["schema"]["minimum"], before["schema"]["maximum"]) == (1, 2**31 - 1)
+
+
+def test_the_user_look_up_documents_its_refusals(http):
+    responses = _spec(http)["paths"]["/api/v1/users"]["get"]["responses"]
+    assert {"401", "403", "404", "422"} <= set(responses)
