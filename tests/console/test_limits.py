@@ -132,3 +132,52 @@ def test_repeated_emails_count_once(http: FlaskClient, anna: str, client_id: str
     })
     assert response.status_code == 303
     assert len(stored_emails()) == MAX_NOTIFICATION_EMAILS
+
+
+# -- NUL characters --------------------------------------------------------------------------------------------------
+
+
+def test_a_nul_in_the_login_form_is_a_wrong_e_mail_or_password(http: FlaskClient, people: Directory) -> None:
+    token = form_token(http.get("/login"))
+    for email, password in [("a\x00@example.com", "x"), ("anna@example.com", "correct horse\x00")]:
+        response = http.post("/login", data={"email": email, "password": password, "csrf_token": token})
+        assert response.status_code == 200
+        assert response.mimetype == "text/html"
+        assert "Wrong e-mail or password." in response.get_data(as_text=True)
+
+
+def test_a_nul_in_the_login_forms_next_is_ignored(http: FlaskClient, people: Directory) -> None:
+    token = form_token(http.get("/login"))
+    response = http.post("/login", data={
+        "email": "anna@example.com", "password": "correct horse battery staple", "next": "/clients\x00",
+        "csrf_token": token,
+    })
+    assert (response.status_code, response.headers["Location"]) == (303, "/clients")
+
+
+@pytest.mark.parametrize(("method", "path", "data"), [
+    ("GET", "/login?next=/clients%00", None),
+    ("GET", "/clients?org=4001%0000", None),
+    ("GET", "/clients/{id}/administrators?dialog=add-administrator&email=%00", None),
+    ("GET", "/clients/{id}/administrators?dialog=add-administrator&email=a%00@example.com", None),
+    ("GET", "/clients/x%00y/organizations", None),
+    ("GET", "/clients/{id}/activity?before=1%00", None),
+    ("POST", "/clients", {"teccom_id": "4001\x0000"}),
+    ("POST", "/clients/{id}/administrators", {"email": "a\x00@example.com"}),
+    ("POST", "/clients/{id}/administrators/remove", {"email": "anna@example.com\x00"}),
+    ("POST", "/clients/{id}/organizations", {"add-teccom_id": "400200", "add-notification_emails-0": "a\x00@b.example"}),
+    ("POST", "/clients/{id}/organizations/4001%0000", {"edit-4001\x0000-enabled": "y"}),
+    ("POST", "/clients/{id}/organizations/40%000/delete", {}),
+])
+def test_a_nul_in_the_address_the_query_or_a_form_is_a_400_page(
+    http: FlaskClient, anna: str, client_id: str, method: str, path: str, data: dict[str, str] | None,
+) -> None:
+    before = db.session.execute(db.select(ClientOrganization.teccom_id)).scalars().all()
+    form = None if data is None else {**data, "csrf_token": anna}
+    response = http.open(path.replace("{id}", client_id), method=method, data=form)
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert "The address or the form holds a NUL character" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.execute(db.select(ClientOrganization.teccom_id)).scalars().all() == before
+    assert http.get(f"/clients/{client_id}/organizations").status_code == 200  # still logged in
