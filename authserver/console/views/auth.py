@@ -35,7 +35,8 @@ def login() -> ResponseReturnValue:
     status = 200
     submitted = form.validate_on_submit()
     if submitted and has_nul(form.email.data, form.password.data):
-        message = "Wrong e-mail or password."  # nobody is named with a NUL: keep it from the database
+        # nobody is named with a NUL, and the database must not see one
+        message = "Wrong e-mail or password."
     elif submitted:
         try:
             user = auth_service.authenticate_user(
