@@ -98,6 +98,13 @@ class NotOrganizationAdmin(Forbidden):
     type_suffix = "not-organization-admin"
 
 
+class NotClientAdministrator(Forbidden):
+    """Only client administrators may look users up (DESIGN.md rule 5)."""
+
+    title = "Not a client administrator"
+    type_suffix = "not-client-administrator"
+
+
 class OrganizationAlreadyAssigned(Conflict):
     title = "Organization already assigned to a client"
     type_suffix = "organization-already-assigned"

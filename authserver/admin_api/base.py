@@ -6,6 +6,7 @@ context of a request. Views stay thin: parse, call a service, shape.
 from __future__ import annotations
 
 import http
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -51,17 +52,31 @@ def _flatten(messages: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, s
         yield ".".join(path), str(messages)
 
 
+def _refuse_constant(name: str) -> NoReturn:
+    """``NaN``, ``Infinity`` and ``-Infinity`` are not JSON (RFC 8259 §6)."""
+    raise ValueError(f"{name} is not a JSON number")
+
+
 class ProblemParser(FlaskParser):
     """webargs parser whose errors are domain errors (problem+json via the one
     handler): a broken JSON body is 400, a bad or unknown field 422 naming it.
     """
 
     def _raw_load_json(self, req: Request) -> Any:
-        if req.is_json and not req.get_data(cache=True):
+        """The JSON body (RFC 8259), or :data:`~webargs.core.missing` when
+        there is none; broken JSON of any kind is 400, never a 500.
+        """
+        if not req.is_json:
+            return core.missing
+        data = req.get_data(cache=True)
+        if not data:
             return core.missing  # an empty body is an empty object, not broken JSON
         try:
-            return super()._raw_load_json(req)
-        except RecursionError:  # nested deeper than the json module can decode
+            return json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
+        except (ValueError, RecursionError):
+            # ValueError: broken JSON or UTF-8, NaN/Infinity, or an integer
+            # longer than Python converts (4300 digits); RecursionError:
+            # nested deeper than the json module can decode
             raise MalformedRequest("The request body is not valid JSON.") from None
 
     def _handle_invalid_json_error(
@@ -110,9 +125,9 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]  # flask-smorest
 
     def __init__(self, *args: Any, public: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.before_request(require_json_body)
-        if not public:
+        if not public:  # authentication first: 401 before any other refusal
             self.before_request(require_admin)
+        self.before_request(require_json_body)
         self.before_request(refuse_nul_in_path)
 
     def route(self, rule: str, **options: Any) -> Callable[[_T], _T]:

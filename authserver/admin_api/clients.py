@@ -93,7 +93,11 @@ class ClientItem(MethodView):
 def rotate_secret(body: dict[str, Any], client_id: str) -> dict[str, Any]:
     """Rotate the secret (DESIGN.md rule 3). The new secret is in the answer,
     shown this once; the previous one works until ``previous_secret_expires_at``
-    (or stops at once without a grace period)."""
+    (or stops at once without a grace period).
+
+    At most two secrets are live: the new one and the one it replaces. A new
+    rotation drops at once any older secret that is still in its grace period.
+    """
     rotated = clients.rotate_secret(
         current_user(),
         client_id,

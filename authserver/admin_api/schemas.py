@@ -168,12 +168,30 @@ class RotateSecretSchema(ma.Schema):
     )
 
 
+#: what a rotation does to older secrets (DESIGN.md rule 3), said in the
+#: rotation endpoint's description and in its answer's schema
+AT_MOST_TWO_SECRETS = (
+    "At most two secrets are live: the new one and the one it replaces. A new "
+    "rotation drops at once any older secret that is still in its grace period."
+)
+
+
 class RotatedSecretSchema(ma.Schema):
+    class Meta:
+        description = f"A new secret of the client, shown this once. {AT_MOST_TWO_SECRETS}"
+
     client_id = fields.String(required=True)
     client_secret = fields.String(
         required=True, metadata={"description": "shown once, store it now"}
     )
-    previous_secret_expires_at = fields.DateTime(required=True, allow_none=True)
+    previous_secret_expires_at = fields.DateTime(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "end of the grace period of the replaced secret (null: it stopped "
+            "at once); a secret replaced earlier no longer works"
+        },
+    )
     tokens_revoked = fields.Boolean(required=True)
 
 

@@ -35,10 +35,11 @@ def me() -> dict[str, Any]:
 @blp.route("/users", methods=["GET"])
 @blp.arguments(UserQuerySchema, location="query", unknown=ma.RAISE)
 @blp.response(200, UserSchema)
-@blp.refusals(401, 404)
+@blp.refusals(401, 403, 404)
 def find_user(query: dict[str, Any]) -> dict[str, Any]:
-    """Look a user up by e-mail (to add them as an administrator)."""
-    return _user(administrators.find_user(query["email"]))
+    """Look a user up by e-mail (to add them as an administrator). Only for
+    callers who administer a client (403 otherwise); 404 "user not found"."""
+    return _user(administrators.look_up_user(current_user(), query["email"]))
 
 
 def _user(user: User) -> dict[str, Any]:

@@ -17,7 +17,8 @@ bp = Blueprint(
 
 def init_app(app: Flask) -> None:
     """Configure sessions, CSRF and headers for the console, then register it at ``/``."""
-    from . import errors, filters, security, views  # noqa: F401  (routes and hooks on ``bp``)
+    # routes and hooks on ``bp``
+    from . import errors, filters, inputs, security, views  # noqa: F401
 
     security.configure(app)
     filters.register(app)

@@ -27,6 +27,9 @@ GRACE_PERIODS = [
 ]
 
 BAD_EMAIL = "Enter a valid e-mail address, like name@example.com."
+TOO_MANY_EMAILS = (
+    f"At most {MAX_NOTIFICATION_EMAILS} notification e-mails: remove this one or another."
+)
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
@@ -55,14 +58,19 @@ class RotateSecretForm(FlaskForm):  # type: ignore[misc]
 
 
 class _EmailsForm(FlaskForm):  # type: ignore[misc]
+    #: the most e-mail fields the form shows ("+ Add email" stops there)
+    max_emails = MAX_NOTIFICATION_EMAILS
+
     enabled = BooleanField("Enabled", default=True)
+    # no max_entries: WTForms would drop the fields past it without a word;
+    # the request size limit bounds the fields, the validator below their number
     notification_emails = FieldList(
-        EmailField("Notification e-mail", validators=[Length(max=320)]),
-        min_entries=1, max_entries=MAX_NOTIFICATION_EMAILS,
+        EmailField("Notification e-mail", validators=[Length(max=320)]), min_entries=1,
     )
 
     def validate_notification_emails(self, field: FieldList) -> None:
         bad = False
+        seen: set[str] = set()
         for entry in field.entries:
             value = (entry.data or "").strip()
             if not value:
@@ -71,6 +79,13 @@ class _EmailsForm(FlaskForm):  # type: ignore[misc]
                 validate_notification_emails([value])
             except DomainValidationError:
                 entry.errors = [*entry.errors, BAD_EMAIL]
+                bad = True
+                continue
+            if value in seen:
+                continue  # a repeat is dropped, see emails()
+            seen.add(value)
+            if len(seen) > MAX_NOTIFICATION_EMAILS:
+                entry.errors = [*entry.errors, TOO_MANY_EMAILS]
                 bad = True
         if bad:
             raise ValidationError("Correct the e-mail addresses marked below.")
@@ -109,10 +124,11 @@ class AdministratorForm(FlaskForm):  # type: ignore[misc]
 
 
 def with_emails(form: _EmailsForm, emails: list[str]) -> Any:
-    """Fill *form*'s e-mail fields with *emails* (plus one blank field)."""
+    """Fill *form*'s e-mail fields with *emails*, plus one blank field below
+    the maximum."""
     while form.notification_emails.entries:
         form.notification_emails.pop_entry()
     for email in emails:
         form.notification_emails.append_entry(email)
-    form.notification_emails.append_entry()
+    form.add_blank_email()
     return form

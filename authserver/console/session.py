@@ -120,7 +120,7 @@ def safe_next(target: str | None) -> str | None:
     target = target.rstrip("?")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
-            or "\\" in target:
+            or "\\" in target or "\x00" in target:
         return None
     return target
 

@@ -15,6 +15,7 @@ from ..errors import (
     AdministratorNotFound,
     AlreadyAdministrator,
     LastAdministrator,
+    NotClientAdministrator,
     UserNotFound,
     ValidationError,
 )
@@ -51,6 +52,24 @@ def find_user(email: str) -> User:
     if user is None:
         raise UserNotFound("user not found", field="email")
     return user
+
+
+def look_up_user(caller: User, email: str) -> User:
+    """Look a user up by e-mail for *caller*, who must administer a client
+    (DESIGN.md rule 5: to add administrators; nobody else may learn names).
+
+    :raises NotClientAdministrator: *caller* administers no client.
+    :raises UserNotFound: no such user in the directory.
+    """
+    administers = db.session.execute(
+        db.select(ClientAdministrator.user_id).where(ClientAdministrator.user_id == caller.id)
+        .limit(1)
+    ).first()
+    if administers is None:
+        raise NotClientAdministrator(
+            "Only an administrator of a client may look users up by e-mail."
+        )
+    return find_user(email)
 
 
 def list_administrators(user: User, client_id: str) -> list[User]:

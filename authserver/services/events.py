@@ -15,8 +15,9 @@ from .clients import get_client
 
 #: the largest page a caller may ask for
 MAX_PAGE_SIZE = 200
-#: the largest cursor: event ids are 64-bit integers in every database
-MAX_CURSOR = 2**63 - 1
+#: the largest cursor: event ids are 32-bit integers (``audit_events.id`` is
+#: an Integer column; PostgreSQL refuses to compare it with a larger number)
+MAX_CURSOR = 2**31 - 1
 
 
 @dataclass(frozen=True)

@@ -20,13 +20,13 @@ def base(http, anna):
     return f"/api/v1/clients/{client_id}/administrators"
 
 
-def test_look_up_a_user(http, anna):
+def test_look_up_a_user(http, anna, base):
     response = http.get("/api/v1/users?email=BEN@example.com", headers=anna)
     assert response.status_code == 200
     assert response.json == {"email": "ben@example.com", "first_name": "Ben", "last_name": "Olsen"}
 
 
-def test_look_up_an_unknown_user_is_404(http, anna):
+def test_look_up_an_unknown_user_is_404(http, anna, base):
     response = http.get("/api/v1/users?email=nobody@example.com", headers=anna)
     assert response.status_code == 404
     assert response.json == {
@@ -35,6 +35,20 @@ def test_look_up_an_unknown_user_is_404(http, anna):
         "status": 404,
         "detail": "user not found",
         "field": "email",
+    }
+
+
+@pytest.mark.parametrize("email", ["ben@example.com", "nobody@example.com"])
+def test_look_up_by_someone_who_administers_no_client_is_403(http, anna, email):
+    # DESIGN.md rule 5: a client administrator may look users up; anna has no client yet
+    response = http.get(f"/api/v1/users?email={email}", headers=anna)
+    assert response.status_code == 403
+    assert response.mimetype == "application/problem+json"
+    assert response.json == {
+        "type": "https://authserver.dev/problems/not-client-administrator",
+        "title": "Not a client administrator",
+        "status": 403,
+        "detail": "Only an administrator of a client may look users up by e-mail.",
     }
 
 

@@ -139,6 +139,38 @@ def test_rotate_with_grace_period(http, anna, created):
     assert [credentials.check_secret(h, body["client_secret"]) for h in hashes] == [False, True]
 
 
+def _token_status(http, client_id, secret):
+    response = http.post(
+        "/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        auth=(client_id, secret),
+    )
+    return response.status_code, response.json.get("error")
+
+
+def test_a_new_rotation_drops_a_secret_still_in_its_grace_period(http, anna, created):
+    # DESIGN.md rule 3: at most two secrets are live, the new one and the one it replaces
+    client_id = created.json["client_id"]
+    first = created.json["client_secret"]
+    rotate = {"grace_period_seconds": 3600}
+    second = http.post(f"/api/v1/clients/{client_id}/secret", json=rotate, headers=anna).json
+    assert _token_status(http, client_id, first) == (200, None)  # in its grace period
+    third = http.post(f"/api/v1/clients/{client_id}/secret", json=rotate, headers=anna).json
+    assert _token_status(http, client_id, first) == (401, "invalid_client")
+    assert _token_status(http, client_id, second["client_secret"]) == (200, None)
+    assert _token_status(http, client_id, third["client_secret"]) == (200, None)
+    assert third["previous_secret_expires_at"] is not None
+    assert db.session.execute(db.select(db.func.count()).select_from(ClientSecret)).scalar() == 2
+
+
+def test_the_rotation_says_that_it_drops_older_secrets(http):
+    spec = http.get("/api/v1/openapi.json").json
+    said = "A new rotation drops at once any older secret that is still in its grace period."
+    operation = spec["paths"]["/api/v1/clients/{client_id}/secret"]["post"]
+    assert said in " ".join(operation["description"].split())
+    assert said in spec["components"]["schemas"]["RotatedSecret"]["description"]
+
+
 def test_rotate_without_body_stops_the_old_secret_at_once(http, anna, created):
     client_id = created.json["client_id"]
     response = http.post(f"/api/v1/clients/{client_id}/secret", headers=anna)

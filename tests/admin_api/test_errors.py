@@ -190,3 +190,34 @@ def test_json_nested_too_deep_to_decode_is_400(http, anna):
         "status": 400,
         "detail": "The request body is not valid JSON.",
     }
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"teccom_id": "400100", "n": ' + "1" * 4301 + "}",  # past Python's int digit limit
+        '{"teccom_id": "400100", "n": NaN}',  # RFC 8259 §6: no NaN or Infinity
+        '{"teccom_id": "400100", "n": Infinity}',
+        '{"teccom_id": "400100", "n": -Infinity}',
+        b'{"teccom_id": "\xff"}',  # not UTF-8
+    ],
+)
+@pytest.mark.parametrize("path", ["/api/v1/auth/login", "/api/v1/clients"])
+def test_json_that_python_cannot_or_should_not_decode_is_400(http, anna, path, body):
+    response = http.post(path, data=body, content_type="application/json", headers=anna)
+    assert response.status_code == 400
+    assert response.json == {
+        "type": "https://authserver.dev/problems/malformed-request",
+        "title": "Malformed request",
+        "status": 400,
+        "detail": "The request body is not valid JSON.",
+    }
+
+
+def test_authentication_comes_before_the_content_type(http):
+    response = http.post("/api/v1/clients", data="teccom_id=400100", content_type="text/plain")
+    assert response.status_code == 401
+    assert response.json["detail"] == "A bearer token from /api/v1/auth/login is required."
+    login = http.post("/api/v1/auth/login", data="a@example.com", content_type="text/plain")
+    assert login.status_code == 415
+    assert login.json["type"] == "https://authserver.dev/problems/unsupported-media-type"

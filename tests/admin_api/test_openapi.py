@@ -69,3 +69,17 @@ def test_requests_refuse_unknown_fields_and_errors_are_problems(http):
     assert schemas["Problem"]["required"] == ["detail", "status", "title", "type"]
     assert "client_secret" in schemas["ClientCreated"]["properties"]
     assert "client_secret" not in schemas["Client"]["properties"]
+
+
+def test_the_event_cursor_is_capped_at_the_largest_event_id(http):
+    spec = _spec(http)
+    (before,) = [
+        p for p in spec["paths"]["/api/v1/clients/{client_id}/events"]["get"]["parameters"]
+        if p["name"] == "before"
+    ]
+    assert (before["schema"]["minimum"], before["schema"]["maximum"]) == (1, 2**31 - 1)
+
+
+def test_the_user_look_up_documents_its_refusals(http):
+    responses = _spec(http)["paths"]["/api/v1/users"]["get"]["responses"]
+    assert {"401", "403", "404", "422"} <= set(responses)

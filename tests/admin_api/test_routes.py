@@ -5,6 +5,8 @@ caller does not administer (never 403: its existence is not revealed).
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from authserver.extensions import db
@@ -69,8 +71,17 @@ def test_every_admin_route_is_walked(app):
 
 
 @pytest.mark.parametrize("method, path, body", ROUTES)
-def test_without_a_token_401_with_a_bearer_challenge(http, client_id, method, path, body):
-    response = _send(http, method, path, body, client_id)
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain"])
+def test_without_a_token_401_with_a_bearer_challenge(
+    http, client_id, method, path, body, content_type
+):
+    # authentication comes first: a body of the wrong type is 401 too, not 415
+    response = http.open(
+        path.replace("{id}", client_id),
+        method=method,
+        data="{}" if body is None else json.dumps(body),
+        content_type=content_type,
+    )
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="authserver-admin"'
     assert response.mimetype == "application/problem+json"

@@ -447,3 +447,15 @@ def test_activity_is_newest_first_and_pages_back(http: FlaskClient, people: Dire
     rows = re.findall(r'<span class="action">([^<]+)</span>', second)
     assert rows[-1] == "Client created" and len(rows) == 5
     assert "Older events" not in second
+
+
+@pytest.mark.parametrize("before", ["0", "-1", "2147483648", "9223372036854775808"])
+def test_activity_refuses_a_cursor_out_of_range_with_a_page(
+    http: FlaskClient, people: Directory, before: str,
+) -> None:
+    token = login(http, "anna@example.com")
+    client_id = create(http, token)
+    response = http.get(f"/clients/{client_id}/activity?before={before}")
+    assert response.status_code == 422
+    assert response.mimetype == "text/html"
+    assert "before must be a positive integer cursor." in text(response)

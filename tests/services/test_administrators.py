@@ -9,6 +9,7 @@ from authserver.errors import (
     AlreadyAdministrator,
     ClientNotFound,
     LastAdministrator,
+    NotClientAdministrator,
     UserNotFound,
 )
 from authserver.extensions import db
@@ -49,6 +50,20 @@ def test_find_unknown_user(anna):
         administrators.find_user("nobody@example.com")
     assert info.value.detail == "user not found"
     assert info.value.code == 404
+
+
+def test_a_client_administrator_looks_users_up(anna, ben, client_id):
+    assert administrators.look_up_user(anna, "Ben@Example.com") is ben
+    with pytest.raises(UserNotFound):
+        administrators.look_up_user(anna, "nobody@example.com")
+
+
+def test_someone_who_administers_no_client_may_not_look_users_up(anna, ben):
+    # anna administers organization 400100 but no client: rule 5 does not apply to her
+    for email in ("ben@example.com", "nobody@example.com"):
+        with pytest.raises(NotClientAdministrator) as info:
+            administrators.look_up_user(anna, email)
+        assert (info.value.code, info.value.type_suffix) == (403, "not-client-administrator")
 
 
 def test_add_administrator_and_audit(anna, ben, client_id):

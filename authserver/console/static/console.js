@@ -88,10 +88,14 @@
       remove.setAttribute("aria-label", "Remove e-mail " + (index + 1));
       remove.hidden = rows.length < 2;
     });
+    var adder = box.querySelector("[data-add-email]");
+    var max = Number(box.getAttribute("data-max"));
+    if (adder && max) adder.disabled = rows.length >= max;
   }
 
   function addEmail(box) {
     var rows = box.querySelectorAll("[data-email-row]");
+    if (rows.length >= Number(box.getAttribute("data-max") || Infinity)) return;
     var row = rows[rows.length - 1].cloneNode(true);
     var input = row.querySelector("input");
     input.value = "";

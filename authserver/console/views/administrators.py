@@ -26,7 +26,7 @@ def administrators(client_id: str) -> ResponseReturnValue:
     found: User | None = None
     if search_email and request.args.get("dialog") == "add-administrator":
         try:
-            found = administrators_service.find_user(search_email)
+            found = administrators_service.look_up_user(user, search_email)
         except UserNotFound:
             found = None  # the dialog says "user not found"
     return client_page(

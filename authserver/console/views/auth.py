@@ -8,6 +8,7 @@ from ...errors import TooManyRequests, Unauthorized
 from ...services import auth as auth_service
 from .. import bp, session
 from ..forms import LoginForm
+from ..inputs import has_nul
 
 
 @bp.get("/")
@@ -32,7 +33,11 @@ def login() -> ResponseReturnValue:
     message = None
     headers: dict[str, str] = {}
     status = 200
-    if form.validate_on_submit():
+    submitted = form.validate_on_submit()
+    if submitted and has_nul(form.email.data, form.password.data):
+        # nobody is named with a NUL, and the database must not see one
+        message = "Wrong e-mail or password."
+    elif submitted:
         try:
             user = auth_service.authenticate_user(
                 form.email.data, form.password.data, request.remote_addr
