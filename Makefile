@@ -8,7 +8,7 @@ WORKERS ?= 2
 GUNICORN = $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --no-control-socket \
 	--access-logfile - wsgi:app
 
-.PHONY: run test install install-test migrate demo serve browser bench clean
+.PHONY: run test lint format install install-test migrate demo serve browser bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 ($(PYTHON)) is required"; exit 1; }
@@ -61,6 +61,19 @@ browser:
 
 test: install-test browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+LINTED := authserver tests bench examples wsgi.py
+
+## lint, import order, formatting and types, as CI checks them
+lint: install-test
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
+	$(BIN)/mypy
+
+## rewrite the code in the project's format (ruff), fixing what ruff can
+format: install-test
+	$(BIN)/ruff check --fix $(LINTED)
+	$(BIN)/ruff format $(LINTED)
 
 ## token-endpoint benchmark (see bench/README.md); not part of the test suite
 bench: install-test

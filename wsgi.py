@@ -1,4 +1,5 @@
 """WSGI entry point for gunicorn: ``gunicorn wsgi:app``."""
+
 from authserver import create_app
 
 app = create_app()

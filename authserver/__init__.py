@@ -5,6 +5,7 @@ Importing the package imports nothing else: API gateways use
 argon2, so the application factory is loaded on first use
 (``from authserver import create_app``).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any

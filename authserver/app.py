@@ -1,11 +1,13 @@
 """The application factory: configuration, extensions, blueprints, commands."""
+
 from __future__ import annotations
 
 import logging
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix

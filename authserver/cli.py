@@ -2,6 +2,7 @@
 
 Every command calls a service; none holds a business rule of its own.
 """
+
 from __future__ import annotations
 
 import sys
@@ -15,9 +16,9 @@ from .errors import AuthServerError, InvalidDirectoryFile, UserNotFound
 from .extensions import db
 from .models import Organization, User
 from .services import audit, clients, console_sessions
-from .services.administrators import find_user
 from .services import demo as demo_service
 from .services import directory as directory_service
+from .services.administrators import find_user
 
 
 def _create_app() -> Flask:
@@ -144,7 +145,8 @@ def demo_setup() -> None:
         f"{summary.users_created} users created, {updated} updated."
     )
     state = (
-        "created" if setup.client_created
+        "created"
+        if setup.client_created
         else "secret rotated (the previous demo secret no longer works)"
     )
     click.echo(f"Demo client {setup.client_id}: {state}.")
@@ -184,8 +186,12 @@ def keys_rotate() -> None:
         # (KEY_CACHE_SECONDS after activation): keep the old key published that much longer
         max_token_lifetime=int(config["MAX_TOKEN_LIFETIME"]) + int(config["KEY_CACHE_SECONDS"]),
     )
-    audit.record(audit.CLI, "signing_key.rotated", target=key.kid,
-                 details={"alg": key.alg, "activates_at": key.activates_at.isoformat()})
+    audit.record(
+        audit.CLI,
+        "signing_key.rotated",
+        target=key.kid,
+        details={"alg": key.alg, "activates_at": key.activates_at.isoformat()},
+    )
     db.session.commit()
     click.echo(
         f"new key {key.kid} ({key.alg}) published; signs from {key.activates_at.isoformat()}"

@@ -30,9 +30,10 @@ import hmac
 import logging
 import secrets
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, bindparam, select
 from sqlalchemy.exc import DBAPIError
@@ -191,7 +192,9 @@ class ClientReader:
                 cursor.close()
             except self.dbapi_error as error:
                 gone = self.engine.dialect.is_disconnect(
-                    error, connection.dbapi_connection, cursor  # type: ignore[arg-type]
+                    error,  # type: ignore[arg-type]
+                    connection.dbapi_connection,
+                    cursor,
                 )
                 if gone:
                     connection.invalidate(error)
@@ -205,7 +208,10 @@ class ClientReader:
             connection.close()
             processors = self.processors
             rows = [
-                [value if proc is None else proc(value) for value, proc in zip(row, processors)]
+                [
+                    value if proc is None else proc(value)
+                    for value, proc in zip(row, processors, strict=True)
+                ]
                 for row in raw
             ]
             return _record(client_id, rows, utcnow())

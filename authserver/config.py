@@ -1,11 +1,13 @@
 """Configuration: defaults, ``AUTHSERVER_*`` environment variables, and the
 refusal of an insecure production configuration.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 
 class ConfigError(RuntimeError):
@@ -104,7 +106,7 @@ def normalize_database_url(url: str) -> str:
     """Use psycopg 3 for plain ``postgresql://`` URLs."""
     for prefix in ("postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -126,9 +128,10 @@ def validate_config(config: Mapping[str, Any]) -> None:
         raise ConfigError("AUTHSERVER_ENV must be development, production or testing")
     if config["ENV"] == "production":
         problems = []
-        if str(config.get("SECRET_KEY") or "") in _INSECURE_SECRET_KEYS or len(
-            str(config.get("SECRET_KEY") or "")
-        ) < 32:
+        if (
+            str(config.get("SECRET_KEY") or "") in _INSECURE_SECRET_KEYS
+            or len(str(config.get("SECRET_KEY") or "")) < 32
+        ):
             problems.append("AUTHSERVER_SECRET_KEY must be set to at least 32 random characters")
         if config.get("DEBUG"):
             problems.append("debug mode must be off (unset AUTHSERVER_DEBUG)")

@@ -3,11 +3,13 @@
 Secrets carry 256 bits of randomness (``secrets.token_urlsafe(32)``) and are
 only ever stored as argon2id hashes (RFC 9106).
 """
+
 from __future__ import annotations
 
 import secrets
 import threading
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError

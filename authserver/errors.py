@@ -2,6 +2,7 @@
 ``exceptions``). Services raise them; one app-level handler renders them as
 ``application/problem+json`` (RFC 9457).
 """
+
 from __future__ import annotations
 
 from typing import Any

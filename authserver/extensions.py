@@ -3,6 +3,7 @@
 Kept free of the application so that models and services can import them
 without import cycles.
 """
+
 from __future__ import annotations
 
 import sqlite3

@@ -2,6 +2,7 @@
 ``application/problem+json`` (RFC 9457), a database outage as 503, anything
 unexpected as a 500 without a stack trace.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,7 +37,8 @@ def _is_oauth_endpoint() -> bool:
 def _oauth_error(status: int, error: str, description: str) -> Response:
     """An RFC 6749 §5.2 shaped error for the OAuth endpoints."""
     response = Response(
-        json.dumps({"error": error, "error_description": description}), status=status,
+        json.dumps({"error": error, "error_description": description}),
+        status=status,
         mimetype="application/json",
     )
     response.headers["Cache-Control"] = "no-store"

@@ -8,8 +8,9 @@ from __future__ import annotations
 import base64
 import binascii
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import unquote_plus
 
 from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
@@ -63,9 +64,7 @@ class FormRequest(FlaskOAuth2Request):  # type: ignore[misc]
     catches (see :mod:`authserver.oauth2`: transport security is the deployment's job).
     """
 
-    def __init__(
-        self, request: Request
-    ) -> None:  # noqa: super-init-not-called - see the class docstring
+    def __init__(self, request: Request) -> None:  # see the class docstring
         self.method = request.method
         self.uri = request.path  # not request.url: building it costs more than the client query
         self.headers = request.headers

@@ -7,12 +7,14 @@ counts. Only failures are counted, so a key that keeps succeeding is never
 slowed down by its own traffic; callers check :meth:`FailureThrottle.retry_after`
 *before* doing expensive work (argon2) and answer 429 with ``Retry-After``.
 """
+
 from __future__ import annotations
 
 import logging
 import math
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from limits import RateLimitItem, parse
 from limits.errors import ConfigurationError

@@ -15,8 +15,9 @@ from __future__ import annotations
 import math
 import secrets
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import jwt
 

@@ -130,11 +130,9 @@ def main() -> int:
         http = app.test_client()
 
         def ok(response: object, status: int) -> object:
-            code = getattr(response, "status_code")
+            code = response.status_code
             if code != status:
-                raise SystemExit(
-                    f"unexpected {code}: {getattr(response, 'get_data')(as_text=True)[:300]}"
-                )
+                raise SystemExit(f"unexpected {code}: {response.get_data(as_text=True)[:300]}")
             return response
 
         login = ok(
@@ -143,7 +141,7 @@ def main() -> int:
             ),
             200,
         )
-        auth = {"Authorization": f"Bearer {getattr(login, 'json')['access_token']}"}
+        auth = {"Authorization": f"Bearer {login.json['access_token']}"}
         cid = "cl_bench00003"
         base = f"/api/v1/clients/{cid}"
         toggle = [False]
@@ -204,9 +202,7 @@ def main() -> int:
                 http.post("/api/v1/clients", json={"teccom_id": teccom_id}, headers=auth), 201
             )
             return ok(
-                http.delete(
-                    f"/api/v1/clients/{getattr(created, 'json')['client_id']}", headers=auth
-                ),
+                http.delete(f"/api/v1/clients/{created.json['client_id']}", headers=auth),
                 204,
             )
 

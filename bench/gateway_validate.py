@@ -20,6 +20,7 @@ under load.
 
 The machine has 2 cores and wrk runs on them too: compare within one run, as ratios.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -73,7 +74,9 @@ class Issuer:
         self.jwks_fetches = 0
         self.server = make_server("127.0.0.1", 0, self.app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
 
     def app(self, environ: dict[str, Any], start_response: Any) -> Any:
         path = Request(environ).path
@@ -82,20 +85,31 @@ class Issuer:
             body: Any = self.jwks
         else:
             body = {"issuer": self.url, "jwks_uri": self.url + "/oauth2/jwks"}
-        response = Response(json.dumps(body), mimetype="application/json",
-                            headers={"Cache-Control": "max-age=300"})
+        response = Response(
+            json.dumps(body), mimetype="application/json", headers={"Cache-Control": "max-age=300"}
+        )
         return response(environ, start_response)
 
     def mint(self, key: Any = None, kid: str | None = None, **extra: Any) -> str:
         now = int(time.time())
         claims = {
-            "iss": self.url, "sub": "cl_bench", "client_id": "cl_bench", "aud": AUDIENCE,
-            "iat": now, "exp": now + 3000, "jti": uuid.uuid4().hex,
-            "scope": "export subscription org:400100 org:400200", "organizations": ["400100", "400200"],
+            "iss": self.url,
+            "sub": "cl_bench",
+            "client_id": "cl_bench",
+            "aud": AUDIENCE,
+            "iat": now,
+            "exp": now + 3000,
+            "jti": uuid.uuid4().hex,
+            "scope": "export subscription org:400100 org:400200",
+            "organizations": ["400100", "400200"],
             **extra,
         }
-        return jwt.encode(claims, key or self.key, algorithm=self.alg,
-                          headers={"typ": "at+jwt", "kid": kid or self.kid})
+        return jwt.encode(
+            claims,
+            key or self.key,
+            algorithm=self.alg,
+            headers={"typ": "at+jwt", "kid": kid or self.kid},
+        )
 
     @contextmanager
     def running(self) -> Iterator[Issuer]:
@@ -121,7 +135,9 @@ def rate(function: Callable[[str], Any], tokens: list[str], seconds: float) -> t
             return done / elapsed, done / (time.thread_time() - cpu_started)
 
 
-def best_of(rounds: int, measures: list[tuple[str, Callable[[], tuple[float, float]]]]) -> list[tuple[str, float, float]]:
+def best_of(
+    rounds: int, measures: list[tuple[str, Callable[[], tuple[float, float]]]]
+) -> list[tuple[str, float, float]]:
     """Interleave the *measures* for *rounds* rounds; keep each one's best
     round (the one least disturbed by other processes)."""
     best: dict[str, tuple[float, float]] = {}
@@ -140,6 +156,7 @@ def refuse(validator: TokenValidator) -> Callable[[str], None]:
         except InvalidToken:
             return
         raise AssertionError("a forged token was accepted")
+
     return call
 
 
@@ -158,29 +175,46 @@ def validation_rates(alg: str, seconds: float, rounds: int) -> None:
         options = {"require": ["exp", "iat", "iss", "aud", "jti"]}
 
         def floor(token: str) -> None:
-            jwt.decode(token, public, algorithms=[alg], audience=AUDIENCE, issuer=issuer.url, options=options)
+            jwt.decode(
+                token,
+                public,
+                algorithms=[alg],
+                audience=AUDIENCE,
+                issuer=issuer.url,
+                options=options,
+            )
 
         rogue = private_key(alg)
         unknown_kid = [issuer.mint(rogue, kid="nope")] * 100
         bad_signature = [issuer.mint(rogue)] * 100
         huge = ["a" * 2**20] * 100
         slot = seconds / rounds
-        results = best_of(rounds, [
-            ("jwt.decode, same key object (floor)", lambda: rate(floor, tokens, slot)),
-            ("TokenValidator.validate, warm JWKS", lambda: rate(validator.validate, tokens, slot)),
-            ("refuse: unknown kid", lambda: rate(refuse(validator), unknown_kid, slot / 2)),
-            ("refuse: bad signature", lambda: rate(refuse(validator), bad_signature, slot / 2)),
-            ("refuse: 1 MiB token", lambda: rate(refuse(validator), huge, slot / 2)),
-        ])
+        results = best_of(
+            rounds,
+            [
+                ("jwt.decode, same key object (floor)", lambda: rate(floor, tokens, slot)),
+                (
+                    "TokenValidator.validate, warm JWKS",
+                    lambda: rate(validator.validate, tokens, slot),
+                ),
+                ("refuse: unknown kid", lambda: rate(refuse(validator), unknown_kid, slot / 2)),
+                ("refuse: bad signature", lambda: rate(refuse(validator), bad_signature, slot / 2)),
+                ("refuse: 1 MiB token", lambda: rate(refuse(validator), huge, slot / 2)),
+            ],
+        )
         fetches = issuer.jwks_fetches
     print(f"\nTokenValidator, {alg}, one thread ({pinned}), best of {rounds} interleaved rounds")
     print(f"{'operation':<40} {'per wall s':>11} {'per CPU s':>11} {'CPU us each':>12}")
     for name, wall, cpu in results:
         print(f"{name:<40} {wall:>11,.0f} {cpu:>11,.0f} {1e6 / cpu:>12.1f}")
     validator_cpu = results[1][2]
-    print(f"validator / floor (CPU): {validator_cpu / results[0][2]:.2f}; target >= 5,000/s on one core: "
-          f"{'met' if validator_cpu >= 5000 else 'NOT met'} ({validator_cpu:,.0f}/s)")
-    print(f"JWKS fetches: {fetches} (the first, then unknown-kid re-fetches: 3 at once, then 1 per 10 s)")
+    print(
+        f"validator / floor (CPU): {validator_cpu / results[0][2]:.2f}; target >= 5,000/s on one core: "
+        f"{'met' if validator_cpu >= 5000 else 'NOT met'} ({validator_cpu:,.0f}/s)"
+    )
+    print(
+        f"JWKS fetches: {fetches} (the first, then unknown-kid re-fetches: 3 at once, then 1 per 10 s)"
+    )
 
 
 def free_port() -> int:
@@ -199,11 +233,16 @@ def wrk(url: str, token: str, concurrency: int, seconds: int, workdir: Path) -> 
     script.write_text(WRK_SCRIPT)
     output = subprocess.run(
         ["wrk", "-t2", f"-c{concurrency}", f"-d{seconds}s", "--latency", "-s", str(script), url],
-        env={**os.environ, "BENCH_TOKEN": token}, capture_output=True, text=True, check=True,
+        env={**os.environ, "BENCH_TOKEN": token},
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     requests = float(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
         "p50": latency_ms(output, "50%"),
@@ -227,33 +266,53 @@ def gateway_load(concurrency: int, seconds: int) -> None:
     port = free_port()
     with issuer.running(), tempfile.TemporaryDirectory() as tmp:
         process = subprocess.Popen(
-            [sys.executable, str(ROOT / "examples" / "export_gateway"), "--bind", f"127.0.0.1:{port}",
-             "--workers", "2"],
-            env={**os.environ, "GATEWAY_ISSUER": issuer.url}, stdout=subprocess.DEVNULL,
-            stderr=open(Path(tmp) / "gateway.log", "w"), start_new_session=True,
+            [
+                sys.executable,
+                str(ROOT / "examples" / "export_gateway"),
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "2",
+            ],
+            env={**os.environ, "GATEWAY_ISSUER": issuer.url},
+            stdout=subprocess.DEVNULL,
+            stderr=open(Path(tmp) / "gateway.log", "w"),
+            start_new_session=True,
         )
         try:
             base = f"http://127.0.0.1:{port}"
             wait_until_up(base + "/healthz", process)
             token = issuer.mint()
             runs = []
-            for name, path in (("/healthz (no token, floor)", "/healthz"),
-                               ("/v1/export/400100/orders (ES256 token)", "/v1/export/400100/orders")):
+            for name, path in (
+                ("/healthz (no token, floor)", "/healthz"),
+                ("/v1/export/400100/orders (ES256 token)", "/v1/export/400100/orders"),
+            ):
                 wrk(base + path, token, concurrency, 2, Path(tmp))  # warm-up, not recorded
                 cpu_before = group_cpu_seconds(process.pid)
                 run = wrk(base + path, token, concurrency, seconds, Path(tmp))
-                run["cpu_ms"] = (group_cpu_seconds(process.pid) - cpu_before) * 1000 / max(run["requests"], 1)
+                run["cpu_ms"] = (
+                    (group_cpu_seconds(process.pid) - cpu_before) * 1000 / max(run["requests"], 1)
+                )
                 runs.append((name, run))
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(15)
-    print(f"\nexample gateway, gunicorn 2 sync workers, wrk -t2 -c{concurrency} -d{seconds}s (same 2 cores)")
-    print(f"{'route':<42} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'CPU ms/req':>11}")
+    print(
+        f"\nexample gateway, gunicorn 2 sync workers, wrk -t2 -c{concurrency} -d{seconds}s (same 2 cores)"
+    )
+    print(
+        f"{'route':<42} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'CPU ms/req':>11}"
+    )
     for name, run in runs:
-        print(f"{name:<42} {run['rps']:>9,.0f} {run['p50']:>8.2f} {run['p99']:>8.2f} {run['errors']:>7.0f}"
-              f" {run['cpu_ms']:>11.3f}")
-    print(f"protected / floor: {runs[1][1]['rps'] / runs[0][1]['rps']:.2f}; JWKS fetches: {issuer.jwks_fetches} "
-          "(one per worker)")
+        print(
+            f"{name:<42} {run['rps']:>9,.0f} {run['p50']:>8.2f} {run['p99']:>8.2f} {run['errors']:>7.0f}"
+            f" {run['cpu_ms']:>11.3f}"
+        )
+    print(
+        f"protected / floor: {runs[1][1]['rps'] / runs[0][1]['rps']:.2f}; JWKS fetches: {issuer.jwks_fetches} "
+        "(one per worker)"
+    )
 
 
 def group_cpu_seconds(pid: int) -> float:
@@ -286,7 +345,9 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--alg", default="ES256", choices=["ES256", "RS256", "PS256", "EdDSA"])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=16)

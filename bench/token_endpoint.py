@@ -346,9 +346,10 @@ def run_benchmark(args: argparse.Namespace) -> None:
     if unknown:
         sys.exit(f"bench: unknown variants {sorted(unknown)}")
     servers: list[Server] = []
-    with tempfile.TemporaryDirectory(
-        prefix="authserver-bench-"
-    ) as tmp, contextlib.ExitStack() as stack:
+    with (
+        tempfile.TemporaryDirectory(prefix="authserver-bench-") as tmp,
+        contextlib.ExitStack() as stack,
+    ):
         workdir = Path(tmp)
         stack.callback(stop_all, servers)
         for name in names:

@@ -3,6 +3,7 @@
 Every test that uses ``app`` runs on SQLite and, when
 ``AUTHSERVER_TEST_DATABASE_URL`` is set, on PostgreSQL too.
 """
+
 from __future__ import annotations
 
 import os
@@ -14,10 +15,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
-from authserver import create_app
+from authserver import create_app, credentials
 from authserver.extensions import db
 from authserver.models import Organization, OrganizationAdmin, User
-from authserver import credentials
 
 PG_URL = os.environ.get("AUTHSERVER_TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -56,7 +56,9 @@ def app_config(database_url: str, tmp_path: Path) -> dict[str, Any]:
 
 
 @pytest.fixture
-def app(app_config: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
+def app(
+    app_config: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Flask]:
     monkeypatch.setenv("AUTHSERVER_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app(app_config)
     with app.app_context():
@@ -90,25 +92,36 @@ def app_ctx(app: Flask) -> Iterator[None]:
 class Directory:
     """Builds directory entries (users, organizations, rights) for a test."""
 
-    def organization(self, teccom_id: str, name: str | None = None, kind: str = "supplier") -> Organization:
+    def organization(
+        self, teccom_id: str, name: str | None = None, kind: str = "supplier"
+    ) -> Organization:
         organization = Organization(teccom_id=teccom_id, name=name or f"Org {teccom_id}", kind=kind)
         db.session.add(organization)
         db.session.commit()
         return organization
 
     def user(
-        self, email: str, *, first_name: str = "Test", last_name: str = "User",
-        password: str | None = "correct horse battery staple", admin_of: tuple[str, ...] = (),
+        self,
+        email: str,
+        *,
+        first_name: str = "Test",
+        last_name: str = "User",
+        password: str | None = "correct horse battery staple",
+        admin_of: tuple[str, ...] = (),
     ) -> User:
         user = User(
-            email=email.lower(), first_name=first_name, last_name=last_name,
+            email=email.lower(),
+            first_name=first_name,
+            last_name=last_name,
             password_hash=credentials.hash_secret(password) if password else None,
         )
         db.session.add(user)
         db.session.flush()
         for teccom_id in admin_of:
             if db.session.get(Organization, teccom_id) is None:
-                db.session.add(Organization(teccom_id=teccom_id, name=f"Org {teccom_id}", kind="supplier"))
+                db.session.add(
+                    Organization(teccom_id=teccom_id, name=f"Org {teccom_id}", kind="supplier")
+                )
                 db.session.flush()
             db.session.add(OrganizationAdmin(user_id=user.id, teccom_id=teccom_id))
         db.session.commit()

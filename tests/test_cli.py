@@ -8,14 +8,13 @@ from pathlib import Path
 
 import jwt
 import pytest
+from conftest import make_config
 
 from authserver import create_app, credentials
 from authserver.extensions import db
 from authserver.models import AuditEvent, Client, ClientSecret, ConsoleSession, Organization, User
 from authserver.models._base import utcnow
 from authserver.services import clients, console_sessions
-
-from conftest import make_config
 
 CURL = re.compile(
     r"curl -s -u (?P<id>cl_[\w-]+):(?P<secret>[\w-]{43}) -d grant_type=client_credentials "
@@ -164,8 +163,7 @@ def test_directory_import_refuses_a_bad_file_and_names_the_location(runner, app_
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr == (
-        f"Error: {path} was not imported; nothing changed.\n"
-        f"  {path}: users[1].last_name: missing\n"
+        f"Error: {path} was not imported; nothing changed.\n  {path}: users[1].last_name: missing\n"
     )
     assert db.session.execute(db.select(Organization)).first() is None
     assert audit_actions() == []
@@ -328,7 +326,11 @@ def test_sessions_revoke_ends_every_console_session_of_the_user(runner, director
     assert console_sessions.lookup(bens) is not None
     event = db.session.execute(db.select(AuditEvent)).scalar_one()
     assert (event.actor, event.action, event.target, event.details) == (
-        "cli", "session.revoked_all", "anna@example.com", {"sessions": 2})
+        "cli",
+        "session.revoked_all",
+        "anna@example.com",
+        {"sessions": 2},
+    )
     assert all(handle not in json.dumps(event.details) for handle in annas)
 
     again = runner.invoke(args=["sessions", "revoke", "--user", "ben@example.com"])
@@ -338,7 +340,10 @@ def test_sessions_revoke_ends_every_console_session_of_the_user(runner, director
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--user", "nobody@example.com"], "Error: no user 'nobody@example.com' in the directory.\n"),
+        (
+            ["--user", "nobody@example.com"],
+            "Error: no user 'nobody@example.com' in the directory.\n",
+        ),
         (["--user", " "], "Error: email must be an e-mail address.\n"),
     ],
     ids=["unknown-user", "blank"],
@@ -354,7 +359,9 @@ def test_sessions_purge_deletes_the_sessions_that_ended_by_time(runner, director
     anna = directory.user("anna@example.com")
     live = console_sessions.start(anna)
     console_sessions.start(anna)
-    stale = db.session.execute(db.select(ConsoleSession).order_by(ConsoleSession.id)).scalars().all()[1]
+    stale = (
+        db.session.execute(db.select(ConsoleSession).order_by(ConsoleSession.id)).scalars().all()[1]
+    )
     stale.expires_at = utcnow()
     db.session.commit()
     result = runner.invoke(args=["sessions", "purge"])
@@ -362,4 +369,7 @@ def test_sessions_purge_deletes_the_sessions_that_ended_by_time(runner, director
     assert db.session.execute(db.select(ConsoleSession.handle_hash)).scalars().all() == [
         console_sessions.hash_handle(live)
     ]
-    assert runner.invoke(args=["sessions", "purge"]).stdout == "Purged 0 console sessions that had expired.\n"
+    assert (
+        runner.invoke(args=["sessions", "purge"]).stdout
+        == "Purged 0 console sessions that had expired.\n"
+    )

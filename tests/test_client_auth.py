@@ -6,6 +6,8 @@ import threading
 import time
 
 import pytest
+from conftest import make_config
+from support.oauth import assert_oauth_error, partner, set_enabled, token_request
 
 from authserver import credentials
 from authserver.client_auth import (
@@ -20,8 +22,6 @@ from authserver.models import Client
 from authserver.oauth2 import EXTENSION
 from authserver.services import audit, clients
 from authserver.throttle import FailureThrottle
-from support.oauth import assert_oauth_error, partner, set_enabled, token_request
-from conftest import make_config
 
 
 @pytest.fixture
@@ -266,9 +266,11 @@ def test_a_connection_dropped_by_postgresql_is_retried(app, http, directory, dat
         pytest.skip("PostgreSQL only: SQLite connections cannot be dropped from outside")
     creds = partner(directory, "400100")
     assert token_request(http, creds).status_code == 200
-    db.session.execute(db.text(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-    ))
+    db.session.execute(
+        db.text(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    )
     db.session.commit()
     assert token_request(http, creds).status_code == 200

@@ -1,4 +1,5 @@
 """Configuration: defaults, environment, and refusing insecure production setups."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,7 +14,11 @@ def test_defaults_follow_design(tmp_path):
     assert config["TOKEN_LIFETIME"] == 300
     assert config["ISSUER"] == "http://127.0.0.1:8000"
     assert config["SIGNING_ALG"] == "ES256"
-    assert (config["ARGON2_MEMORY_COST"], config["ARGON2_TIME_COST"], config["ARGON2_PARALLELISM"]) == (19456, 2, 1)
+    assert (
+        config["ARGON2_MEMORY_COST"],
+        config["ARGON2_TIME_COST"],
+        config["ARGON2_PARALLELISM"],
+    ) == (19456, 2, 1)
     assert config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'authserver.sqlite3'}"
 
 

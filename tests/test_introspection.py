@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import math
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import jwt
 import pytest
-
-from authserver import tokens
-from authserver.extensions import db
-from authserver.models import Client, ClientOrganization, RevokedToken
-from authserver.oauth2 import EXTENSION
-from authserver.services import audit, clients
 from support.oauth import (
     assert_oauth_error,
     basic,
@@ -24,6 +18,12 @@ from support.oauth import (
     partner,
     set_enabled,
 )
+
+from authserver import tokens
+from authserver.extensions import db
+from authserver.models import Client, ClientOrganization, RevokedToken
+from authserver.oauth2 import EXTENSION
+from authserver.services import audit, clients
 
 URL = "/oauth2/introspect"
 INACTIVE = {"active": False}
@@ -164,7 +164,7 @@ def test_revoked_jti_is_inactive(http, setup):
         RevokedToken(
             jti=claims["jti"],
             client_id=creds.client_id,
-            expires_at=datetime.fromtimestamp(claims["exp"], timezone.utc),
+            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
         )
     )
     db.session.commit()
@@ -208,7 +208,7 @@ def test_token_from_the_same_second_as_the_revocation_counts_as_revoked(app, htt
     iat = int(time.time()) - 10
     token = _server_token(app, creds, now=iat)
     client = _client(creds)
-    client.tokens_invalid_before = datetime.fromtimestamp(iat + 0.5, timezone.utc)
+    client.tokens_invalid_before = datetime.fromtimestamp(iat + 0.5, UTC)
     db.session.commit()
     assert introspect(http, gw, token) == INACTIVE
     assert introspect(http, gw, _server_token(app, creds, now=iat + 1))["active"] is True

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import make_config
 
 
-@pytest.fixture(params=[(600, "public, max-age=300"), (0, "no-store")], ids=["delay-600", "delay-0"])
+@pytest.fixture(
+    params=[(600, "public, max-age=300"), (0, "no-store")], ids=["delay-600", "delay-0"]
+)
 def activation(request):
     return request.param
 

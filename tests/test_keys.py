@@ -7,14 +7,14 @@ from datetime import timedelta
 
 import jwt
 import pytest
+from conftest import make_config
 from cryptography.fernet import Fernet
+from support.oauth import get_token, partner
 
 from authserver import key_material, keys, tokens
 from authserver.extensions import db
 from authserver.models import AuditEvent, SigningKey
 from authserver.models._base import utcnow
-from conftest import make_config
-from support.oauth import get_token, partner
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "k"}
 

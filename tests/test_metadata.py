@@ -5,9 +5,9 @@ from __future__ import annotations
 import jwt
 import pytest
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
+from support.oauth import get_token, partner
 
 from authserver.oauth_endpoints import jwks_max_age
-from support.oauth import get_token, partner
 
 ISSUER = "https://auth.example.test"
 
@@ -75,4 +75,3 @@ def test_jwks_and_metadata_refuse_post(http):
 def test_jwks_may_be_cached_only_while_no_new_key_can_be_signing(delay, key_cache, max_age):
     config = {"KEY_ACTIVATION_DELAY": delay, "KEY_CACHE_SECONDS": key_cache}
     assert jwks_max_age(config) == max_age
-

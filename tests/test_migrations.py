@@ -16,14 +16,13 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from conftest import PG_URL
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
+import authserver.models  # noqa: F401  (every table in db.metadata)
 from authserver.config import normalize_database_url
 from authserver.extensions import db
-import authserver.models  # noqa: F401  (every table in db.metadata)
-
-from conftest import PG_URL
 
 
 def authserver_cli(

@@ -6,12 +6,6 @@ import base64
 
 import jwt
 import pytest
-
-from authserver import credentials
-from authserver.services import audit, clients
-from authserver.extensions import db
-from authserver.models import Client
-from authserver.tokens import MAX_TOKEN_LENGTH
 from support.oauth import (
     assert_oauth_error,
     basic,
@@ -22,6 +16,12 @@ from support.oauth import (
     partner,
     token_request,
 )
+
+from authserver import credentials
+from authserver.extensions import db
+from authserver.models import Client
+from authserver.services import audit, clients
+from authserver.tokens import MAX_TOKEN_LENGTH
 
 URL = "/oauth2/token"
 FORM = "application/x-www-form-urlencoded"
@@ -224,9 +224,7 @@ def test_unknown_client_is_invalid_client(http, app_ctx):
 
 @pytest.mark.parametrize("path", [URL, "/oauth2/introspect", "/oauth2/revoke"])
 @pytest.mark.parametrize("method", ["basic", "post"])
-def test_nul_in_the_client_id_is_an_unknown_client_on_every_database(
-    http, directory, path, method
-):
+def test_nul_in_the_client_id_is_an_unknown_client_on_every_database(http, directory, path, method):
     # PostgreSQL refuses NUL in a query parameter; the answer must not depend on that
     creds = partner(directory, "400100")
     data = {"grant_type": "client_credentials", "token": "x"}
@@ -319,6 +317,7 @@ def test_rotated_secret_stops_working_at_once(http, directory):
 
 def test_grace_period_secret_works_until_it_expires(http, directory):
     from datetime import timedelta
+
     from authserver.models import ClientSecret
     from authserver.models._base import utcnow
 

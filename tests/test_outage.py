@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import make_config
 
 from authserver import create_app
-
-from conftest import make_config
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/unreachable"
 
@@ -104,12 +103,16 @@ def test_every_route_answers_json_and_never_500(outage_http):
     assert len(walked) >= 15
     for method, url in walked:
         response = outage_http.open(
-            url, method=method, data={"grant_type": "client_credentials"},
+            url,
+            method=method,
+            data={"grant_type": "client_credentials"},
             headers={"Authorization": "Basic Y2xfeDp5"},
         )
         assert response.status_code != 500, (method, url)
         assert response.mimetype in {"application/json", "application/problem+json"}, (
-            method, url, response.mimetype,
+            method,
+            url,
+            response.mimetype,
         )
         json.loads(response.get_data(as_text=True))
         assert_no_stack_trace(response)
@@ -119,7 +122,8 @@ def test_every_admin_api_route_with_a_valid_bearer_answers_503(outage_http):
     app = outage_http.application
     headers = admin_bearer(app)
     walked = [
-        (method, url) for method, url in routes(app, "/api/v1/")
+        (method, url)
+        for method, url in routes(app, "/api/v1/")
         if url not in {"/api/v1/openapi.json", "/api/v1/auth/login"}
     ]
     assert len(walked) >= 14

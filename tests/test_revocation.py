@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
+from support.oauth import assert_oauth_error, basic, endpoint_request, gateway, get_token, partner
 
 from authserver import tokens
 from authserver.extensions import db
 from authserver.models import AuditEvent, RevokedToken
 from authserver.models._base import utcnow
 from authserver.oauth2 import EXTENSION
-from support.oauth import assert_oauth_error, basic, endpoint_request, gateway, get_token, partner
 
 URL = "/oauth2/revoke"
 
@@ -48,7 +48,7 @@ def test_a_client_revokes_its_own_token(http, setup, method):
     claims = jwt.decode(token, options={"verify_signature": False})
     [row] = revoked_rows()
     assert row.jti == claims["jti"] and row.client_id == creds.client_id
-    assert row.expires_at == datetime.fromtimestamp(claims["exp"], timezone.utc)
+    assert row.expires_at == datetime.fromtimestamp(claims["exp"], UTC)
     event = db.session.execute(
         db.select(AuditEvent).where(AuditEvent.action == "token.revoked")
     ).scalar_one()

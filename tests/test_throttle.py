@@ -1,4 +1,5 @@
 """Failure throttling, in memory and in Redis."""
+
 from __future__ import annotations
 
 import os

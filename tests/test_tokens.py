@@ -6,13 +6,13 @@ import time
 
 import jwt
 import pytest
+from conftest import make_config
 from cryptography.hazmat.primitives.asymmetric import ec
+from support.oauth import partner, token_request
 
 from authserver import tokens
 from authserver.key_material import LoadedKey, generate_private_key, public_jwk
 from authserver.models._base import utcnow
-from conftest import make_config
-from support.oauth import partner, token_request
 
 ISS = "https://auth.example.test"
 AUD = "export-subscription-api"

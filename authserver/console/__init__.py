@@ -5,13 +5,17 @@ services as the admin API (so the same rights and rules apply), with a
 little JavaScript for dialogs and copying. Everything is served from this
 package: no asset comes from the internet and there is no build step.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Flask
 
 bp = Blueprint(
-    "console", __name__,
-    template_folder="templates", static_folder="static", static_url_path="/assets",
+    "console",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/assets",
 )
 
 

@@ -11,6 +11,7 @@ this handler turns them into what a person in a browser needs:
 - an expired session: the login page;
 - a database outage: a 503 page (never a stack trace).
 """
+
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
@@ -46,7 +47,8 @@ def domain_error(error: AuthServerError) -> ResponseReturnValue:
 @bp.errorhandler(CSRFError)
 def csrf_error(error: CSRFError) -> ResponseReturnValue:
     return _page(
-        400, "The form has expired",
+        400,
+        "The form has expired",
         "The form was sent without a valid security token (it may be from an old page or "
         "another site). Go back, reload the page and try again.",
     )

@@ -1,7 +1,8 @@
 """Jinja filters for the console: times, audit actions, details."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Flask
@@ -27,7 +28,7 @@ def when(value: datetime | None, seconds: bool = False) -> str:
     """``2025-03-01 14:05 UTC``: one unambiguous clock for everyone."""
     if value is None:
         return ""
-    value = value.astimezone(timezone.utc)
+    value = value.astimezone(UTC)
     return value.strftime("%Y-%m-%d %H:%M:%S UTC" if seconds else "%Y-%m-%d %H:%M UTC")
 
 

@@ -3,13 +3,20 @@
 Forms only check shape (required fields, lengths, e-mail syntax); business
 rules stay in the services, which the views call with the cleaned values.
 """
+
 from __future__ import annotations
 
 from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField, EmailField, FieldList, HiddenField, PasswordField, RadioField, SelectField,
+    BooleanField,
+    EmailField,
+    FieldList,
+    HiddenField,
+    PasswordField,
+    RadioField,
+    SelectField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
@@ -52,7 +59,10 @@ class CreateClientForm(FlaskForm):  # type: ignore[misc]
 
 class RotateSecretForm(FlaskForm):  # type: ignore[misc]
     grace_period_seconds = RadioField(
-        "Keep the old secret valid for", choices=GRACE_PERIODS, coerce=int, default=0,
+        "Keep the old secret valid for",
+        choices=GRACE_PERIODS,
+        coerce=int,
+        default=0,
     )
     revoke_tokens = BooleanField("Also revoke every access token issued so far")
 
@@ -65,7 +75,8 @@ class _EmailsForm(FlaskForm):  # type: ignore[misc]
     # no max_entries: WTForms would drop the fields past it without a word;
     # the request size limit bounds the fields, the validator below their number
     notification_emails = FieldList(
-        EmailField("Notification e-mail", validators=[Length(max=320)]), min_entries=1,
+        EmailField("Notification e-mail", validators=[Length(max=320)]),
+        min_entries=1,
     )
 
     def validate_notification_emails(self, field: FieldList) -> None:
@@ -108,7 +119,8 @@ class AssignmentForm(_EmailsForm):
     """+ Add TecCom Id: the choices are set by the view (assignable organizations)."""
 
     teccom_id = SelectField(
-        "Organization", validate_choice=False,
+        "Organization",
+        validate_choice=False,
         validators=[InputRequired("Choose an organization."), Length(max=32)],
     )
 

@@ -8,6 +8,7 @@ and ``Text`` fields, and the database never sees it. The login form is the
 exception: its refusal is the form's own "Wrong e-mail or password."
 (see :func:`has_nul` and :mod:`.views.auth`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

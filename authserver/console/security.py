@@ -10,6 +10,7 @@
   script or style (scripts are external files from this package), and refuses
   framing (``frame-ancestors 'none'`` and ``X-Frame-Options``).
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -27,16 +28,18 @@ SESSION_IDLE_SECONDS = console_sessions.IDLE_SECONDS
 #: absolute lifetime of a console session, however active (enforced on the server)
 SESSION_MAX_SECONDS = console_sessions.MAX_SECONDS
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'none'",
-    "script-src 'self'",
-    "style-src 'self'",
-    "img-src 'self'",
-    "connect-src 'self'",
-    "form-action 'self'",
-    "frame-ancestors 'none'",
-    "base-uri 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "connect-src 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+    ]
+)
 
 
 def is_production(app: Flask) -> bool:

@@ -8,10 +8,12 @@ the directory, or the user's removal, ends every session at once. Rights
 are never cached in the session; each page asks the services, which read
 the current directory, exactly as the admin API does.
 """
+
 from __future__ import annotations
 
 import functools
-from typing import Callable, TypeVar, cast
+from collections.abc import Callable
+from typing import TypeVar, cast
 from urllib.parse import urlsplit
 
 from flask import g, redirect, request, session, url_for
@@ -48,7 +50,9 @@ def login(user: User) -> None:
         console_sessions.end(previous)
     session.permanent = True
     session[HANDLE] = console_sessions.start(
-        user, remote_addr=request.remote_addr, user_agent=request.user_agent.string,
+        user,
+        remote_addr=request.remote_addr,
+        user_agent=request.user_agent.string,
     )
 
 
@@ -119,8 +123,14 @@ def safe_next(target: str | None) -> str | None:
         return None
     target = target.rstrip("?")
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") \
-            or "\\" in target or "\x00" in target:
+    if (
+        parts.scheme
+        or parts.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+        or "\x00" in target
+    ):
         return None
     return target
 

@@ -6,6 +6,7 @@ session; Flask would still build a cookie signer for each of their requests
 which refuses to be written to, so a stray ``session[...] = ...`` there fails
 loudly rather than setting a cookie.
 """
+
 from __future__ import annotations
 
 from flask import Flask, Request

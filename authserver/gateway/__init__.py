@@ -16,6 +16,7 @@ only PyJWT and cryptography (and Flask for :mod:`.decorators`).
 Both validators return an :class:`AccessToken` or raise a
 :class:`TokenError` subclass that maps to an RFC 6750 §3.1 answer.
 """
+
 from __future__ import annotations
 
 from .claims import AccessToken

@@ -5,6 +5,7 @@ package's own dependencies. Every answer is size-bounded, redirects are not
 followed (the metadata names the exact URLs, RFC 8414 §2), and only ``https``
 URLs are used, except on the loopback interface (development and tests).
 """
+
 from __future__ import annotations
 
 import http.client

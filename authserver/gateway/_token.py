@@ -1,4 +1,5 @@
 """Checks on the raw token string, done before any parsing or network use."""
+
 from __future__ import annotations
 
 import base64

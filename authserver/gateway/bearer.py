@@ -6,6 +6,7 @@ error answer.
 :mod:`authserver.gateway.wsgi` into any WSGI application; another framework
 needs only these functions.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,8 +24,15 @@ from .errors import (
     TokenError,
 )
 
-__all__ = ["Validator", "ErrorAnswer", "token_from_header", "challenge", "authorize",
-           "error_answer", "validate_realm"]
+__all__ = [
+    "Validator",
+    "ErrorAnswer",
+    "token_from_header",
+    "challenge",
+    "authorize",
+    "error_answer",
+    "validate_realm",
+]
 
 #: seconds a client should wait when the authorization server cannot be asked
 RETRY_AFTER = "5"
@@ -48,8 +56,9 @@ def validate_realm(realm: str) -> str:
     return realm
 
 
-def token_from_header(authorization: str | None, query_keys: Iterable[str] = (),
-                      form_keys: Iterable[str] = ()) -> str:
+def token_from_header(
+    authorization: str | None, query_keys: Iterable[str] = (), form_keys: Iterable[str] = ()
+) -> str:
     """The bearer token of a request, from the ``Authorization`` header only
     (RFC 6750 §2.1). The query string (§2.3) and the form body (§2.2) are never
     read: a token there leaks into logs and browser histories.
@@ -92,7 +101,9 @@ def challenge(realm: str, error: TokenError | None = None) -> str:
 
 
 def authorize(
-    access_token: AccessToken, scope: str | None, organization: str | None,
+    access_token: AccessToken,
+    scope: str | None,
+    organization: str | None,
 ) -> AccessToken:
     """Check that *access_token* grants *scope* and acts for *organization*.
 

@@ -1,4 +1,5 @@
 """The validated access token, as gateways see it (RFC 9068 §2.2 claims)."""
+
 from __future__ import annotations
 
 import math
@@ -95,7 +96,12 @@ class AccessToken:
 
 
 def validate_access_token(
-    access_token: AccessToken, *, issuer: str, audience: str, leeway: int, max_lifetime: int,
+    access_token: AccessToken,
+    *,
+    issuer: str,
+    audience: str,
+    leeway: int,
+    max_lifetime: int,
     now: float,
 ) -> AccessToken:
     """The checks both validators apply to a token's claims (RFC 9068 §4

@@ -17,6 +17,7 @@
 
 The only module of :mod:`authserver.gateway` that imports Flask.
 """
+
 from __future__ import annotations
 
 import functools
@@ -48,8 +49,13 @@ class BearerAuth:
     :param realm: the ``realm`` of the ``WWW-Authenticate`` challenges.
     """
 
-    def __init__(self, app: Flask | None = None, validator: Validator | None = None, *,
-                 realm: str = "export-subscription-api") -> None:
+    def __init__(
+        self,
+        app: Flask | None = None,
+        validator: Validator | None = None,
+        *,
+        realm: str = "export-subscription-api",
+    ) -> None:
         if validator is None:
             raise ValueError("a validator is required")
         self.validator = validator
@@ -111,7 +117,8 @@ def error_response(error: TokenError | AuthorizationServerUnavailable) -> Respon
 
 
 def require_token(
-    scope: str | None = "export", organization: OrganizationSource | None = None,
+    scope: str | None = "export",
+    organization: OrganizationSource | None = None,
 ) -> Callable[[F], F]:
     """Protect a view: a valid bearer token granting *scope* and, when
     *organization* is given, the organization the request names.
@@ -154,7 +161,8 @@ def refuse_client_tokens() -> Callable[[F], F]:
             try:
                 _validated_token()
                 raise InsufficientScope(
-                    "Access tokens of this server are not valid for the Template API.")
+                    "Access tokens of this server are not valid for the Template API."
+                )
             except (TokenError, AuthorizationServerUnavailable) as error:
                 return error_response(error)
 

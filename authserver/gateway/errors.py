@@ -10,6 +10,7 @@ ASCII ``description`` that never echoes the token.
 JWKS or introspection endpoint could not be used, so the gateway cannot decide
 and answers 503.
 """
+
 from __future__ import annotations
 
 __all__ = [

@@ -14,6 +14,7 @@ Cache (documented contract):
 - entries are keyed by the SHA-256 of the token (no token is stored), and at
   most ``max_entries`` are kept (oldest dropped first).
 """
+
 from __future__ import annotations
 
 import base64
@@ -77,12 +78,14 @@ class IntrospectionValidator:
             raise ValueError(f"cache_ttl must be between 0 and {MAX_CACHE_TTL} seconds")
         if not 0 <= negative_cache_ttl <= MAX_NEGATIVE_CACHE_TTL:
             raise ValueError(
-                f"negative_cache_ttl must be between 0 and {MAX_NEGATIVE_CACHE_TTL} seconds")
+                f"negative_cache_ttl must be between 0 and {MAX_NEGATIVE_CACHE_TTL} seconds"
+            )
         if not 0 <= leeway <= MAX_LEEWAY:
             raise ValueError(f"leeway must be between 0 and {MAX_LEEWAY} seconds")
         if not 1 <= max_token_length <= _token.MAX_TOKEN_LENGTH_LIMIT:
             raise ValueError(
-                f"max_token_length must be between 1 and {_token.MAX_TOKEN_LENGTH_LIMIT}")
+                f"max_token_length must be between 1 and {_token.MAX_TOKEN_LENGTH_LIMIT}"
+            )
         if not client_id or not client_secret:
             raise ValueError("client_id and client_secret are required")
         self.issuer = issuer
@@ -168,6 +171,10 @@ class IntrospectionValidator:
         if answer["active"] is not True:
             raise InvalidToken("The access token is not active.")
         return validate_access_token(
-            AccessToken.from_claims(answer), issuer=self.issuer, audience=self.audience,
-            leeway=self.leeway, max_lifetime=self.max_lifetime, now=self._wall_clock(),
+            AccessToken.from_claims(answer),
+            issuer=self.issuer,
+            audience=self.audience,
+            leeway=self.leeway,
+            max_lifetime=self.max_lifetime,
+            now=self._wall_clock(),
         )

@@ -16,6 +16,7 @@ Keys are only ever taken from this URL, never from a token's header
 with private parameters, keys not meant for signatures and keys too short
 for their algorithm are ignored.
 """
+
 from __future__ import annotations
 
 import logging
@@ -106,7 +107,11 @@ def _verification_keys(jwk: Any, algorithms: Collection[str]) -> dict[str, jwt.P
 
 
 def cache_ttl(
-    headers: Mapping[str, str], *, default: float, minimum: float, maximum: float,
+    headers: Mapping[str, str],
+    *,
+    default: float,
+    minimum: float,
+    maximum: float,
 ) -> float:
     """Seconds to keep a JWK Set: its ``Cache-Control: max-age`` (RFC 9111
     §5.2.2.1), *default* without one, *minimum* for ``no-cache``/``no-store``,
@@ -148,7 +153,8 @@ class JWKSCache:
     ) -> None:
         if not 1.0 <= min_ttl <= default_ttl <= max_ttl <= 86400:
             raise ValueError(
-                "JWKS cache ages must satisfy 1 <= min_ttl <= default_ttl <= max_ttl <= 86400")
+                "JWKS cache ages must satisfy 1 <= min_ttl <= default_ttl <= max_ttl <= 86400"
+            )
         if not 1.0 <= refetch_interval <= max_ttl:
             raise ValueError("refetch_interval must be between 1 second and max_ttl")
         if not 1 <= refetch_burst <= 10:
@@ -268,7 +274,8 @@ class JWKSCache:
         response = _http.request_json(url, timeout=self.timeout)
         keys = parse_jwks(response.body, self.algorithms)
         ttl = cache_ttl(
-            response.headers, default=self.default_ttl, minimum=self.min_ttl, maximum=self.max_ttl)
+            response.headers, default=self.default_ttl, minimum=self.min_ttl, maximum=self.max_ttl
+        )
         self._keys = keys
         self._expires_at = now + ttl
         self._stale_until = now + ttl + self.max_stale

@@ -1,4 +1,5 @@
 """Authorization server metadata discovery (RFC 8414)."""
+
 from __future__ import annotations
 
 import logging
@@ -38,8 +39,13 @@ class ServerMetadata:
     """
 
     def __init__(
-        self, issuer: str, *, timeout: float = 5.0, retry_interval: float = 5.0,
-        max_age: float = 3600.0, clock: Callable[[], float] = time.monotonic,
+        self,
+        issuer: str,
+        *,
+        timeout: float = 5.0,
+        retry_interval: float = 5.0,
+        max_age: float = 3600.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if max_age < retry_interval:
             raise ValueError("max_age must be at least retry_interval")
@@ -88,8 +94,9 @@ class ServerMetadata:
             except AuthorizationServerUnavailable:
                 self._failed_at = now
                 if stale is not None:
-                    log.warning("metadata of %s could not be refreshed; using the last",
-                                self.issuer)
+                    log.warning(
+                        "metadata of %s could not be refreshed; using the last", self.issuer
+                    )
                     return stale
                 raise
             self._document = document

@@ -7,6 +7,7 @@ instead of ``jwt.decode``: that halves the cost of a validation (``jwt.decode``
 re-parses the token and re-checks its alphabet byte by byte, which
 :mod:`._token` has already done with one regular expression).
 """
+
 from __future__ import annotations
 
 import logging
@@ -79,12 +80,14 @@ class TokenValidator:
         algorithms = frozenset(algorithms)
         if not algorithms or not algorithms <= ASYMMETRIC_ALGORITHMS:
             raise ValueError(
-                f"algorithms must be a non-empty subset of {sorted(ASYMMETRIC_ALGORITHMS)}")
+                f"algorithms must be a non-empty subset of {sorted(ASYMMETRIC_ALGORITHMS)}"
+            )
         if not 0 <= leeway <= MAX_LEEWAY:
             raise ValueError(f"leeway must be between 0 and {MAX_LEEWAY} seconds")
         if not 1 <= max_token_length <= _token.MAX_TOKEN_LENGTH_LIMIT:
             raise ValueError(
-                f"max_token_length must be between 1 and {_token.MAX_TOKEN_LENGTH_LIMIT}")
+                f"max_token_length must be between 1 and {_token.MAX_TOKEN_LENGTH_LIMIT}"
+            )
         if not (isinstance(issuer, str) and issuer and isinstance(audience, str) and audience):
             raise ValueError("issuer and audience are required")
         self.issuer = issuer
@@ -119,8 +122,12 @@ class TokenValidator:
             raise InvalidToken("The access token signature is invalid.")
         access_token = AccessToken.from_claims(jws.payload())
         return validate_access_token(
-            access_token, issuer=self.issuer, audience=self.audience, leeway=self.leeway,
-            max_lifetime=self.max_lifetime, now=time.time(),
+            access_token,
+            issuer=self.issuer,
+            audience=self.audience,
+            leeway=self.leeway,
+            max_lifetime=self.max_lifetime,
+            now=time.time(),
         )
 
     def _validate_header(self, header: dict[str, Any]) -> tuple[str, str]:

@@ -25,6 +25,7 @@ body of an ``application/x-www-form-urlencoded`` request with an
 back as a fresh ``wsgi.input``: the application reads the same bytes. Other
 bodies are never touched.
 """
+
 from __future__ import annotations
 
 import io
@@ -41,8 +42,15 @@ from .bearer import Validator, authorize, error_answer, token_from_header, valid
 from .claims import AccessToken
 from .errors import AuthorizationServerUnavailable, InsufficientScope, InvalidRequest, TokenError
 
-__all__ = ["ENVIRON_KEY", "BearerMiddleware", "Rule", "FormTooLarge", "protect", "public",
-           "refuse_client_tokens"]
+__all__ = [
+    "ENVIRON_KEY",
+    "BearerMiddleware",
+    "Rule",
+    "FormTooLarge",
+    "protect",
+    "public",
+    "refuse_client_tokens",
+]
 
 #: where the wrapped application finds the validated :class:`AccessToken`
 ENVIRON_KEY = "authserver.access_token"
@@ -87,8 +95,12 @@ class Rule:
         return {} if path == prefix or path.startswith(prefix + "/") else None
 
 
-def protect(path: str | re.Pattern[str], *, scope: str | None = "export",
-            organization: OrganizationSource | None = None) -> Rule:
+def protect(
+    path: str | re.Pattern[str],
+    *,
+    scope: str | None = "export",
+    organization: OrganizationSource | None = None,
+) -> Rule:
     """Requests under *path* need a valid token granting *scope* (``None``:
     any) and the organization the request names, as
     :func:`~authserver.gateway.decorators.require_token` checks them.
@@ -128,10 +140,16 @@ class BearerMiddleware:
     ``invalid_request``, 503 when the authorization server cannot be asked.
     """
 
-    def __init__(self, app: WSGIApplication, validator: Validator, *,
-                 realm: str = "export-subscription-api", rules: Iterable[Rule] = (),
-                 default: Literal["deny", "pass"] = "deny",
-                 max_form_bytes: int = 64 * 1024) -> None:
+    def __init__(
+        self,
+        app: WSGIApplication,
+        validator: Validator,
+        *,
+        realm: str = "export-subscription-api",
+        rules: Iterable[Rule] = (),
+        default: Literal["deny", "pass"] = "deny",
+        max_form_bytes: int = 64 * 1024,
+    ) -> None:
         self.app = app
         self.validator = validator
         self.realm = validate_realm(realm)
@@ -165,8 +183,9 @@ class BearerMiddleware:
                 return rule, groups
         return (_DENY if self.default == "deny" else _PASS), {}
 
-    def _check(self, rule: Rule, groups: Mapping[str, str | None],
-               environ: WSGIEnvironment) -> AccessToken:
+    def _check(
+        self, rule: Rule, groups: Mapping[str, str | None], environ: WSGIEnvironment
+    ) -> AccessToken:
         """The validated token of a request *rule* lets in, in the order
         :func:`~authserver.gateway.decorators.require_token` checks.
 
@@ -177,7 +196,8 @@ class BearerMiddleware:
         access_token = self._validated_token(environ, [name for name, _ in query])
         if rule.kind == "template":
             raise InsufficientScope(
-                "Access tokens of this server are not valid for the Template API.")
+                "Access tokens of this server are not valid for the Template API."
+            )
         if rule.kind == "deny":
             raise InsufficientScope("Access tokens of this server are not valid for this path.")
         organization = _organization(rule.organization, groups, query, environ)
@@ -189,19 +209,30 @@ class BearerMiddleware:
         form_keys = _peek_form_keys(environ, self.max_form_bytes) if authorization else []
         return self.validator.validate(token_from_header(authorization, query_keys, form_keys))
 
-    def _error(self, error: TokenError | AuthorizationServerUnavailable, environ: WSGIEnvironment,
-               start_response: StartResponse) -> Iterable[bytes]:
+    def _error(
+        self,
+        error: TokenError | AuthorizationServerUnavailable,
+        environ: WSGIEnvironment,
+        start_response: StartResponse,
+    ) -> Iterable[bytes]:
         answer = error_answer(error, self.realm)
         # the bytes flask.jsonify makes
         body = (json.dumps(answer.body, separators=(",", ":"), sort_keys=True) + "\n").encode()
-        headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))),
-                   *answer.headers.items()]
+        headers = [
+            ("Content-Type", "application/json"),
+            ("Content-Length", str(len(body))),
+            *answer.headers.items(),
+        ]
         start_response(f"{answer.status} {HTTPStatus(answer.status).phrase}", headers)
         return [] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
 
 
-def _organization(source: OrganizationSource | None, groups: Mapping[str, str | None],
-                  query: list[tuple[str, str]], environ: WSGIEnvironment) -> str | None:
+def _organization(
+    source: OrganizationSource | None,
+    groups: Mapping[str, str | None],
+    query: list[tuple[str, str]],
+    environ: WSGIEnvironment,
+) -> str | None:
     if source is None:
         return None
     value: object

@@ -30,7 +30,8 @@ was granted in ``scope``; no refresh token is issued.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidScopeError, UnauthorizedClientError

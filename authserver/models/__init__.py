@@ -1,4 +1,5 @@
 """All models, imported here so that Alembic sees every table."""
+
 from .audit import AuditEvent
 from .client import (
     KIND_GATEWAY,

@@ -1,4 +1,5 @@
 """The audit trail: who changed what, when, from where."""
+
 from __future__ import annotations
 
 from datetime import datetime

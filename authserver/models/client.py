@@ -1,4 +1,5 @@
 """OAuth2 clients (RFC 6749 §2), their secrets, organizations and administrators."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -34,16 +35,22 @@ class Client(db.Model):  # type: ignore[name-defined,misc]
     #: access tokens issued at or before this instant are no longer active
     tokens_invalid_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    secrets: Mapped[list["ClientSecret"]] = relationship(
-        back_populates="client", cascade="all, delete-orphan", passive_deletes=True,
+    secrets: Mapped[list[ClientSecret]] = relationship(
+        back_populates="client",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
         order_by="ClientSecret.id",
     )
-    organizations: Mapped[list["ClientOrganization"]] = relationship(
-        back_populates="client", cascade="all, delete-orphan", passive_deletes=True,
+    organizations: Mapped[list[ClientOrganization]] = relationship(
+        back_populates="client",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
         order_by="ClientOrganization.teccom_id",
     )
-    administrators: Mapped[list["ClientAdministrator"]] = relationship(
-        back_populates="client", cascade="all, delete-orphan", passive_deletes=True,
+    administrators: Mapped[list[ClientAdministrator]] = relationship(
+        back_populates="client",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
 
 
@@ -58,8 +65,11 @@ class ClientSecret(db.Model):  # type: ignore[name-defined,misc]
     __table_args__ = (
         #: at most one current secret per client, whatever races (DESIGN.md rule 3)
         Index(
-            "uq_client_secrets_current", "client_pk", unique=True,
-            postgresql_where=text("expires_at IS NULL"), sqlite_where=text("expires_at IS NULL"),
+            "uq_client_secrets_current",
+            "client_pk",
+            unique=True,
+            postgresql_where=text("expires_at IS NULL"),
+            sqlite_where=text("expires_at IS NULL"),
         ),
     )
 

@@ -4,6 +4,7 @@ The browser holds a random session handle in its cookie; the server keeps
 only the handle's SHA-256, so that a copy of this table logs nobody in.
 Deleting the row ends the session on the server, whatever cookie is left.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

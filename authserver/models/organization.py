@@ -1,4 +1,5 @@
 """Organizations, identified by their TecCom ID."""
+
 from __future__ import annotations
 
 import re
@@ -10,13 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from ..extensions import db
 from ._base import UTCDateTime, utcnow
 
-
 #: the longest TecCom ID (the column's size)
 TECCOM_ID_MAX = 32
 #: a TecCom ID is one RFC 6749 §3.3 scope-token (``%x21 / %x23-5B / %x5D-7E``:
 #: no space, quote or backslash), so that ``org:<TecCom ID>`` is exactly one
 #: scope value and a token's scope can never name another organization
-TECCOM_ID_PATTERN = re.compile(r"[\x21\x23-\x5B\x5D-\x7E]{1,%d}" % TECCOM_ID_MAX)
+TECCOM_ID_PATTERN = re.compile(rf"[\x21\x23-\x5B\x5D-\x7E]{{1,{TECCOM_ID_MAX}}}")
 #: the rule in words, for error messages
 TECCOM_ID_RULE = (
     f"must be 1-{TECCOM_ID_MAX} ASCII letters, digits or punctuation"

@@ -1,4 +1,5 @@
 """Token signing keys, shared by every instance through the database."""
+
 from __future__ import annotations
 
 from datetime import datetime

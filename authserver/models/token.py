@@ -1,4 +1,5 @@
 """Revoked access tokens (RFC 7009). Issued tokens are not stored."""
+
 from __future__ import annotations
 
 from datetime import datetime

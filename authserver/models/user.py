@@ -1,4 +1,5 @@
 """People from the portal directory (RFC-less: our own domain)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -24,7 +25,7 @@ class User(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
-    admin_rights: Mapped[list["OrganizationAdmin"]] = relationship(
+    admin_rights: Mapped[list[OrganizationAdmin]] = relationship(
         back_populates="user", cascade="all, delete-orphan"
     )
 

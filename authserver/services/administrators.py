@@ -62,7 +62,8 @@ def look_up_user(caller: User, email: str) -> User:
     :raises UserNotFound: no such user in the directory.
     """
     administers = db.session.execute(
-        db.select(ClientAdministrator.user_id).where(ClientAdministrator.user_id == caller.id)
+        db.select(ClientAdministrator.user_id)
+        .where(ClientAdministrator.user_id == caller.id)
         .limit(1)
     ).first()
     if administers is None:

@@ -3,6 +3,7 @@
 An event is added to the session of the change it records, so that the change
 and its audit record commit together or not at all.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -52,7 +53,11 @@ DENIED = "authorization.denied"
 
 
 def record_denial(
-    ctx: AuditContext, operation: str, *, reason: str, client_id: str | None = None,
+    ctx: AuditContext,
+    operation: str,
+    *,
+    reason: str,
+    client_id: str | None = None,
     target: str | None = None,
 ) -> None:
     """Record a refused attempt (DESIGN.md rule 8) on its own.

@@ -6,6 +6,7 @@ directory and client administrators on each call. A client that the user does
 not administer is :class:`~authserver.errors.ClientNotFound`, exactly as one
 that does not exist: its existence is not revealed.
 """
+
 from __future__ import annotations
 
 import functools
@@ -144,7 +145,10 @@ def create_client(
             f"Organization {teccom_id} is already assigned to a client."
         ) from None
     audit.record(
-        ctx, "client.created", client_id=client.client_id, target=teccom_id,
+        ctx,
+        "client.created",
+        client_id=client.client_id,
+        target=teccom_id,
         details={"administrator": creator.email},
     )
     db.session.commit()
@@ -190,7 +194,9 @@ def lock_client(client_pk: int) -> Client:
     if db.engine.dialect.name == "sqlite":
         db.session.execute(text("UPDATE clients SET id = id WHERE id = :pk"), {"pk": client_pk})
     client: Client | None = db.session.execute(
-        db.select(Client).where(Client.id == client_pk).with_for_update()
+        db.select(Client)
+        .where(Client.id == client_pk)
+        .with_for_update()
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if client is None:
@@ -203,8 +209,10 @@ def validate_grace_period(grace_period_seconds: object) -> int:
 
     :raises ValidationError: not an integer from 0 to 7 days.
     """
-    if isinstance(grace_period_seconds, bool) or not isinstance(grace_period_seconds, int) or not (
-        0 <= grace_period_seconds <= MAX_GRACE_PERIOD_SECONDS
+    if (
+        isinstance(grace_period_seconds, bool)
+        or not isinstance(grace_period_seconds, int)
+        or not (0 <= grace_period_seconds <= MAX_GRACE_PERIOD_SECONDS)
     ):
         raise ValidationError(
             f"grace_period_seconds must be an integer from 0 to {MAX_GRACE_PERIOD_SECONDS}.",
@@ -242,16 +250,25 @@ def rotate_client_secret(
 
 
 def _replace_secret(
-    client: Client, secret: str, secret_hash: str, ctx: audit.AuditContext,
-    grace_period_seconds: int, revoke_tokens: bool,
+    client: Client,
+    secret: str,
+    secret_hash: str,
+    ctx: audit.AuditContext,
+    grace_period_seconds: int,
+    revoke_tokens: bool,
 ) -> RotatedSecret:
     """Swap the secrets of a *locked* client and commit."""
     now = utcnow()
     previous_expires_at: datetime | None = None
-    current = db.session.execute(
-        db.select(ClientSecret).where(ClientSecret.client_pk == client.id)
-        .execution_options(populate_existing=True)
-    ).scalars().all()
+    current = (
+        db.session.execute(
+            db.select(ClientSecret)
+            .where(ClientSecret.client_pk == client.id)
+            .execution_options(populate_existing=True)
+        )
+        .scalars()
+        .all()
+    )
     for old in current:
         if old.expires_at is None and grace_period_seconds > 0:
             old.expires_at = previous_expires_at = now + timedelta(seconds=grace_period_seconds)
@@ -264,7 +281,9 @@ def _replace_secret(
     if revoke_tokens:
         client.tokens_invalid_before = now
     audit.record(
-        ctx, "client.secret_rotated", client_id=client.client_id,
+        ctx,
+        "client.secret_rotated",
+        client_id=client.client_id,
         details={
             "grace_period_seconds": grace_period_seconds,
             "previous_expires_at": previous_expires_at.isoformat() if previous_expires_at else None,
@@ -295,11 +314,14 @@ def _wait_out_the_second(revoked_at: datetime) -> None:
 
 def is_client_administrator(user: User, client_pk: int) -> bool:
     """Whether *user* administers the client now (a fresh read, never cached)."""
-    return db.session.execute(
-        db.select(ClientAdministrator.user_id).where(
-            ClientAdministrator.client_pk == client_pk, ClientAdministrator.user_id == user.id
-        )
-    ).first() is not None
+    return (
+        db.session.execute(
+            db.select(ClientAdministrator.user_id).where(
+                ClientAdministrator.client_pk == client_pk, ClientAdministrator.user_id == user.id
+            )
+        ).first()
+        is not None
+    )
 
 
 def _find_client(client_id: str) -> Client | None:
@@ -316,9 +338,11 @@ def get_client(user: User, client_id: str) -> Client:
     :raises ClientNotFound: no such client, or *user* is not its administrator.
     """
     client: Client | None = db.session.execute(
-        db.select(Client).join(ClientAdministrator)
+        db.select(Client)
+        .join(ClientAdministrator)
         .where(
-            Client.client_id == client_id, Client.kind == KIND_PARTNER,
+            Client.client_id == client_id,
+            Client.kind == KIND_PARTNER,
             ClientAdministrator.user_id == user.id,
         )
         .options(selectinload(Client.organizations), selectinload(Client.secrets))
@@ -354,7 +378,8 @@ def list_clients(user: User) -> list[Client]:
     """The clients *user* administers, oldest first."""
     return list(
         db.session.execute(
-            db.select(Client).join(ClientAdministrator)
+            db.select(Client)
+            .join(ClientAdministrator)
             .where(ClientAdministrator.user_id == user.id, Client.kind == KIND_PARTNER)
             .options(selectinload(Client.organizations), selectinload(Client.secrets))
             .order_by(Client.created_at, Client.id)
@@ -373,7 +398,8 @@ def delete_client(user: User, client_id: str, ctx: audit.AuditContext) -> None:
     client = lock_administered_client(user, client_id, ctx, "client.delete")
     teccom_ids = list(
         db.session.execute(
-            db.select(ClientOrganization.teccom_id).where(ClientOrganization.client_pk == client.id)
+            db.select(ClientOrganization.teccom_id)
+            .where(ClientOrganization.client_pk == client.id)
             .order_by(ClientOrganization.teccom_id)
         ).scalars()
     )
@@ -386,7 +412,11 @@ def delete_client(user: User, client_id: str, ctx: audit.AuditContext) -> None:
 
 @write_transaction
 def rotate_secret(
-    user: User, client_id: str, ctx: audit.AuditContext, *, grace_period_seconds: int = 0,
+    user: User,
+    client_id: str,
+    ctx: audit.AuditContext,
+    *,
+    grace_period_seconds: int = 0,
     revoke_tokens: bool = False,
 ) -> RotatedSecret:
     """Rotate the secret of a client that *user* administers (DESIGN.md rule 3).

@@ -10,6 +10,7 @@ user's password changes in the directory (or the user is removed).
 Plain arguments in, rows out: the console passes the handle from its cookie
 and the request's address; nothing here reads ``request`` or ``g``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -51,7 +52,10 @@ def password_fingerprint(user: User) -> str:
 
 
 def start(
-    user: User, *, remote_addr: str | None = None, user_agent: str | None = None,
+    user: User,
+    *,
+    remote_addr: str | None = None,
+    user_agent: str | None = None,
     now: datetime | None = None,
 ) -> str:
     """Start a session for *user* and return its handle (for the cookie only).
@@ -61,16 +65,18 @@ def start(
     now = now or utcnow()
     _delete_expired(now)
     handle = secrets.token_urlsafe(_HANDLE_BYTES)
-    db.session.add(ConsoleSession(
-        handle_hash=hash_handle(handle),
-        user_id=user.id,
-        password_fingerprint=password_fingerprint(user),
-        created_at=now,
-        last_seen_at=now,
-        expires_at=now + timedelta(seconds=MAX_SECONDS),
-        remote_addr=remote_addr[:64] if remote_addr else None,
-        user_agent=user_agent[:255] if user_agent else None,
-    ))
+    db.session.add(
+        ConsoleSession(
+            handle_hash=hash_handle(handle),
+            user_id=user.id,
+            password_fingerprint=password_fingerprint(user),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(seconds=MAX_SECONDS),
+            remote_addr=remote_addr[:64] if remote_addr else None,
+            user_agent=user_agent[:255] if user_agent else None,
+        )
+    )
     db.session.commit()
     return handle
 
@@ -123,7 +129,8 @@ def touch(console_session: ConsoleSession, *, now: datetime | None = None) -> bo
         return False
     # a statement, not a flush: the row may have been deleted meanwhile (logout elsewhere)
     db.session.execute(
-        update(ConsoleSession).where(ConsoleSession.id == console_session.id)
+        update(ConsoleSession)
+        .where(ConsoleSession.id == console_session.id)
         .values(last_seen_at=now)
     )
     db.session.commit()
@@ -159,10 +166,12 @@ def purge(*, now: datetime | None = None) -> int:
 
 
 def _delete_expired(now: datetime) -> int:
-    return _delete(or_(
-        ConsoleSession.expires_at <= now,
-        ConsoleSession.last_seen_at <= now - timedelta(seconds=IDLE_SECONDS),
-    ))
+    return _delete(
+        or_(
+            ConsoleSession.expires_at <= now,
+            ConsoleSession.last_seen_at <= now - timedelta(seconds=IDLE_SECONDS),
+        )
+    )
 
 
 def _delete(condition: ColumnElement[bool]) -> int:

@@ -62,9 +62,7 @@ def setup_demo(ctx: audit.AuditContext, *, environment: str) -> DemoSetup:
 
     if db.session.get(ClientAdministrator, (client.id, anna.id)) is None:
         client.administrators.append(ClientAdministrator(user_id=anna.id))
-        audit.record(
-            ctx, "administrator.added", client_id=client.client_id, target=anna.email
-        )
+        audit.record(ctx, "administrator.added", client_id=client.client_id, target=anna.email)
     for assignment in client.organizations:
         if assignment.teccom_id == DEMO_ORGANIZATION and not assignment.enabled:
             assignment.enabled = True

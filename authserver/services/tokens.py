@@ -19,9 +19,10 @@ Anything else is exactly ``{"active": false}`` (RFC 7662 §2.2).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import and_, delete, select
 from sqlalchemy.exc import IntegrityError
@@ -184,7 +185,7 @@ def revoke(
         RevokedToken(
             jti=claims["jti"],
             client_id=caller.client_id,
-            expires_at=datetime.fromtimestamp(claims["exp"], timezone.utc),
+            expires_at=datetime.fromtimestamp(claims["exp"], UTC),
             revoked_at=now,
         )
     )

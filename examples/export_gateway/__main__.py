@@ -2,6 +2,7 @@
 
 Options: ``--bind HOST:PORT`` (default 127.0.0.1:8081), ``--workers N`` (default 2).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -36,7 +37,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--access-log", action="store_true", help="log every request to stdout")
     args = parser.parse_args(argv)
     options: dict[str, Any] = {
-        "bind": args.bind, "workers": args.workers, "control_socket_disable": True,
+        "bind": args.bind,
+        "workers": args.workers,
+        "control_socket_disable": True,
     }
     if args.access_log:
         options["accesslog"] = "-"

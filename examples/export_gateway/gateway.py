@@ -14,6 +14,7 @@ Configuration (environment):
 ``GATEWAY_CLIENT_SECRET``          required for ``introspection``
 =================================  ===============================================
 """
+
 from __future__ import annotations
 
 import os
@@ -33,10 +34,16 @@ from authserver.gateway.decorators import (
 
 #: fixed sample data, the same for every organization
 ORDERS = [
-    {"orderNumber": "PO-1001", "status": "shipped",
-     "lines": [{"article": "0 986 494 294", "quantity": 4}]},
-    {"orderNumber": "PO-1002", "status": "confirmed",
-     "lines": [{"article": "F 026 400 012", "quantity": 10}]},
+    {
+        "orderNumber": "PO-1001",
+        "status": "shipped",
+        "lines": [{"article": "0 986 494 294", "quantity": 4}],
+    },
+    {
+        "orderNumber": "PO-1002",
+        "status": "confirmed",
+        "lines": [{"article": "F 026 400 012", "quantity": 10}],
+    },
 ]
 INVOICES = [
     {"invoiceNumber": "INV-5001", "orderNumber": "PO-1001", "amount": "412.80", "currency": "EUR"},
@@ -53,7 +60,8 @@ def make_validator(env: Mapping[str, str]) -> Validator:
     audience = env.get("GATEWAY_AUDIENCE", "export-subscription-api")
     if env.get("GATEWAY_VALIDATION", "jwt") == "introspection":
         return IntrospectionValidator(
-            issuer, audience, env["GATEWAY_CLIENT_ID"], env["GATEWAY_CLIENT_SECRET"])
+            issuer, audience, env["GATEWAY_CLIENT_ID"], env["GATEWAY_CLIENT_SECRET"]
+        )
     options: dict[str, Any] = {}
     if env.get("GATEWAY_JWKS_REFETCH_INTERVAL"):
         options["refetch_interval"] = float(env["GATEWAY_JWKS_REFETCH_INTERVAL"])

@@ -13,6 +13,9 @@ from typing import Any
 
 import pytest
 import requests
+from conftest import DATABASES, FAST_ARGON2, PG_URL
+from support.postgres import create_database, drop_database
+from support.server import running_server
 
 from authserver import create_app, credentials
 from authserver.extensions import db
@@ -24,10 +27,6 @@ from authserver.models import (
     OrganizationAdmin,
     User,
 )
-
-from conftest import DATABASES, FAST_ARGON2, PG_URL
-from support.postgres import create_database, drop_database
-from support.server import running_server
 
 pytestmark = pytest.mark.e2e
 

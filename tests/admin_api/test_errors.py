@@ -167,12 +167,19 @@ def test_lone_surrogates_in_nested_fields_are_422(http, anna):
     for method, path, body, field in [
         ("POST", "organizations", '{"teccom_id": "4002\\ud80000"}', "teccom_id"),
         ("POST", "administrators", '{"email": "\\ud800@example.com"}', "email"),
-        ("PATCH", "organizations/400100", '{"notification_emails": ["\\ud800"]}',
-         "notification_emails.0"),
+        (
+            "PATCH",
+            "organizations/400100",
+            '{"notification_emails": ["\\ud800"]}',
+            "notification_emails.0",
+        ),
     ]:
         response = http.open(
-            f"/api/v1/clients/{client_id}/{path}", method=method, data=body,
-            content_type="application/json", headers=anna,
+            f"/api/v1/clients/{client_id}/{path}",
+            method=method,
+            data=body,
+            content_type="application/json",
+            headers=anna,
         )
         assert response.status_code == 422, (path, response.json)
         assert response.json["field"] == field

@@ -74,7 +74,8 @@ def test_requests_refuse_unknown_fields_and_errors_are_problems(http):
 def test_the_event_cursor_is_capped_at_the_largest_event_id(http):
     spec = _spec(http)
     (before,) = [
-        p for p in spec["paths"]["/api/v1/clients/{client_id}/events"]["get"]["parameters"]
+        p
+        for p in spec["paths"]["/api/v1/clients/{client_id}/events"]["get"]["parameters"]
         if p["name"] == "before"
     ]
     assert (before["schema"]["minimum"], before["schema"]["maximum"]) == (1, 2**31 - 1)

@@ -8,6 +8,7 @@
   test seeds its own people and organizations, so tests do not depend on
   each other's state.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -19,8 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import DATABASES, PG_URL  # tests/conftest.py (rootdir conftest)
 from flask import Flask
 from flask.testing import FlaskClient
+from support.postgres import create_database, drop_database
+from support.server import running_server
 from werkzeug.test import TestResponse
 
 from authserver import create_app, credentials
@@ -28,21 +32,23 @@ from authserver.extensions import db
 from authserver.models import Client, Organization, OrganizationAdmin, User
 from authserver.services import audit, clients
 
-from conftest import DATABASES, PG_URL  # tests/conftest.py (rootdir conftest)
-from support.postgres import create_database, drop_database
-from support.server import running_server
-
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 PASSWORD = "correct horse battery staple"
 #: cheap argon2id for the server under test (production parameters are tested in test_config)
 FAST_ARGON2_ENV = {
-    "AUTHSERVER_ARGON2_TIME_COST": "1", "AUTHSERVER_ARGON2_MEMORY_COST": "1024",
+    "AUTHSERVER_ARGON2_TIME_COST": "1",
+    "AUTHSERVER_ARGON2_MEMORY_COST": "1024",
     "AUTHSERVER_ARGON2_PARALLELISM": "1",
 }
 
@@ -62,7 +68,9 @@ def form_token(response: TestResponse) -> str:
 def login(http: FlaskClient, email: str, password: str = PASSWORD) -> str:
     """Log in through the form; return a CSRF token valid for the session."""
     page = http.get("/login")
-    response = http.post("/login", data={"email": email, "password": password, "csrf_token": form_token(page)})
+    response = http.post(
+        "/login", data={"email": email, "password": password, "csrf_token": form_token(page)}
+    )
     assert response.status_code == 303, response.get_data(as_text=True)
     return form_token(http.get("/clients"))
 
@@ -99,7 +107,9 @@ def console_database(
 
 
 @pytest.fixture(scope="session")
-def console_server(tmp_path_factory: pytest.TempPathFactory, console_database: str) -> Iterator[Server]:
+def console_server(
+    tmp_path_factory: pytest.TempPathFactory, console_database: str
+) -> Iterator[Server]:
     """gunicorn serving ``wsgi:app`` on a free loopback port, on a freshly
     migrated :func:`console_database` (``authserver db upgrade``, as in
     production); one gthread worker with 4 threads, so that a browser's
@@ -113,11 +123,18 @@ def console_server(tmp_path_factory: pytest.TempPathFactory, console_database: s
         "AUTHSERVER_SECRET_KEY": secret_key,
         "GUNICORN_CMD_ARGS": "--worker-class gthread --threads 4 --timeout 60",
     }
-    with running_server(console_database, base / "instance", workers=1, extra_env=extra_env) as server:
+    with running_server(
+        console_database, base / "instance", workers=1, extra_env=extra_env
+    ) as server:
         config = {
-            "ENV": "testing", "TESTING": True, "SQLALCHEMY_DATABASE_URI": console_database,
-            "SECRET_KEY": secret_key, "ISSUER": server.url,
-            "ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1,
+            "ENV": "testing",
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": console_database,
+            "SECRET_KEY": secret_key,
+            "ISSUER": server.url,
+            "ARGON2_TIME_COST": 1,
+            "ARGON2_MEMORY_COST": 1024,
+            "ARGON2_PARALLELISM": 1,
         }
         previous = os.environ.get("AUTHSERVER_INSTANCE_PATH")
         os.environ["AUTHSERVER_INSTANCE_PATH"] = str(base / "seed-instance")
@@ -159,12 +176,18 @@ class World:
             db.session.commit()
         return teccom_id
 
-    def user(self, name: str, first_name: str, last_name: str, admin_of: tuple[str, ...] = ()) -> str:
+    def user(
+        self, name: str, first_name: str, last_name: str, admin_of: tuple[str, ...] = ()
+    ) -> str:
         email = f"{name}.{self.n}@example.com"
         with self.app.app_context():
             credentials.configure(self.app.config)
-            user = User(email=email, first_name=first_name, last_name=last_name,
-                        password_hash=credentials.hash_secret(PASSWORD))
+            user = User(
+                email=email,
+                first_name=first_name,
+                last_name=last_name,
+                password_hash=credentials.hash_secret(PASSWORD),
+            )
             db.session.add(user)
             db.session.flush()
             for teccom_id in admin_of:
@@ -183,8 +206,12 @@ class World:
     def secrets(self, client_id: str) -> tuple[list[tuple[str, Any]], Any]:
         """``([(secret_hash, expires_at), ...], tokens_invalid_before)`` of a client."""
         with self.app.app_context():
-            client = db.session.execute(db.select(Client).where(Client.client_id == client_id)).scalar_one()
-            return [(s.secret_hash, s.expires_at) for s in client.secrets], client.tokens_invalid_before
+            client = db.session.execute(
+                db.select(Client).where(Client.client_id == client_id)
+            ).scalar_one()
+            return [
+                (s.secret_hash, s.expires_at) for s in client.secrets
+            ], client.tokens_invalid_before
 
 
 @pytest.fixture
@@ -199,10 +226,16 @@ def world(console_server: Server) -> World:
 def browser() -> Iterator[Any]:
     """Debian's Chromium, headless, driven by Playwright."""
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package (make test does, as root)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+        pytest.skip(
+            f"{CHROMIUM} is missing: install Debian's chromium package (make test does, as root)"
+        )
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')"
+    )
     with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
         yield chromium
         chromium.close()
 

@@ -4,6 +4,7 @@ Each test seeds its own people and organizations (see ``World``), logs in
 through the form and clicks through the pages as an organization
 administrator would. Screenshots of the main pages go to tests/artifacts/.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,7 +18,9 @@ from authserver.models._base import utcnow
 
 from .conftest import PASSWORD, World, screenshot
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
+sync_api = pytest.importorskip(
+    "playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')"
+)
 expect = sync_api.expect
 
 pytestmark = pytest.mark.e2e
@@ -40,7 +43,9 @@ def flash(page: Any) -> Any:
 # -- step 1: log in and out ---------------------------------------------------------------
 
 
-def test_login_refuses_wrong_credentials_with_a_message_then_logs_in_and_out(page: Any, world: World) -> None:
+def test_login_refuses_wrong_credentials_with_a_message_then_logs_in_and_out(
+    page: Any, world: World
+) -> None:
     org = world.organization(1, "Acme Parts GmbH")
     anna = world.user("anna", "Anna", "Berg", admin_of=(org,))
 
@@ -65,7 +70,8 @@ def test_login_refuses_wrong_credentials_with_a_message_then_logs_in_and_out(pag
 
 
 def test_logout_ends_the_session_on_the_server_so_a_copied_cookie_is_logged_out_too(
-    open_page: Any, world: World,
+    open_page: Any,
+    world: World,
 ) -> None:
     org = world.organization(1, "Acme Parts GmbH")
     anna = world.user("anna", "Anna", "Berg", admin_of=(org,))
@@ -87,7 +93,8 @@ def test_logout_ends_the_session_on_the_server_so_a_copied_cookie_is_logged_out_
 
 
 def test_log_out_everywhere_from_the_account_menu_ends_the_users_other_sessions(
-    open_page: Any, world: World,
+    open_page: Any,
+    world: World,
 ) -> None:
     org = world.organization(1, "Acme Parts GmbH")
     anna = world.user("anna", "Anna", "Berg", admin_of=(org,))
@@ -119,7 +126,9 @@ def test_log_out_everywhere_from_the_account_menu_ends_the_users_other_sessions(
 # -- steps 2 and 3: choose an organization, create a client, the secret once ----------------------------
 
 
-def test_create_client_for_a_chosen_organization_shows_the_secret_once(page: Any, world: World) -> None:
+def test_create_client_for_a_chosen_organization_shows_the_secret_once(
+    page: Any, world: World
+) -> None:
     org = world.organization(1, "Acme Parts GmbH")
     other = world.organization(2, "Acme Retail")
     anna = world.user("anna", "Anna", "Berg", admin_of=(org, other))
@@ -137,7 +146,9 @@ def test_create_client_for_a_chosen_organization_shows_the_secret_once(page: Any
 
     panel.get_by_role("button", name="Create client").click()
     expect(page.get_by_role("heading", name="Client created")).to_be_visible()
-    expect(page.get_by_role("alert")).to_contain_text("It is shown only this once and cannot be shown again.")
+    expect(page.get_by_role("alert")).to_contain_text(
+        "It is shown only this once and cannot be shown again."
+    )
     client_id = page.get_by_label("Client ID").input_value()
     secret = page.get_by_label("Client secret").input_value()
     assert re.fullmatch(r"cl_[\w-]+", client_id)
@@ -171,7 +182,8 @@ def test_create_client_for_a_chosen_organization_shows_the_secret_once(page: Any
 
 
 def test_an_organization_assigned_to_another_administrators_client_shows_no_create_button(
-    page: Any, world: World,
+    page: Any,
+    world: World,
 ) -> None:
     org = world.organization(1, "Shared Parts AG")
     carl = world.user("carl", "Carl", "Ohm", admin_of=(org,))
@@ -187,7 +199,9 @@ def test_an_organization_assigned_to_another_administrators_client_shows_no_crea
     expect(panel.get_by_role("link")).to_have_count(0)
 
 
-def test_create_client_is_refused_when_the_organization_was_assigned_meanwhile(page: Any, world: World) -> None:
+def test_create_client_is_refused_when_the_organization_was_assigned_meanwhile(
+    page: Any, world: World
+) -> None:
     org = world.organization(1, "Acme Parts GmbH")
     anna = world.user("anna", "Anna", "Berg", admin_of=(org,))
     carl = world.user("carl", "Carl", "Ohm", admin_of=(org,))
@@ -199,19 +213,23 @@ def test_create_client_is_refused_when_the_organization_was_assigned_meanwhile(p
     client_id = world.client_for(carl, org)  # someone else was quicker
     create.click()
     expect(flash(page)).to_have_text(f"Organization {org} is already assigned to a client.")
-    expect(page.get_by_test_id("org-panel")).to_contain_text(f"Already assigned to client {client_id}.")
+    expect(page.get_by_test_id("org-panel")).to_contain_text(
+        f"Already assigned to client {client_id}."
+    )
 
 
 # -- step 4: rotate the secret -----------------------------------------------------------------------------
 
 
-def test_rotate_secret_asks_for_confirmation_and_offers_grace_periods(page: Any, world: World) -> None:
+def test_rotate_secret_asks_for_confirmation_and_offers_grace_periods(
+    page: Any, world: World
+) -> None:
     org = world.organization(1, "Acme Parts GmbH")
     anna = world.user("anna", "Anna", "Berg", admin_of=(org,))
     client_id = world.client_for(anna, org)
     log_in(page, anna)
     page.goto(f"/clients/{client_id}/organizations")
-    (first_hash, _), = world.secrets(client_id)[0]
+    ((first_hash, _),) = world.secrets(client_id)[0]
 
     page.get_by_role("link", name="Rotate secret").click()
     dialog = page.get_by_role("dialog", name="Rotate the client secret?")
@@ -233,7 +251,9 @@ def test_rotate_secret_asks_for_confirmation_and_offers_grace_periods(page: Any,
     expect(page.get_by_role("heading", name="Secret rotated")).to_be_visible()
     expect(page.get_by_role("alert")).to_contain_text("cannot be shown again")
     expect(page.get_by_text("The previous secret keeps working until")).to_be_visible()
-    expect(page.get_by_text("Every access token issued before now has been revoked.")).to_be_visible()
+    expect(
+        page.get_by_text("Every access token issued before now has been revoked.")
+    ).to_be_visible()
     secret = page.get_by_label("Client secret").input_value()
     hashes, tokens_invalid_before = world.secrets(client_id)
     previous = [expires for hash_, expires in hashes if hash_ == first_hash]
@@ -270,7 +290,9 @@ def test_organizations_tab_adds_edits_and_removes_an_organization(page: Any, wor
     dialog = page.get_by_role("dialog", name="Add an organization")
     expect(dialog).to_be_visible()
     # only organizations Anna administers that no client has
-    expect(dialog.get_by_label("Organization").locator("option")).to_have_text([f"{second} · Acme Retail"])
+    expect(dialog.get_by_label("Organization").locator("option")).to_have_text(
+        [f"{second} · Acme Retail"]
+    )
     switch = dialog.get_by_role("switch", name="Enabled")
     expect(switch).to_be_checked()
     switch.uncheck()
@@ -285,7 +307,9 @@ def test_organizations_tab_adds_edits_and_removes_an_organization(page: Any, wor
     bad = dialog.get_by_label("Notification e-mail 2")
     expect(bad).to_have_value("not-an-e-mail")
     expect(bad).to_have_attribute("aria-invalid", "true")
-    expect(dialog.locator(".error")).to_have_text(["Enter a valid e-mail address, like name@example.com."])
+    expect(dialog.locator(".error")).to_have_text(
+        ["Enter a valid e-mail address, like name@example.com."]
+    )
     expect(dialog.get_by_role("switch", name="Enabled")).not_to_be_checked()
     screenshot(page, "console-organizations-bad-email")
     bad.fill("edi@acme.example")
@@ -325,7 +349,9 @@ def test_organizations_tab_adds_edits_and_removes_an_organization(page: Any, wor
     expect(page.get_by_test_id("organizations").locator("tbody tr")).to_have_count(1)
 
 
-def test_add_organization_is_refused_when_it_was_assigned_meanwhile(page: Any, world: World) -> None:
+def test_add_organization_is_refused_when_it_was_assigned_meanwhile(
+    page: Any, world: World
+) -> None:
     first = world.organization(1, "Acme Parts GmbH")
     contested = world.organization(2, "Acme Retail")
     anna = world.user("anna", "Anna", "Berg", admin_of=(first, contested))
@@ -339,14 +365,18 @@ def test_add_organization_is_refused_when_it_was_assigned_meanwhile(page: Any, w
 
     world.client_for(carl, contested)
     dialog.get_by_role("button", name="OK").click()
-    expect(flash(page)).to_have_text(f"Organization {contested} is already assigned to another client.")
+    expect(flash(page)).to_have_text(
+        f"Organization {contested} is already assigned to another client."
+    )
     expect(page.get_by_test_id("organizations").locator("tbody tr")).to_have_count(1)
 
 
 # -- step 6: administrators ------------------------------------------------------------------------------
 
 
-def test_administrators_tab_searches_adds_and_keeps_the_last_administrator(page: Any, world: World) -> None:
+def test_administrators_tab_searches_adds_and_keeps_the_last_administrator(
+    page: Any, world: World
+) -> None:
     org = world.organization(1, "Acme Parts GmbH")
     anna = world.user("anna", "Anna", "Berg", admin_of=(org,))
     ben = world.user("ben", "Ben", "Meyer")
@@ -385,7 +415,9 @@ def test_administrators_tab_searches_adds_and_keeps_the_last_administrator(page:
 
     # with Ben there, Anna may leave; then the client is no longer hers
     page.get_by_role("link", name=f"Remove {anna}").click()
-    page.get_by_role("dialog", name="Remove administrator?").get_by_role("button", name="Remove").click()
+    page.get_by_role("dialog", name="Remove administrator?").get_by_role(
+        "button", name="Remove"
+    ).click()
     expect(page).to_have_url(re.compile(r"/clients$"))
     expect(flash(page)).to_have_text(f"You are no longer an administrator of client {client_id}.")
     response = page.goto(f"/clients/{client_id}/administrators")
@@ -403,7 +435,9 @@ def test_activity_tab_lists_the_audit_trail_newest_first(page: Any, world: World
     log_in(page, anna)
     page.goto(f"/clients/{client_id}/organizations")
     page.get_by_role("link", name="Rotate secret").click()
-    page.get_by_role("dialog", name="Rotate the client secret?").get_by_role("button", name="Rotate secret").click()
+    page.get_by_role("dialog", name="Rotate the client secret?").get_by_role(
+        "button", name="Rotate secret"
+    ).click()
     page.get_by_role("link", name="I have stored the secret: continue").click()
     page.get_by_role("link", name="Add TecCom Id").click()
     page.get_by_role("dialog", name="Add an organization").get_by_role("button", name="OK").click()
@@ -412,7 +446,9 @@ def test_activity_tab_lists_the_audit_trail_newest_first(page: Any, world: World
     page.get_by_role("link", name="Activity").click()
     rows = page.get_by_test_id("activity").locator("tbody tr")
     expect(rows).to_have_count(3)
-    expect(rows.locator(".action")).to_have_text(["Organization added", "Secret rotated", "Client created"])
+    expect(rows.locator(".action")).to_have_text(
+        ["Organization added", "Secret rotated", "Client created"]
+    )
     expect(rows.nth(0)).to_contain_text(anna)
     expect(rows.nth(0)).to_contain_text(second)
     expect(rows.nth(0)).to_contain_text("127.0.0.1")
@@ -423,7 +459,8 @@ def test_activity_tab_lists_the_audit_trail_newest_first(page: Any, world: World
 
 
 def test_a_user_who_is_not_the_clients_administrator_gets_404_on_every_client_page(
-    page: Any, world: World,
+    page: Any,
+    world: World,
 ) -> None:
     org = world.organization(1, "Acme Parts GmbH")
     anna = world.user("anna", "Anna", "Berg", admin_of=(org,))
@@ -522,9 +559,11 @@ def test_pages_fit_a_390_px_wide_screen(open_page: Any, world: World) -> None:
     client_id = world.client_for(anna, org)
     page = open_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     log_in(page, anna)
-    for path, name in ((f"/clients?org={org}", "console-clients-390"),
-                       (f"/clients/{client_id}/organizations", "console-organizations-390"),
-                       (f"/clients/{client_id}/activity", "console-activity-390")):
+    for path, name in (
+        (f"/clients?org={org}", "console-clients-390"),
+        (f"/clients/{client_id}/organizations", "console-organizations-390"),
+        (f"/clients/{client_id}/activity", "console-activity-390"),
+    ):
         page.goto(path)
         assert page.evaluate("document.documentElement.scrollWidth") <= 390, path
         assert page.evaluate(LABELS_BROKEN_INSIDE_A_WORD) == [], path
@@ -568,9 +607,12 @@ def test_the_story_works_without_javascript(open_page: Any, world: World) -> Non
     assert page.get_by_label("Client ID").input_value() == client_id
 
 
-def test_the_server_runs_on_the_database_it_was_given(console_server: Any, console_database: str) -> None:
-    from authserver.extensions import db
+def test_the_server_runs_on_the_database_it_was_given(
+    console_server: Any, console_database: str
+) -> None:
     from conftest import PG_URL  # tests/conftest.py (rootdir conftest)
+
+    from authserver.extensions import db
 
     with console_server.app.app_context():
         dialect = db.engine.dialect.name

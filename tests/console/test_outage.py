@@ -4,15 +4,16 @@ drops the cookie even so.
 
 The database is a PostgreSQL URL on a closed port: every connection is refused.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from conftest import make_config  # tests/conftest.py (rootdir conftest)
 
 from authserver import create_app
 
-from conftest import make_config  # tests/conftest.py (rootdir conftest)
 from .conftest import form_token
 
 UNREACHABLE = "postgresql://postgres@127.0.0.1:1/unreachable"
@@ -20,7 +21,8 @@ ARGUMENTS = {"client_id": "cl_unknown", "teccom_id": "400100"}
 
 
 def test_every_console_route_answers_a_503_page_during_a_database_outage(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("AUTHSERVER_INSTANCE_PATH", str(tmp_path / "instance"))
     app = create_app(make_config(UNREACHABLE, tmp_path))
@@ -30,8 +32,11 @@ def test_every_console_route_answers_a_503_page_during_a_database_outage(
         session["sid"] = "h" * 43
 
     walked = unavailable = 0
-    rules = [rule for rule in app.url_map.iter_rules()
-             if rule.endpoint.startswith("console.") and rule.endpoint != "console.static"]
+    rules = [
+        rule
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("console.") and rule.endpoint != "console.static"
+    ]
     for rule in sorted(rules, key=lambda rule: rule.endpoint == "console.logout"):  # logout last
         url = rule.build({name: ARGUMENTS.get(name, "x") for name in rule.arguments})[1]
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
@@ -39,7 +44,9 @@ def test_every_console_route_answers_a_503_page_during_a_database_outage(
             if rule.endpoint == "console.logout":  # no page on the way has dropped the cookie
                 with http.session_transaction() as session:
                     assert session["sid"] == "h" * 43
-            response = http.open(url, method=method, data={"csrf_token": token, "teccom_id": "400100"})
+            response = http.open(
+                url, method=method, data={"csrf_token": token, "teccom_id": "400100"}
+            )
             body = response.get_data(as_text=True)
             assert "Traceback" not in body and "psycopg" not in body and "127.0.0.1:1" not in body
             assert response.status_code == 503, (method, url)

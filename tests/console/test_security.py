@@ -1,12 +1,14 @@
 """Browser security of the console, through Flask's test client: headers,
 the session cookie, and CSRF on the console only (issue 4, "Quality bar").
 """
+
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
 import pytest
+from conftest import Directory, make_config  # tests/conftest.py (rootdir conftest)
 from flask import Blueprint, Flask
 from flask.testing import FlaskClient
 
@@ -15,7 +17,6 @@ from authserver.console.security import CONTENT_SECURITY_POLICY
 from authserver.extensions import db
 from authserver.models import Client
 
-from conftest import Directory, make_config  # tests/conftest.py (rootdir conftest)
 from .conftest import PASSWORD, form_token, login
 
 CSP = (
@@ -28,8 +29,9 @@ CSP = (
 def anna(directory: Directory) -> str:
     directory.organization("400100", "Acme Parts GmbH")
     directory.organization("400200", "Acme Retail")
-    return directory.user("anna@example.com", first_name="Anna", last_name="Berg",
-                          admin_of=("400100", "400200")).email
+    return directory.user(
+        "anna@example.com", first_name="Anna", last_name="Berg", admin_of=("400100", "400200")
+    ).email
 
 
 def test_console_pages_carry_the_security_headers(http: FlaskClient) -> None:
@@ -47,8 +49,11 @@ def test_console_pages_carry_the_security_headers(http: FlaskClient) -> None:
 
 
 def test_static_assets_come_from_the_package_with_the_same_headers(http: FlaskClient) -> None:
-    for path, mimetype in (("/assets/console.css", "text/css"), ("/assets/console.js", "text/javascript"),
-                           ("/assets/favicon.svg", "image/svg+xml")):
+    for path, mimetype in (
+        ("/assets/console.css", "text/css"),
+        ("/assets/console.js", "text/javascript"),
+        ("/assets/favicon.svg", "image/svg+xml"),
+    ):
         response = http.get(path)
         assert (response.status_code, response.mimetype) == (200, mimetype), path
         assert response.headers["Content-Security-Policy"] == CSP
@@ -64,9 +69,13 @@ def test_no_page_has_inline_script_style_or_event_handler(http: FlaskClient, ann
     assert created.status_code == 201, created.get_data(as_text=True)
     client_id = created.headers["Location"].split("/")[2]
     pages.append(created.get_data(as_text=True))
-    for path in ("/clients?org=400100", f"/clients/{client_id}/organizations?dialog=add-organization",
-                 f"/clients/{client_id}/administrators?dialog=add-administrator&email=anna@example.com",
-                 f"/clients/{client_id}/activity", "/clients/cl_nope/activity"):
+    for path in (
+        "/clients?org=400100",
+        f"/clients/{client_id}/organizations?dialog=add-organization",
+        f"/clients/{client_id}/administrators?dialog=add-administrator&email=anna@example.com",
+        f"/clients/{client_id}/activity",
+        "/clients/cl_nope/activity",
+    ):
         pages.append(http.get(path).get_data(as_text=True))
     for html in pages:
         assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == []
@@ -78,7 +87,9 @@ def test_no_page_has_inline_script_style_or_event_handler(http: FlaskClient, ann
 
 def test_session_cookie_is_httponly_and_samesite_lax(http: FlaskClient, anna: str) -> None:
     page = http.get("/login")
-    response = http.post("/login", data={"email": anna, "password": PASSWORD, "csrf_token": form_token(page)})
+    response = http.post(
+        "/login", data={"email": anna, "password": PASSWORD, "csrf_token": form_token(page)}
+    )
     assert response.status_code == 303
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("authserver_session=")
@@ -89,12 +100,15 @@ def test_session_cookie_is_httponly_and_samesite_lax(http: FlaskClient, anna: st
 
 
 def test_production_cookie_is_secure_host_only_and_pages_send_hsts(
-    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    database_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("AUTHSERVER_INSTANCE_PATH", str(tmp_path / "instance"))
     monkeypatch.setenv("AUTHSERVER_ISSUER", "https://auth.example.test")
-    app = create_app(make_config(database_url, tmp_path, ENV="production", TESTING=False,
-                                 SECRET_KEY="p" * 48))
+    app = create_app(
+        make_config(database_url, tmp_path, ENV="production", TESTING=False, SECRET_KEY="p" * 48)
+    )
     try:
         with app.app_context():
             db.drop_all()
@@ -105,8 +119,14 @@ def test_production_cookie_is_secure_host_only_and_pages_send_hsts(
         page = http.get("/login", base_url=base)
         assert page.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
         response = http.post(
-            "/login", base_url=base, headers={"Referer": f"{base}/login"},
-            data={"email": "anna@example.com", "password": PASSWORD, "csrf_token": form_token(page)},
+            "/login",
+            base_url=base,
+            headers={"Referer": f"{base}/login"},
+            data={
+                "email": "anna@example.com",
+                "password": PASSWORD,
+                "csrf_token": form_token(page),
+            },
         )
         assert response.status_code == 303
         cookie = response.headers["Set-Cookie"]
@@ -116,8 +136,12 @@ def test_production_cookie_is_secure_host_only_and_pages_send_hsts(
         assert "Domain=" not in cookie
         # over https, a POST must also come from this site (Flask-WTF's referrer check)
         token = form_token(http.get("/clients", base_url=base))
-        foreign = http.post("/clients", base_url=base, headers={"Referer": "https://evil.example/"},
-                            data={"teccom_id": "400100", "csrf_token": token})
+        foreign = http.post(
+            "/clients",
+            base_url=base,
+            headers={"Referer": "https://evil.example/"},
+            data={"teccom_id": "400100", "csrf_token": token},
+        )
         assert foreign.status_code == 400
         assert "The form has expired" in foreign.get_data(as_text=True)
     finally:
@@ -128,7 +152,9 @@ def test_production_cookie_is_secure_host_only_and_pages_send_hsts(
 
 
 def test_a_post_without_a_valid_csrf_token_is_refused_and_changes_nothing(
-    app: Flask, http: FlaskClient, anna: str,
+    app: Flask,
+    http: FlaskClient,
+    anna: str,
 ) -> None:
     page = http.get("/login")
     refused = http.post("/login", data={"email": anna, "password": PASSWORD})
@@ -139,8 +165,11 @@ def test_a_post_without_a_valid_csrf_token_is_refused_and_changes_nothing(
         assert "sid" not in session
 
     token = login(http, anna)
-    for data in ({"teccom_id": "400100"}, {"teccom_id": "400100", "csrf_token": "forged"},
-                 {"teccom_id": "400100", "csrf_token": form_token(page)[:-2] + "xx"}):
+    for data in (
+        {"teccom_id": "400100"},
+        {"teccom_id": "400100", "csrf_token": "forged"},
+        {"teccom_id": "400100", "csrf_token": form_token(page)[:-2] + "xx"},
+    ):
         response = http.post("/clients", data=data)
         assert response.status_code == 400, data
         assert "The form has expired" in response.get_data(as_text=True)
@@ -149,9 +178,16 @@ def test_a_post_without_a_valid_csrf_token_is_refused_and_changes_nothing(
     # a token from another visitor's session is no good either
     stranger = app.test_client()
     stranger_token = form_token(stranger.get("/login"))
-    assert http.post("/clients", data={"teccom_id": "400100", "csrf_token": stranger_token}).status_code == 400
+    assert (
+        http.post(
+            "/clients", data={"teccom_id": "400100", "csrf_token": stranger_token}
+        ).status_code
+        == 400
+    )
     assert db.session.execute(db.select(Client)).first() is None
-    assert http.post("/clients", data={"teccom_id": "400100", "csrf_token": token}).status_code == 201
+    assert (
+        http.post("/clients", data={"teccom_id": "400100", "csrf_token": token}).status_code == 201
+    )
 
 
 def test_csrf_applies_to_the_console_only(app: Flask, anna: str) -> None:
@@ -180,7 +216,12 @@ def test_machine_endpoints_get_no_session_cookie(http):
     from authserver.console.sessions import ConsoleSessionInterface
 
     assert isinstance(http.application.session_interface, ConsoleSessionInterface)
-    for path in ("/oauth2/jwks", "/.well-known/oauth-authorization-server", "/healthz", "/api/v1/openapi.json"):
+    for path in (
+        "/oauth2/jwks",
+        "/.well-known/oauth-authorization-server",
+        "/healthz",
+        "/api/v1/openapi.json",
+    ):
         response = http.get(path)
         assert response.status_code == 200, path
         assert "Set-Cookie" not in response.headers, path
@@ -190,7 +231,9 @@ STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def test_every_state_changing_console_route_refuses_a_request_without_csrf_token(
-    app: Flask, http: FlaskClient, anna: str,
+    app: Flask,
+    http: FlaskClient,
+    anna: str,
 ) -> None:
     """Walks the URL map: whatever route is added to the console later, a
     POST (PUT, PATCH, DELETE) without the session's CSRF token is refused
@@ -198,12 +241,21 @@ def test_every_state_changing_console_route_refuses_a_request_without_csrf_token
     from authserver.models import AuditEvent
 
     token = login(http, anna)
-    client_id = http.post("/clients", data={"teccom_id": "400100", "csrf_token": token}) \
-        .headers["Location"].split("/")[2]
+    client_id = (
+        http.post("/clients", data={"teccom_id": "400100", "csrf_token": token})
+        .headers["Location"]
+        .split("/")[2]
+    )
     events = db.session.execute(db.select(db.func.count()).select_from(AuditEvent)).scalar_one()
     arguments = {"client_id": client_id, "teccom_id": "400100"}
-    data = {"teccom_id": "400200", "add-teccom_id": "400200", "grace_period_seconds": "0",
-            "email": anna, "edit-400100-enabled": "", "revoke_tokens": "y"}
+    data = {
+        "teccom_id": "400200",
+        "add-teccom_id": "400200",
+        "grace_period_seconds": "0",
+        "email": anna,
+        "edit-400100-enabled": "",
+        "revoke_tokens": "y",
+    }
     walked = []
     for rule in app.url_map.iter_rules():
         if not rule.endpoint.startswith("console.") or not (rule.methods or set()) & STATE_CHANGING:
@@ -217,7 +269,10 @@ def test_every_state_changing_console_route_refuses_a_request_without_csrf_token
             walked.append(rule.endpoint)
     # login, logout (here and everywhere), create, rotate, delete, 3 organization and 2 administrator routes
     assert len(walked) >= 11
-    assert db.session.execute(db.select(db.func.count()).select_from(AuditEvent)).scalar_one() == events
+    assert (
+        db.session.execute(db.select(db.func.count()).select_from(AuditEvent)).scalar_one()
+        == events
+    )
     client = db.session.execute(db.select(Client).where(Client.client_id == client_id)).scalar_one()
     db.session.refresh(client)
     assert len(client.secrets) == 1 and [o.teccom_id for o in client.organizations] == ["400100"]

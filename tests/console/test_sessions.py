@@ -3,12 +3,14 @@ Session Management): the cookie holds only a handle, logging out ends the
 session on the server so that a copy of the cookie gets the login page, and
 "Log out everywhere" ends every session of the user.
 """
+
 from __future__ import annotations
 
 import re
 from datetime import timedelta
 
 import pytest
+from conftest import Directory  # tests/conftest.py (rootdir conftest)
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -17,7 +19,6 @@ from authserver.models import AuditEvent, Client, ConsoleSession, User
 from authserver.models._base import utcnow
 from authserver.services import console_sessions
 
-from conftest import Directory  # tests/conftest.py (rootdir conftest)
 from .conftest import PASSWORD, form_token, login
 
 COOKIE = "authserver_session"
@@ -32,9 +33,14 @@ def people(directory: Directory) -> Directory:
 
 def sessions_of(email: str) -> list[ConsoleSession]:
     db.session.expire_all()
-    return list(db.session.execute(
-        db.select(ConsoleSession).join(User).where(User.email == email).order_by(ConsoleSession.id)
-    ).scalars())
+    return list(
+        db.session.execute(
+            db.select(ConsoleSession)
+            .join(User)
+            .where(User.email == email)
+            .order_by(ConsoleSession.id)
+        ).scalars()
+    )
 
 
 def steal_cookie(source: FlaskClient, target: FlaskClient) -> str:
@@ -49,7 +55,9 @@ def text(html: str) -> str:
     return re.sub(r"\s+", " ", html)
 
 
-def test_the_cookie_holds_only_a_handle_of_the_session_on_the_server(http: FlaskClient, people: Directory) -> None:
+def test_the_cookie_holds_only_a_handle_of_the_session_on_the_server(
+    http: FlaskClient, people: Directory
+) -> None:
     login(http, "anna@example.com")
     with http.session_transaction() as session:
         assert set(session) - {"_permanent"} == {"sid", "csrf_token"}
@@ -61,7 +69,9 @@ def test_the_cookie_holds_only_a_handle_of_the_session_on_the_server(http: Flask
     assert (row.expires_at - row.created_at) == timedelta(hours=12)
 
 
-def test_a_cookie_copied_before_logout_gets_the_login_page_afterwards(app: Flask, people: Directory) -> None:
+def test_a_cookie_copied_before_logout_gets_the_login_page_afterwards(
+    app: Flask, people: Directory
+) -> None:
     http = app.test_client()
     token = login(http, "anna@example.com")
     thief = app.test_client()
@@ -84,12 +94,20 @@ def test_a_cookie_copied_before_logout_gets_the_login_page_afterwards(app: Flask
         assert "sid" not in session  # the dead handle is dropped from the cookie too
 
 
-def test_logging_in_again_ends_the_browsers_previous_session(http: FlaskClient, people: Directory) -> None:
+def test_logging_in_again_ends_the_browsers_previous_session(
+    http: FlaskClient, people: Directory
+) -> None:
     login(http, "anna@example.com")
     (first,) = [row.handle_hash for row in sessions_of("anna@example.com")]
     # a second login from the same browser (the form of another tab, say), as someone else
-    response = http.post("/login", data={"email": "ben@example.com", "password": PASSWORD,
-                                         "csrf_token": form_token(http.get("/clients"))})
+    response = http.post(
+        "/login",
+        data={
+            "email": "ben@example.com",
+            "password": PASSWORD,
+            "csrf_token": form_token(http.get("/clients")),
+        },
+    )
     assert response.status_code == 303
     assert sessions_of("anna@example.com") == []
     (second,) = sessions_of("ben@example.com")
@@ -97,7 +115,9 @@ def test_logging_in_again_ends_the_browsers_previous_session(http: FlaskClient, 
     assert "Ben Meyer" in http.get("/clients").get_data(as_text=True)
 
 
-def test_log_out_everywhere_ends_every_session_of_the_user_only(app: Flask, people: Directory) -> None:
+def test_log_out_everywhere_ends_every_session_of_the_user_only(
+    app: Flask, people: Directory
+) -> None:
     here, there, ben = app.test_client(), app.test_client(), app.test_client()
     token = login(here, "anna@example.com")
     login(there, "anna@example.com")
@@ -108,18 +128,28 @@ def test_log_out_everywhere_ends_every_session_of_the_user_only(app: Flask, peop
     assert here.get("/logout/everywhere").status_code == 405  # a link cannot do it
 
     response = here.post("/logout/everywhere", data={"csrf_token": token})
-    assert (response.status_code, response.headers["Location"]) == (303, "/login?logged_out=everywhere")
+    assert (response.status_code, response.headers["Location"]) == (
+        303,
+        "/login?logged_out=everywhere",
+    )
     assert "You are logged out everywhere: every session of your account has ended." in text(
-        here.get("/login?logged_out=everywhere").get_data(as_text=True))
+        here.get("/login?logged_out=everywhere").get_data(as_text=True)
+    )
     for browser in (here, there):
         response = browser.get("/clients")
         assert (response.status_code, response.headers["Location"]) == (303, "/login?next=/clients")
     assert ben.get("/clients").status_code == 200
     assert sessions_of("anna@example.com") == [] and len(sessions_of("ben@example.com")) == 1
 
-    event = db.session.execute(db.select(AuditEvent).where(AuditEvent.action == "session.revoked_all")).scalar_one()
+    event = db.session.execute(
+        db.select(AuditEvent).where(AuditEvent.action == "session.revoked_all")
+    ).scalar_one()
     assert (event.actor, event.target, event.details, event.remote_addr) == (
-        "anna@example.com", "anna@example.com", {"sessions": 2}, "127.0.0.1")
+        "anna@example.com",
+        "anna@example.com",
+        {"sessions": 2},
+        "127.0.0.1",
+    )
     assert re.fullmatch(r"[0-9a-f]{32}", event.request_id or "")
 
 
@@ -130,7 +160,9 @@ def test_log_out_everywhere_needs_a_session(http: FlaskClient, people: Directory
     assert db.session.execute(db.select(AuditEvent)).first() is None
 
 
-def test_requests_record_activity_at_most_once_a_minute(http: FlaskClient, people: Directory) -> None:
+def test_requests_record_activity_at_most_once_a_minute(
+    http: FlaskClient, people: Directory
+) -> None:
     login(http, "anna@example.com")
     (row,) = sessions_of("anna@example.com")
     recent = utcnow() - timedelta(seconds=30)
@@ -149,7 +181,9 @@ def test_requests_record_activity_at_most_once_a_minute(http: FlaskClient, peopl
 
 @pytest.mark.parametrize("limit", ["idle", "absolute"])
 def test_a_session_past_its_limit_gets_the_login_page_and_is_deleted(
-    http: FlaskClient, people: Directory, limit: str,
+    http: FlaskClient,
+    people: Directory,
+    limit: str,
 ) -> None:
     login(http, "anna@example.com")
     (row,) = sessions_of("anna@example.com")
@@ -159,7 +193,10 @@ def test_a_session_past_its_limit_gets_the_login_page_and_is_deleted(
         row.expires_at = utcnow()
     db.session.commit()
     response = http.get("/clients/cl_x/activity")
-    assert (response.status_code, response.headers["Location"]) == (303, "/login?next=/clients/cl_x/activity")
+    assert (response.status_code, response.headers["Location"]) == (
+        303,
+        "/login?next=/clients/cl_x/activity",
+    )
     assert sessions_of("anna@example.com") == []
 
 

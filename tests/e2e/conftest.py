@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import FAST_ARGON2, PG_URL
 from flask import Flask
+from support.postgres import create_database, drop_database
+from support.server import Server, running_server
 
 from authserver import create_app
 from authserver.extensions import db
-from conftest import FAST_ARGON2, PG_URL
-from support.postgres import create_database, drop_database
-from support.server import Server, running_server
 
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 import requests
-
 from support.server import Server, running_server
 
 pytestmark = pytest.mark.e2e

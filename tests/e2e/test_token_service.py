@@ -14,14 +14,14 @@ import jwt
 import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session as AuthlibSession
+from conftest import Directory
 from oauthlib.oauth2 import BackendApplicationClient
 from requests_oauthlib import OAuth2Session
+from support.oauth import Creds, custom_client, delete_client, gateway, partner, set_enabled
 
 from authserver.extensions import db
 from authserver.models import Client
 from authserver.services import audit, clients
-from conftest import Directory
-from support.oauth import Creds, custom_client, delete_client, gateway, partner, set_enabled
 
 pytestmark = pytest.mark.e2e
 

@@ -1,4 +1,5 @@
 """Fixtures for the gateway tests: a real local issuer server and validators."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator

@@ -5,6 +5,7 @@ the issuer's trusted signing key and a rogue key the issuer never published).
 The same suite runs against both validators, against the stand-in server and
 against the real authorization server.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,7 +37,8 @@ class Forge:
 
     def public_pem(self) -> bytes:
         return self.key.public.public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
 
 
 def compact(header: dict[str, Any], payload: Any, signature: bytes = b"") -> str:
@@ -66,22 +68,40 @@ FORGED: dict[str, Callable[[Forge], str]] = {
     # alg "none" (RFC 8725 §2.1): unsigned, with and without a signature part
     "alg-none": lambda f: compact({"alg": "none", "typ": "at+jwt", "kid": f.key.kid}, f.claims()),
     "alg-none-with-signature": lambda f: compact(
-        {"alg": "none", "typ": "at+jwt", "kid": f.key.kid}, f.claims(), b"sig"),
-    "alg-None-case": lambda f: compact({"alg": "None", "typ": "at+jwt", "kid": f.key.kid}, f.claims(), b"x"),
+        {"alg": "none", "typ": "at+jwt", "kid": f.key.kid}, f.claims(), b"sig"
+    ),
+    "alg-None-case": lambda f: compact(
+        {"alg": "None", "typ": "at+jwt", "kid": f.key.kid}, f.claims(), b"x"
+    ),
     # key confusion: HMAC keyed with the issuer's public key (PEM and JWK text)
     "hs256-public-key-pem": lambda f: hmac_signed(
-        {"alg": "HS256", "typ": "at+jwt", "kid": f.key.kid}, f.claims(), f.public_pem()),
+        {"alg": "HS256", "typ": "at+jwt", "kid": f.key.kid}, f.claims(), f.public_pem()
+    ),
     "hs256-public-jwk": lambda f: hmac_signed(
-        {"alg": "HS256", "typ": "at+jwt", "kid": f.key.kid}, f.claims(),
-        jwt.algorithms.get_default_algorithms()[f.key.alg].to_jwk(f.key.public).encode()),
+        {"alg": "HS256", "typ": "at+jwt", "kid": f.key.kid},
+        f.claims(),
+        jwt.algorithms.get_default_algorithms()[f.key.alg].to_jwk(f.key.public).encode(),
+    ),
     # the admin API's own tokens (HS256, typ admin+jwt)
     "admin-api-token": lambda f: jwt.encode(
-        {"sub": "anna@example.com", "iss": f.issuer, "aud": "authserver-admin-api",
-         "iat": now(), "exp": now() + 900, "jti": uuid.uuid4().hex},
-        "admin-secret-key-" + "x" * 32, algorithm="HS256", headers={"typ": "admin+jwt"}),
+        {
+            "sub": "anna@example.com",
+            "iss": f.issuer,
+            "aud": "authserver-admin-api",
+            "iat": now(),
+            "exp": now() + 900,
+            "jti": uuid.uuid4().hex,
+        },
+        "admin-secret-key-" + "x" * 32,
+        algorithm="HS256",
+        headers={"typ": "admin+jwt"},
+    ),
     "admin-api-token-with-at-typ": lambda f: jwt.encode(
-        f.claims(), "admin-secret-key-" + "x" * 32, algorithm="HS256",
-        headers={"typ": "at+jwt", "kid": f.key.kid}),
+        f.claims(),
+        "admin-secret-key-" + "x" * 32,
+        algorithm="HS256",
+        headers={"typ": "at+jwt", "kid": f.key.kid},
+    ),
     # typ, iss, aud
     "typ-jwt": lambda f: f.valid(headers={"typ": "JWT"}),
     "typ-missing": lambda f: f.valid(headers={"typ": None}),
@@ -107,19 +127,32 @@ FORGED: dict[str, Callable[[Forge], str]] = {
     "unknown-kid": lambda f: _rogue(f, {}),
     "rogue-key-with-trusted-kid": lambda f: _rogue(f, {"kid": f.key.kid}),
     "no-kid": lambda f: f.valid(headers={"kid": None}),
-    "kid-not-a-string": lambda f: compact({"alg": "ES256", "typ": "at+jwt", "kid": 7}, f.claims(), b"x" * 64),
+    "kid-not-a-string": lambda f: compact(
+        {"alg": "ES256", "typ": "at+jwt", "kid": 7}, f.claims(), b"x" * 64
+    ),
     "jwk-header": lambda f: _rogue(f, {"jwk": f.rogue.public_jwk()}),
     "jwk-header-trusted-kid": lambda f: _rogue(f, {"kid": f.key.kid, "jwk": f.rogue.public_jwk()}),
     "jku-header": lambda f: _rogue(f, {"jku": "http://127.0.0.1:9/jwks.json"}),
-    "jku-header-trusted-kid": lambda f: _rogue(f, {"kid": f.key.kid, "jku": "https://evil.example/jwks.json"}),
+    "jku-header-trusted-kid": lambda f: _rogue(
+        f, {"kid": f.key.kid, "jku": "https://evil.example/jwks.json"}
+    ),
     "x5u-header": lambda f: _rogue(f, {"x5u": "https://evil.example/cert.pem"}),
     "x5c-header": lambda f: _rogue(f, {"x5c": [b64url(b"not a certificate")]}),
     "crit-header": lambda f: f.valid(headers={"crit": ["exp"]}),
-    "rs256-with-ec-kid": lambda f: mint(Key("RS256"), f.issuer, headers={"kid": f.key.kid}, aud=f.audience),
-    "es384-with-es256-kid": lambda f: mint(Key("ES384"), f.issuer, headers={"kid": f.key.kid}, aud=f.audience),
+    "rs256-with-ec-kid": lambda f: mint(
+        Key("RS256"), f.issuer, headers={"kid": f.key.kid}, aud=f.audience
+    ),
+    "es384-with-es256-kid": lambda f: mint(
+        Key("ES384"), f.issuer, headers={"kid": f.key.kid}, aud=f.audience
+    ),
     # tampering and truncation
     "payload-swapped": lambda f: ".".join(
-        [f.valid().split(".")[0], b64json(f.claims(organizations=["999999"])), f.valid().split(".")[2]]),
+        [
+            f.valid().split(".")[0],
+            b64json(f.claims(organizations=["999999"])),
+            f.valid().split(".")[2],
+        ]
+    ),
     "truncated-signature": lambda f: f.valid()[:-10],
     "signature-removed": lambda f: f.valid().rsplit(".", 1)[0] + ".",
     "two-parts": lambda f: f.valid().rsplit(".", 1)[0],
@@ -131,7 +164,9 @@ FORGED: dict[str, Callable[[Forge], str]] = {
     "header-not-json": lambda f: b64url(b"\xff\xfe not json") + "." + f.valid().split(".", 1)[1],
     "header-json-array": lambda f: b64url(b"[1,2]") + "." + f.valid().split(".", 1)[1],
     "deeply-nested-header": lambda f: _nested(700),
-    "deeply-nested-payload": lambda f: f"{f.valid().split('.')[0]}.{b64url(b'[' * 5000)}.{b64url(b'x' * 64)}",
+    "deeply-nested-payload": lambda f: (
+        f"{f.valid().split('.')[0]}.{b64url(b'[' * 5000)}.{b64url(b'x' * 64)}"
+    ),
     # size: refused before any parsing, in bounded time and memory
     "oversized-valid-signature": lambda f: f.valid(padding="x" * 32 * 1024),
     "oversized-1mb": lambda f: "a" * (1024 * 1024) + "." + "b" * 10 + "." + "c" * 10,

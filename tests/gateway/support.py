@@ -3,6 +3,7 @@ real local HTTP server publishing RFC 8414 metadata, a JWK Set and an RFC 7662
 introspection endpoint (a stand-in for the authorization server, whose own
 endpoints are exercised by the end-to-end tests).
 """
+
 from __future__ import annotations
 
 import base64
@@ -107,7 +108,8 @@ class IssuerServer:
         self._server: BaseWSGIServer = make_server("127.0.0.1", 0, self._app, threaded=True)
         self.issuer = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def key(self) -> Key:
@@ -134,13 +136,15 @@ class IssuerServer:
         with self.lock:
             self.hits[request.path] += 1
         if request.path == "/.well-known/oauth-authorization-server":
-            response = self._json({
-                "issuer": self.issuer,
-                "jwks_uri": self.jwks_url,
-                "token_endpoint": self.issuer + "/oauth2/token",
-                "introspection_endpoint": self.issuer + "/oauth2/introspect",
-                **self.metadata_overrides,
-            })
+            response = self._json(
+                {
+                    "issuer": self.issuer,
+                    "jwks_uri": self.jwks_url,
+                    "token_endpoint": self.issuer + "/oauth2/token",
+                    "introspection_endpoint": self.issuer + "/oauth2/introspect",
+                    **self.metadata_overrides,
+                }
+            )
         elif request.path in ("/oauth2/jwks", "/v2/jwks"):  # the second: a moved jwks_uri
             document = self.jwks_document or {"keys": [key.public_jwk() for key in self.keys]}
             response = self._json(document, self.jwks_status)
@@ -163,8 +167,12 @@ class IssuerServer:
         authorization server does (its own keys, typ, iss, aud, times)."""
         auth = request.authorization
         # RFC 6749 §2.3.1: id and secret are form-encoded inside Basic
-        if auth is None or (unquote_plus(auth.username or ""), unquote_plus(auth.password or "")) != (
-            GATEWAY_ID, self.gateway_secret,
+        if auth is None or (
+            unquote_plus(auth.username or ""),
+            unquote_plus(auth.password or ""),
+        ) != (
+            GATEWAY_ID,
+            self.gateway_secret,
         ):
             return self._json({"error": "invalid_client"}, 401)
         token = request.form.get("token", "")
@@ -174,7 +182,11 @@ class IssuerServer:
             if header.get("typ") != "at+jwt" or header.get("alg") != key.alg:
                 raise jwt.InvalidTokenError("typ")
             payload = jwt.decode(
-                token, key.public, algorithms=[key.alg], audience=AUDIENCE, issuer=self.issuer,
+                token,
+                key.public,
+                algorithms=[key.alg],
+                audience=AUDIENCE,
+                issuer=self.issuer,
                 options={"require": ["exp", "iat", "jti", "client_id"]},
             )
         except (jwt.PyJWTError, StopIteration, ValueError):
@@ -182,8 +194,22 @@ class IssuerServer:
         if payload["jti"] in self.inactive_jtis:
             return self._json({"active": False})
         answer = {"active": True, "token_type": "Bearer"}
-        answer.update({name: payload.get(name) for name in (
-            "client_id", "sub", "scope", "iss", "aud", "iat", "exp", "jti", "organizations")})
+        answer.update(
+            {
+                name: payload.get(name)
+                for name in (
+                    "client_id",
+                    "sub",
+                    "scope",
+                    "iss",
+                    "aud",
+                    "iat",
+                    "exp",
+                    "jti",
+                    "organizations",
+                )
+            }
+        )
         answer.update(self.introspection_overrides)
         return self._json(answer)
 

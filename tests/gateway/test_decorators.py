@@ -1,4 +1,5 @@
 """require_token / refuse_client_tokens: RFC 6750 §2.1 and §3.1 answers."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,14 +7,21 @@ from flask import Flask, jsonify, request
 from flask.testing import FlaskClient
 
 from authserver.gateway import TokenValidator
-from authserver.gateway.decorators import BearerAuth, current_token, refuse_client_tokens, require_token
+from authserver.gateway.decorators import (
+    BearerAuth,
+    current_token,
+    refuse_client_tokens,
+    require_token,
+)
 
 from .support import AUDIENCE, IssuerServer
 
 REALM = "export-api"
 MISSING = f'Bearer realm="{REALM}"'
-INVALID = (f'Bearer realm="{REALM}", error="invalid_token", '
-           'error_description="The access token signature is invalid."')
+INVALID = (
+    f'Bearer realm="{REALM}", error="invalid_token", '
+    'error_description="The access token signature is invalid."'
+)
 
 
 @pytest.fixture
@@ -61,7 +69,9 @@ def test_allowed_organization(http: FlaskClient, issuer_server: IssuerServer) ->
 
 
 def test_scheme_is_case_insensitive(http: FlaskClient, issuer_server: IssuerServer) -> None:
-    response = http.get("/v1/export/400100/orders", headers={"Authorization": "bearer " + issuer_server.mint()})
+    response = http.get(
+        "/v1/export/400100/orders", headers={"Authorization": "bearer " + issuer_server.mint()}
+    )
 
     assert response.status_code == 200
 
@@ -71,7 +81,9 @@ def test_no_token_is_401_without_error_code(http: FlaskClient, issuer_server: Is
 
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == MISSING
-    assert response.json == {"error_description": "An access token is required in the Authorization header."}
+    assert response.json == {
+        "error_description": "An access token is required in the Authorization header."
+    }
     assert response.headers["Cache-Control"] == "no-store"
     assert issuer_server.hits == {}
 
@@ -89,7 +101,10 @@ def test_bad_token_is_401_invalid_token(http: FlaskClient, issuer_server: Issuer
 
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == INVALID
-    assert response.json == {"error": "invalid_token", "error_description": "The access token signature is invalid."}
+    assert response.json == {
+        "error": "invalid_token",
+        "error_description": "The access token signature is invalid.",
+    }
 
 
 def test_organization_not_in_token_is_403(http: FlaskClient, issuer_server: IssuerServer) -> None:
@@ -98,19 +113,25 @@ def test_organization_not_in_token_is_403(http: FlaskClient, issuer_server: Issu
     assert response.status_code == 403
     assert response.headers["WWW-Authenticate"] == (
         f'Bearer realm="{REALM}", error="insufficient_scope", '
-        'error_description="The access token does not grant this organization."')
-    assert response.json == {"error": "insufficient_scope",
-                             "error_description": "The access token does not grant this organization."}
+        'error_description="The access token does not grant this organization."'
+    )
+    assert response.json == {
+        "error": "insufficient_scope",
+        "error_description": "The access token does not grant this organization.",
+    }
 
 
-def test_missing_api_scope_is_403_naming_the_scope(http: FlaskClient, issuer_server: IssuerServer) -> None:
+def test_missing_api_scope_is_403_naming_the_scope(
+    http: FlaskClient, issuer_server: IssuerServer
+) -> None:
     token = issuer_server.mint(scope="subscription org:400100")
     response = http.get("/v1/export/400100/orders", headers=bearer(token))
 
     assert response.status_code == 403
     assert response.headers["WWW-Authenticate"] == (
         f'Bearer realm="{REALM}", error="insufficient_scope", '
-        'error_description="The access token does not grant this API.", scope="export"')
+        'error_description="The access token does not grant this API.", scope="export"'
+    )
 
 
 def test_organization_from_query_parameter(http: FlaskClient, issuer_server: IssuerServer) -> None:
@@ -121,44 +142,63 @@ def test_organization_from_query_parameter(http: FlaskClient, issuer_server: Iss
 
 
 @pytest.mark.parametrize("query", ["", "?tecId=", "?tecId=400100&tecId=400300"])
-def test_missing_or_repeated_organization_is_400(http: FlaskClient, issuer_server: IssuerServer, query: str) -> None:
+def test_missing_or_repeated_organization_is_400(
+    http: FlaskClient, issuer_server: IssuerServer, query: str
+) -> None:
     response = http.get("/v1/subscriptions" + query, headers=bearer(issuer_server.mint()))
 
     assert response.status_code == 400
-    assert response.json == {"error": "invalid_request",
-                             "error_description": "The request must name exactly one organization."}
+    assert response.json == {
+        "error": "invalid_request",
+        "error_description": "The request must name exactly one organization.",
+    }
 
 
 def test_organization_from_callable(http: FlaskClient, issuer_server: IssuerServer) -> None:
     token = issuer_server.mint()
 
-    assert http.get("/v1/header-org", headers={**bearer(token), "X-TecCom-ID": "400100"}).status_code == 200
-    assert http.get("/v1/header-org", headers={**bearer(token), "X-TecCom-ID": "400999"}).status_code == 403
+    assert (
+        http.get("/v1/header-org", headers={**bearer(token), "X-TecCom-ID": "400100"}).status_code
+        == 200
+    )
+    assert (
+        http.get("/v1/header-org", headers={**bearer(token), "X-TecCom-ID": "400999"}).status_code
+        == 403
+    )
     assert http.get("/v1/header-org", headers=bearer(token)).status_code == 400
 
 
-def test_token_in_query_string_only_is_a_request_without_token(http: FlaskClient, issuer_server: IssuerServer) -> None:
+def test_token_in_query_string_only_is_a_request_without_token(
+    http: FlaskClient, issuer_server: IssuerServer
+) -> None:
     """RFC 6750 §3.1: an unsupported method (§2.3, the query) means the request
     lacks authentication: 401, a bare challenge, no error code; never validated."""
     response = http.get(f"/v1/export/400100/orders?access_token={issuer_server.mint()}")
 
     assert response.status_code == 401
-    assert response.json == {"error_description": "An access token is required in the Authorization header."}
+    assert response.json == {
+        "error_description": "An access token is required in the Authorization header."
+    }
     assert response.headers["WWW-Authenticate"] == MISSING
     assert issuer_server.hits == {}
 
 
-def test_token_in_query_string_and_header_is_invalid_request(http: FlaskClient, issuer_server: IssuerServer) -> None:
+def test_token_in_query_string_and_header_is_invalid_request(
+    http: FlaskClient, issuer_server: IssuerServer
+) -> None:
     """RFC 6750 §3.1: more than one method for including an access token."""
     token = issuer_server.mint()
     response = http.get(f"/v1/export/400100/orders?access_token={token}", headers=bearer(token))
 
     assert response.status_code == 400
-    assert response.json == {"error": "invalid_request",
-                             "error_description": "Send the access token in the Authorization header only."}
+    assert response.json == {
+        "error": "invalid_request",
+        "error_description": "Send the access token in the Authorization header only.",
+    }
     assert response.headers["WWW-Authenticate"] == (
         f'Bearer realm="{REALM}", error="invalid_request", '
-        'error_description="Send the access token in the Authorization header only."')
+        'error_description="Send the access token in the Authorization header only."'
+    )
     assert issuer_server.hits == {}
 
 
@@ -168,32 +208,45 @@ def test_token_in_form_body_is_never_read(http: FlaskClient, issuer_server: Issu
 
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"] == MISSING
-    both = http.post("/v1/subscriptions?tecId=400100", data={"access_token": token}, headers=bearer(token))
+    both = http.post(
+        "/v1/subscriptions?tecId=400100", data={"access_token": token}, headers=bearer(token)
+    )
     assert both.status_code == 400
     assert both.json["error"] == "invalid_request"
     assert issuer_server.hits == {}
 
 
-@pytest.mark.parametrize("authorization", ["Bearer", "Bearer ", "Bearer a b", "Bearer a\"b"])
-def test_malformed_bearer_credentials_are_invalid_token(http: FlaskClient, authorization: str) -> None:
+@pytest.mark.parametrize("authorization", ["Bearer", "Bearer ", "Bearer a b", 'Bearer a"b'])
+def test_malformed_bearer_credentials_are_invalid_token(
+    http: FlaskClient, authorization: str
+) -> None:
     response = http.get("/v1/export/400100/orders", headers={"Authorization": authorization})
 
     assert response.status_code == 401
-    assert response.json == {"error": "invalid_token", "error_description": "The access token is malformed."}
+    assert response.json == {
+        "error": "invalid_token",
+        "error_description": "The access token is malformed.",
+    }
 
 
-@pytest.mark.parametrize("claims", [
-    {},
-    {"scope": "export subscription template org:400100", "organizations": ["400100"]},
-    {"scope": "template"},
-])
-def test_template_api_refuses_every_client_token(http: FlaskClient, issuer_server: IssuerServer,
-                                                 claims: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {},
+        {"scope": "export subscription template org:400100", "organizations": ["400100"]},
+        {"scope": "template"},
+    ],
+)
+def test_template_api_refuses_every_client_token(
+    http: FlaskClient, issuer_server: IssuerServer, claims: dict[str, object]
+) -> None:
     response = http.get("/v1/templates", headers=bearer(issuer_server.mint(**claims)))
 
     assert response.status_code == 403
-    assert response.json == {"error": "insufficient_scope",
-                             "error_description": "Access tokens of this server are not valid for the Template API."}
+    assert response.json == {
+        "error": "insufficient_scope",
+        "error_description": "Access tokens of this server are not valid for the Template API.",
+    }
 
 
 def test_template_api_without_token_is_401(http: FlaskClient) -> None:
@@ -203,7 +256,9 @@ def test_template_api_without_token_is_401(http: FlaskClient) -> None:
     assert response.headers["WWW-Authenticate"] == MISSING
 
 
-def test_template_api_with_forged_token_is_401(http: FlaskClient, issuer_server: IssuerServer) -> None:
+def test_template_api_with_forged_token_is_401(
+    http: FlaskClient, issuer_server: IssuerServer
+) -> None:
     response = http.get("/v1/templates", headers=bearer(issuer_server.mint()[:-4] + "AAAA"))
 
     assert response.status_code == 401
@@ -222,8 +277,10 @@ def test_unreachable_authorization_server_is_503(issuer_server: IssuerServer) ->
     response = app.test_client().get("/x", headers=bearer(issuer_server.mint()))
 
     assert response.status_code == 503
-    assert response.json == {"error": "temporarily_unavailable",
-                             "error_description": "The authorization server is unavailable."}
+    assert response.json == {
+        "error": "temporarily_unavailable",
+        "error_description": "The authorization server is unavailable.",
+    }
     assert response.headers["Retry-After"] == "5"
     assert "WWW-Authenticate" not in response.headers
 
@@ -245,13 +302,17 @@ def test_every_error_description_fits_the_rfc_6750_challenge_syntax() -> None:
     import authserver.gateway
     from authserver.gateway import errors
 
-    allowed = re.compile(r'[\x20\x21\x23-\x5B\x5D-\x7E]+')
+    allowed = re.compile(r"[\x20\x21\x23-\x5B\x5D-\x7E]+")
     raised = {name for name in errors.__all__ if name != "GatewayError"}
     texts = [getattr(errors, name).description for name in errors.__all__]
     for module in Path(authserver.gateway.__file__).parent.glob("*.py"):
         for node in ast.walk(ast.parse(module.read_text())):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in raised
-                    and node.args):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in raised
+                and node.args
+            ):
                 argument = node.args[0]
                 parts = argument.values if isinstance(argument, ast.JoinedStr) else [argument]
                 texts += [part.value for part in parts if isinstance(part, ast.Constant)]

@@ -8,6 +8,7 @@ database when AUTHSERVER_TEST_DATABASE_URL is set), set up through its console
 command (``directory import``, ``clients create``, ``gateways create``) and its
 admin API. Its access log counts the gateways' JWKS fetches.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,17 +21,16 @@ from pathlib import Path
 import jwt
 import pytest
 import requests
+from conftest import DATABASES, PG_URL  # tests/conftest.py (rootdir conftest)
 from oauthlib.oauth2 import BackendApplicationClient
 from requests_oauthlib import OAuth2Session
 from sqlalchemy import create_engine
+from support.postgres import create_database, drop_database
+from support.server import Server, running_server
 
 from authserver import keys
 from authserver.config import normalize_database_url
-from conftest import DATABASES, PG_URL  # tests/conftest.py (rootdir conftest)
-from support.postgres import create_database, drop_database
 from authserver.gateway import IntrospectionValidator, InvalidToken
-
-from support.server import Server, running_server
 
 from .forged_tokens import FORGED, Forge
 from .processes import start_gateway
@@ -44,8 +44,15 @@ DIRECTORY = {
         {"teccom_id": teccom_id, "name": f"Org {teccom_id}", "kind": "supplier"}
         for teccom_id in ("400100", "400200", "400300")
     ],
-    "users": [{"email": "anna@example.com", "first_name": "Anna", "last_name": "Berg",
-               "password": PASSWORD, "admin_of": ["400100", "400200", "400300"]}],
+    "users": [
+        {
+            "email": "anna@example.com",
+            "first_name": "Anna",
+            "last_name": "Berg",
+            "password": PASSWORD,
+            "admin_of": ["400100", "400200", "400300"],
+        }
+    ],
 }
 
 
@@ -70,17 +77,28 @@ class AuthServer:
 
     def fetch_token(self, scope: list[str] | None = None) -> str:
         """A token from the token endpoint, with requests-oauthlib (client_secret_basic)."""
-        with OAuth2Session(client=BackendApplicationClient(client_id=self.client_id), scope=scope) as session:
-            token = session.fetch_token(self.url + "/oauth2/token", client_id=self.client_id,
-                                        client_secret=self.client_secret, scope=scope)
+        with OAuth2Session(
+            client=BackendApplicationClient(client_id=self.client_id), scope=scope
+        ) as session:
+            token = session.fetch_token(
+                self.url + "/oauth2/token",
+                client_id=self.client_id,
+                client_secret=self.client_secret,
+                scope=scope,
+            )
         return str(token["access_token"])
 
     def admin(self, method: str, path: str, **kwargs: object) -> requests.Response:
-        login = requests.post(self.url + "/api/v1/auth/login",
-                              json={"email": "anna@example.com", "password": PASSWORD}, timeout=10)
+        login = requests.post(
+            self.url + "/api/v1/auth/login",
+            json={"email": "anna@example.com", "password": PASSWORD},
+            timeout=10,
+        )
         assert login.status_code == 200, login.text
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
-        return requests.request(method, self.url + "/api/v1" + path, headers=headers, timeout=10, **kwargs)
+        return requests.request(
+            method, self.url + "/api/v1" + path, headers=headers, timeout=10, **kwargs
+        )
 
     def jwks_fetches(self) -> int:
         return sum(" /oauth2/jwks " in line for line in self.access_log.read_text().splitlines())
@@ -94,7 +112,12 @@ class AuthServer:
         finally:
             engine.dispose()
         key = Key.__new__(Key)
-        key.alg, key.kid, key.private, key.public = loaded.alg, loaded.kid, loaded.private_key, loaded.public_key
+        key.alg, key.kid, key.private, key.public = (
+            loaded.alg,
+            loaded.kid,
+            loaded.private_key,
+            loaded.public_key,
+        )
         return key
 
 
@@ -121,7 +144,9 @@ def authserver_database(
 
 
 @pytest.fixture(scope="module")
-def authserver(tmp_path_factory: pytest.TempPathFactory, authserver_database: str) -> Iterator[AuthServer]:
+def authserver(
+    tmp_path_factory: pytest.TempPathFactory, authserver_database: str
+) -> Iterator[AuthServer]:
     workdir = tmp_path_factory.mktemp("e2e-authserver")
     database_url = authserver_database
     access_log = workdir / "access.log"
@@ -132,16 +157,24 @@ def authserver(tmp_path_factory: pytest.TempPathFactory, authserver_database: st
         "AUTHSERVER_KEY_ACTIVATION_DELAY": "2",
         "GUNICORN_CMD_ARGS": f"--access-logfile {access_log}",
     }
-    with running_server(database_url, workdir / "instance", workers=2, extra_env=extra_env) as server:
+    with running_server(
+        database_url, workdir / "instance", workers=2, extra_env=extra_env
+    ) as server:
         setup = AuthServer(server, database_url, access_log)
         directory = workdir / "directory.json"
         directory.write_text(json.dumps(DIRECTORY))
         setup.cli("directory", "import", str(directory))
         setup.client_id, setup.client_secret = credentials(
-            setup.cli("clients", "create", "--org", "400100", "--admin", "anna@example.com"))
-        setup.gateway_id, setup.gateway_secret = credentials(setup.cli("gateways", "create", "e2e-gateway"))
-        added = setup.admin("POST", f"/clients/{setup.client_id}/organizations",
-                            json={"teccom_id": "400200", "enabled": True, "notification_emails": []})
+            setup.cli("clients", "create", "--org", "400100", "--admin", "anna@example.com")
+        )
+        setup.gateway_id, setup.gateway_secret = credentials(
+            setup.cli("gateways", "create", "e2e-gateway")
+        )
+        added = setup.admin(
+            "POST",
+            f"/clients/{setup.client_id}/organizations",
+            json={"teccom_id": "400200", "enabled": True, "notification_emails": []},
+        )
         assert added.status_code == 201, added.text
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # plain http on loopback only
@@ -180,7 +213,9 @@ def test_organization_not_in_token_is_403(authserver: AuthServer, gateway: str) 
     assert call(gateway, "/v1/subscriptions?tecId=400100", narrowed).status_code == 403
 
 
-def test_disabled_organization_is_403_with_a_fresh_token(authserver: AuthServer, gateway: str) -> None:
+def test_disabled_organization_is_403_with_a_fresh_token(
+    authserver: AuthServer, gateway: str
+) -> None:
     path = f"/clients/{authserver.client_id}/organizations/400200"
     assert authserver.admin("PATCH", path, json={"enabled": False}).status_code == 200
     try:
@@ -209,8 +244,11 @@ def test_no_token_is_401(gateway: str) -> None:
 
 
 def test_admin_api_token_is_refused(authserver: AuthServer, gateway: str) -> None:
-    login = requests.post(authserver.url + "/api/v1/auth/login",
-                          json={"email": "anna@example.com", "password": PASSWORD}, timeout=10)
+    login = requests.post(
+        authserver.url + "/api/v1/auth/login",
+        json={"email": "anna@example.com", "password": PASSWORD},
+        timeout=10,
+    )
     admin_token = login.json()["access_token"]
 
     response = call(gateway, "/v1/export/400100/orders", admin_token)
@@ -242,11 +280,19 @@ def test_forged_tokens_are_401(name: str, forge: Forge, gateway: str) -> None:
 
 @pytest.fixture(scope="module")
 def introspector(authserver: AuthServer) -> IntrospectionValidator:
-    return IntrospectionValidator(authserver.url, AUDIENCE, authserver.gateway_id, authserver.gateway_secret,
-                                  cache_ttl=0, negative_cache_ttl=0)
+    return IntrospectionValidator(
+        authserver.url,
+        AUDIENCE,
+        authserver.gateway_id,
+        authserver.gateway_secret,
+        cache_ttl=0,
+        negative_cache_ttl=0,
+    )
 
 
-def test_real_introspection_accepts_a_real_token(authserver: AuthServer, introspector: IntrospectionValidator) -> None:
+def test_real_introspection_accepts_a_real_token(
+    authserver: AuthServer, introspector: IntrospectionValidator
+) -> None:
     access_token = introspector.validate(authserver.fetch_token())
 
     assert access_token.client_id == authserver.client_id
@@ -254,7 +300,9 @@ def test_real_introspection_accepts_a_real_token(authserver: AuthServer, introsp
 
 
 @pytest.mark.parametrize("name", sorted(FORGED))
-def test_real_introspection_refuses_forged_tokens(name: str, forge: Forge, introspector: IntrospectionValidator) -> None:
+def test_real_introspection_refuses_forged_tokens(
+    name: str, forge: Forge, introspector: IntrospectionValidator
+) -> None:
     with pytest.raises(InvalidToken):
         introspector.validate(FORGED[name](forge))
 
@@ -306,10 +354,15 @@ def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60) -> N
 
 
 @pytest.fixture(scope="module")
-def introspecting_gateway(authserver: AuthServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def introspecting_gateway(
+    authserver: AuthServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     service = start_gateway(
-        authserver.url, tmp_path_factory.mktemp("e2e-introspection") / "gateway.log", workers=1,
-        GATEWAY_VALIDATION="introspection", GATEWAY_CLIENT_ID=authserver.gateway_id,
+        authserver.url,
+        tmp_path_factory.mktemp("e2e-introspection") / "gateway.log",
+        workers=1,
+        GATEWAY_VALIDATION="introspection",
+        GATEWAY_CLIENT_ID=authserver.gateway_id,
         GATEWAY_CLIENT_SECRET=authserver.gateway_secret,
     )
     yield service.url
@@ -317,7 +370,9 @@ def introspecting_gateway(authserver: AuthServer, tmp_path_factory: pytest.TempP
 
 
 def test_introspecting_gateway_sees_disable_and_revocation_at_once(
-    authserver: AuthServer, gateway: str, introspecting_gateway: str,
+    authserver: AuthServer,
+    gateway: str,
+    introspecting_gateway: str,
 ) -> None:
     """A JWT gateway trusts a token until it expires; a gateway asking the
     server (``GATEWAY_VALIDATION=introspection``) follows a disabled
@@ -334,8 +389,12 @@ def test_introspecting_gateway_sees_disable_and_revocation_at_once(
     finally:
         assert authserver.admin("PATCH", path, json={"enabled": True}).status_code == 200
 
-    revoked = requests.post(authserver.url + "/oauth2/revoke", data={"token": other},
-                            auth=(authserver.client_id, authserver.client_secret), timeout=10)
+    revoked = requests.post(
+        authserver.url + "/oauth2/revoke",
+        data={"token": other},
+        auth=(authserver.client_id, authserver.client_secret),
+        timeout=10,
+    )
     assert revoked.status_code == 200
     assert call(gateway, "/v1/export/400100/orders", other).status_code == 200
     response = call(introspecting_gateway, "/v1/export/400100/orders", other)

@@ -1,5 +1,6 @@
 """The example gateway (examples/export_gateway) behind the local issuer server:
 in-process with the Flask test client, and once as the documented command."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -56,17 +57,27 @@ def test_export_api(http: FlaskClient, issuer_server: IssuerServer, example: Mod
     response = http.get("/v1/export/400200/orders/PO-1002", headers=bearer(token))
     assert response.status_code == 200 and response.json["order"]["status"] == "confirmed"
     assert http.get("/v1/export/400200/orders/PO-9", headers=bearer(token)).status_code == 404
-    assert http.get("/v1/export/400100/invoices", headers=bearer(token)).json["invoices"] == example.INVOICES
+    assert (
+        http.get("/v1/export/400100/invoices", headers=bearer(token)).json["invoices"]
+        == example.INVOICES
+    )
 
 
 def test_export_api_refusals(http: FlaskClient, issuer_server: IssuerServer) -> None:
-    assert http.get("/v1/export/400300/orders", headers=bearer(issuer_server.mint())).status_code == 403
+    assert (
+        http.get("/v1/export/400300/orders", headers=bearer(issuer_server.mint())).status_code
+        == 403
+    )
     only_subscription = issuer_server.mint(scope="subscription org:400100")
-    assert http.get("/v1/export/400100/orders", headers=bearer(only_subscription)).status_code == 403
+    assert (
+        http.get("/v1/export/400100/orders", headers=bearer(only_subscription)).status_code == 403
+    )
     assert http.get("/v1/export/400100/orders").status_code == 401
 
 
-def test_subscription_api(http: FlaskClient, issuer_server: IssuerServer, example: ModuleType) -> None:
+def test_subscription_api(
+    http: FlaskClient, issuer_server: IssuerServer, example: ModuleType
+) -> None:
     token = issuer_server.mint()
 
     response = http.get("/v1/subscriptions?tecId=400200", headers=bearer(token))
@@ -74,11 +85,15 @@ def test_subscription_api(http: FlaskClient, issuer_server: IssuerServer, exampl
     assert response.json == {"tecId": "400200", "subscriptions": example.SUBSCRIPTIONS}
     assert http.get("/v1/subscriptions?tecId=400300", headers=bearer(token)).status_code == 403
     only_export = issuer_server.mint(scope="export org:400100 org:400200")
-    assert http.get("/v1/subscriptions?tecId=400200", headers=bearer(only_export)).status_code == 403
+    assert (
+        http.get("/v1/subscriptions?tecId=400200", headers=bearer(only_export)).status_code == 403
+    )
 
 
 def test_template_api_refuses_client_tokens(http: FlaskClient, issuer_server: IssuerServer) -> None:
-    response = http.get("/v1/templates", headers=bearer(issuer_server.mint(scope="template export")))
+    response = http.get(
+        "/v1/templates", headers=bearer(issuer_server.mint(scope="template export"))
+    )
 
     assert response.status_code == 403
     assert response.json["error"] == "insufficient_scope"
@@ -90,18 +105,29 @@ def test_forged_tokens_are_401(http: FlaskClient, issuer_server: IssuerServer, n
     response = http.get("/v1/export/400100/orders", headers=bearer(token))
 
     assert (response.status_code, response.json["error"]) == (401, "invalid_token")
-    assert response.headers["WWW-Authenticate"].startswith('Bearer realm="export-subscription-api", error="invalid_token"')
+    assert response.headers["WWW-Authenticate"].startswith(
+        'Bearer realm="export-subscription-api", error="invalid_token"'
+    )
 
 
 def test_validator_from_environment(example: ModuleType) -> None:
-    validator = example.make_validator({"GATEWAY_ISSUER": "https://auth.example.com",
-                                        "GATEWAY_JWKS_REFETCH_INTERVAL": "2"})
+    validator = example.make_validator(
+        {"GATEWAY_ISSUER": "https://auth.example.com", "GATEWAY_JWKS_REFETCH_INTERVAL": "2"}
+    )
     assert isinstance(validator, TokenValidator)
     assert (validator.issuer, validator.audience, validator.jwks.refetch_interval) == (
-        "https://auth.example.com", AUDIENCE, 2.0)
+        "https://auth.example.com",
+        AUDIENCE,
+        2.0,
+    )
 
-    introspector = example.make_validator({"GATEWAY_VALIDATION": "introspection",
-                                           "GATEWAY_CLIENT_ID": "gw", "GATEWAY_CLIENT_SECRET": "s"})
+    introspector = example.make_validator(
+        {
+            "GATEWAY_VALIDATION": "introspection",
+            "GATEWAY_CLIENT_ID": "gw",
+            "GATEWAY_CLIENT_SECRET": "s",
+        }
+    )
     assert isinstance(introspector, IntrospectionValidator)
 
 
@@ -113,13 +139,27 @@ def gateway_process(issuer_server: IssuerServer, tmp_path: Path) -> Iterator[str
 
 
 @pytest.mark.e2e
-def test_documented_command_serves_the_gateway(gateway_process: str, issuer_server: IssuerServer) -> None:
+def test_documented_command_serves_the_gateway(
+    gateway_process: str, issuer_server: IssuerServer
+) -> None:
     token = issuer_server.mint()
     with requests.Session() as session:
-        assert session.get(gateway_process + "/v1/export/400100/orders", headers=bearer(token)).status_code == 200
-        assert session.get(gateway_process + "/v1/export/400300/orders", headers=bearer(token)).status_code == 403
+        assert (
+            session.get(
+                gateway_process + "/v1/export/400100/orders", headers=bearer(token)
+            ).status_code
+            == 200
+        )
+        assert (
+            session.get(
+                gateway_process + "/v1/export/400300/orders", headers=bearer(token)
+            ).status_code
+            == 403
+        )
         response = session.get(gateway_process + "/v1/export/400100/orders")
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"] == 'Bearer realm="export-subscription-api"'
-        assert session.get(gateway_process + "/v1/templates", headers=bearer(token)).status_code == 403
+        assert (
+            session.get(gateway_process + "/v1/templates", headers=bearer(token)).status_code == 403
+        )
     assert issuer_server.hits["/oauth2/jwks"] == 1

@@ -1,5 +1,6 @@
 """The forged-token suite against both validators: every token refused with
 InvalidToken (RFC 6750 ``invalid_token``), none crashes, none is accepted."""
+
 from __future__ import annotations
 
 import tracemalloc
@@ -17,8 +18,9 @@ def forge(issuer_server: IssuerServer) -> Forge:
     return Forge(issuer_server.issuer, issuer_server.key)
 
 
-def test_the_forge_makes_valid_tokens_too(forge: Forge, validator: TokenValidator,
-                                           introspector: IntrospectionValidator) -> None:
+def test_the_forge_makes_valid_tokens_too(
+    forge: Forge, validator: TokenValidator, introspector: IntrospectionValidator
+) -> None:
     """The suite's baseline: without the forgery, both validators accept."""
     assert validator.validate(forge.valid()).client_id == "cl_partner"
     assert introspector.validate(forge.valid()).client_id == "cl_partner"
@@ -36,7 +38,9 @@ def test_token_validator_refuses(name: str, forge: Forge, validator: TokenValida
 
 
 @pytest.mark.parametrize("name", sorted(FORGED))
-def test_introspection_validator_refuses(name: str, forge: Forge, introspector: IntrospectionValidator) -> None:
+def test_introspection_validator_refuses(
+    name: str, forge: Forge, introspector: IntrospectionValidator
+) -> None:
     token = FORGED[name](forge)
 
     with pytest.raises(InvalidToken) as error:
@@ -47,7 +51,9 @@ def test_introspection_validator_refuses(name: str, forge: Forge, introspector: 
 
 
 def test_refusing_the_whole_suite_fetches_the_jwks_once(
-    forge: Forge, validator: TokenValidator, issuer_server: IssuerServer,
+    forge: Forge,
+    validator: TokenValidator,
+    issuer_server: IssuerServer,
 ) -> None:
     """Only the one unknown-kid token costs a re-fetch: every other forgery
     is refused from its header or with the cached keys."""
@@ -59,14 +65,19 @@ def test_refusing_the_whole_suite_fetches_the_jwks_once(
     assert issuer_server.hits["/oauth2/jwks"] == 2
 
 
-@pytest.mark.parametrize("header", [
-    {"jku": "https://evil.example/jwks.json"},
-    {"x5u": "https://evil.example/cert.pem"},
-    {"jwk": {"kty": "EC"}},
-    {"x5c": ["AAAA"]},
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        {"jku": "https://evil.example/jwks.json"},
+        {"x5u": "https://evil.example/cert.pem"},
+        {"jwk": {"kty": "EC"}},
+        {"x5c": ["AAAA"]},
+    ],
+)
 def test_key_source_headers_are_refused_even_on_a_trusted_signature(
-    header: dict[str, object], forge: Forge, validator: TokenValidator,
+    header: dict[str, object],
+    forge: Forge,
+    validator: TokenValidator,
 ) -> None:
     with pytest.raises(InvalidToken) as error:
         validator.validate(forge.valid(headers=header))
@@ -74,7 +85,10 @@ def test_key_source_headers_are_refused_even_on_a_trusted_signature(
 
 
 def test_oversized_tokens_are_refused_without_reaching_the_server(
-    forge: Forge, validator: TokenValidator, introspector: IntrospectionValidator, issuer_server: IssuerServer,
+    forge: Forge,
+    validator: TokenValidator,
+    introspector: IntrospectionValidator,
+    issuer_server: IssuerServer,
 ) -> None:
     for name in ("oversized-valid-signature", "oversized-1mb"):
         token = FORGED[name](forge)
@@ -85,7 +99,9 @@ def test_oversized_tokens_are_refused_without_reaching_the_server(
     assert issuer_server.hits == {}
 
 
-def test_a_huge_token_is_refused_in_bounded_memory(validator: TokenValidator, issuer_server: IssuerServer) -> None:
+def test_a_huge_token_is_refused_in_bounded_memory(
+    validator: TokenValidator, issuer_server: IssuerServer
+) -> None:
     """64 MiB of token is refused by its length alone: no parse, no copy, no
     request to the server (memory is measured, not time: STYLE.md)."""
     token = "a" * (64 * 1024 * 1024)

@@ -1,6 +1,7 @@
 """The JWKS cache: fetched only as often as needed, bounded ages, rate-limited
 re-fetch on unknown kids, stale keys while the server is down, and the keys
 it refuses to use."""
+
 from __future__ import annotations
 
 import threading
@@ -22,25 +23,34 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def cached(issuer_server: IssuerServer, clock: FakeClock) -> TokenValidator:
-    return TokenValidator(issuer_server.issuer, AUDIENCE, jwks_url=issuer_server.jwks_url, clock=clock)
+    return TokenValidator(
+        issuer_server.issuer, AUDIENCE, jwks_url=issuer_server.jwks_url, clock=clock
+    )
 
 
 def jwks_hits(server: IssuerServer) -> int:
     return server.hits["/oauth2/jwks"]
 
 
-@pytest.mark.parametrize(("cache_control", "ttl"), [
-    ("max-age=120", 120),
-    ("public, max-age=600, must-revalidate", 600),
-    ("max-age=1", 30),          # bounded below: min_ttl
-    ("max-age=1000000", 900),   # bounded above: max_ttl
-    ("no-store", 30),
-    ("no-cache", 30),
-    ("max-age=abc", 300),
-    (None, 300),                # no header: default_ttl
-])
+@pytest.mark.parametrize(
+    ("cache_control", "ttl"),
+    [
+        ("max-age=120", 120),
+        ("public, max-age=600, must-revalidate", 600),
+        ("max-age=1", 30),  # bounded below: min_ttl
+        ("max-age=1000000", 900),  # bounded above: max_ttl
+        ("no-store", 30),
+        ("no-cache", 30),
+        ("max-age=abc", 300),
+        (None, 300),  # no header: default_ttl
+    ],
+)
 def test_cache_age_follows_cache_control_within_bounds(
-    issuer_server: IssuerServer, cached: TokenValidator, clock: FakeClock, cache_control: str | None, ttl: int,
+    issuer_server: IssuerServer,
+    cached: TokenValidator,
+    clock: FakeClock,
+    cache_control: str | None,
+    ttl: int,
 ) -> None:
     issuer_server.jwks_cache_control = cache_control
     cached.validate(issuer_server.mint())
@@ -59,7 +69,9 @@ def test_cache_ttl_parses_directives() -> None:
     assert cache_ttl({}, default=300, minimum=30, maximum=900) == 300
 
 
-def test_rotation_new_kid_is_fetched_once(issuer_server: IssuerServer, cached: TokenValidator, clock: FakeClock) -> None:
+def test_rotation_new_kid_is_fetched_once(
+    issuer_server: IssuerServer, cached: TokenValidator, clock: FakeClock
+) -> None:
     cached.validate(issuer_server.mint())
     new = Key()
     issuer_server.keys.insert(0, new)
@@ -67,12 +79,16 @@ def test_rotation_new_kid_is_fetched_once(issuer_server: IssuerServer, cached: T
 
     for _ in range(100):
         assert cached.validate(mint(new, issuer_server.issuer)).client_id == "cl_partner"
-        cached.validate(mint(issuer_server.keys[1], issuer_server.issuer))  # the old key still works
+        cached.validate(
+            mint(issuer_server.keys[1], issuer_server.issuer)
+        )  # the old key still works
 
     assert jwks_hits(issuer_server) == 2
 
 
-def test_unknown_kid_refetch_is_rate_limited(issuer_server: IssuerServer, cached: TokenValidator, clock: FakeClock) -> None:
+def test_unknown_kid_refetch_is_rate_limited(
+    issuer_server: IssuerServer, cached: TokenValidator, clock: FakeClock
+) -> None:
     cached.validate(issuer_server.mint())
     # 1,000 tokens with made-up kids over 25 seconds: a burst of 3 re-fetches,
     # then one per 10 s
@@ -86,8 +102,9 @@ def test_unknown_kid_refetch_is_rate_limited(issuer_server: IssuerServer, cached
     assert jwks_hits(issuer_server) == 1 + 3 + 2
 
 
-def test_rotation_right_after_a_refresh_is_seen_at_once(issuer_server: IssuerServer,
-                                                         cached: TokenValidator) -> None:
+def test_rotation_right_after_a_refresh_is_seen_at_once(
+    issuer_server: IssuerServer, cached: TokenValidator
+) -> None:
     cached.validate(issuer_server.mint())
     new = Key()
     issuer_server.keys.append(new)
@@ -97,8 +114,14 @@ def test_rotation_right_after_a_refresh_is_seen_at_once(issuer_server: IssuerSer
 
 
 def test_burst_is_configurable(issuer_server: IssuerServer, clock: FakeClock) -> None:
-    validator = TokenValidator(issuer_server.issuer, AUDIENCE, jwks_url=issuer_server.jwks_url,
-                               clock=clock, refetch_burst=1, refetch_interval=2)
+    validator = TokenValidator(
+        issuer_server.issuer,
+        AUDIENCE,
+        jwks_url=issuer_server.jwks_url,
+        clock=clock,
+        refetch_burst=1,
+        refetch_interval=2,
+    )
     validator.validate(issuer_server.mint())
     for _ in range(10):
         with pytest.raises(InvalidToken):
@@ -110,8 +133,9 @@ def test_burst_is_configurable(issuer_server: IssuerServer, clock: FakeClock) ->
     assert jwks_hits(issuer_server) == 1 + 1 + 1
 
 
-def test_concurrent_unknown_kid_causes_one_fetch(issuer_server: IssuerServer, cached: TokenValidator,
-                                                 clock: FakeClock) -> None:
+def test_concurrent_unknown_kid_causes_one_fetch(
+    issuer_server: IssuerServer, cached: TokenValidator, clock: FakeClock
+) -> None:
     cached.validate(issuer_server.mint())
     new = Key()
     issuer_server.keys.append(new)
@@ -135,7 +159,9 @@ def test_concurrent_unknown_kid_causes_one_fetch(issuer_server: IssuerServer, ca
 
 
 def test_stale_keys_serve_while_the_server_is_down_then_fail_closed(
-    issuer_server: IssuerServer, cached: TokenValidator, clock: FakeClock,
+    issuer_server: IssuerServer,
+    cached: TokenValidator,
+    clock: FakeClock,
 ) -> None:
     cached.validate(issuer_server.mint())
     issuer_server.jwks_status = 500
@@ -159,7 +185,9 @@ def test_stale_keys_serve_while_the_server_is_down_then_fail_closed(
 
 
 def test_first_fetch_failure_is_unavailable_and_retried_after_interval(
-    issuer_server: IssuerServer, cached: TokenValidator, clock: FakeClock,
+    issuer_server: IssuerServer,
+    cached: TokenValidator,
+    clock: FakeClock,
 ) -> None:
     issuer_server.jwks_status = 503
     for _ in range(5):
@@ -173,22 +201,27 @@ def test_first_fetch_failure_is_unavailable_and_retried_after_interval(
     assert jwks_hits(issuer_server) == 2
 
 
-def test_symmetric_private_and_non_signing_keys_are_ignored(issuer_server: IssuerServer,
-                                                            cached: TokenValidator) -> None:
+def test_symmetric_private_and_non_signing_keys_are_ignored(
+    issuer_server: IssuerServer, cached: TokenValidator
+) -> None:
     key = issuer_server.key
     private_jwk = key.public_jwk(kid="with-d", d="AAAA")
-    issuer_server.jwks_document = {"keys": [
-        {"kty": "oct", "kid": "hmac", "k": "c2VjcmV0", "alg": "HS256"},
-        private_jwk,
-        key.public_jwk(kid="enc", use="enc"),
-        key.public_jwk(kid="wrap", key_ops=["wrapKey"]),
-        key.public_jwk(kid="hs-alg", alg="HS256"),
-        key.public_jwk(),
-    ]}
+    issuer_server.jwks_document = {
+        "keys": [
+            {"kty": "oct", "kid": "hmac", "k": "c2VjcmV0", "alg": "HS256"},
+            private_jwk,
+            key.public_jwk(kid="enc", use="enc"),
+            key.public_jwk(kid="wrap", key_ops=["wrapKey"]),
+            key.public_jwk(kid="hs-alg", alg="HS256"),
+            key.public_jwk(),
+        ]
+    }
 
     assert cached.validate(issuer_server.mint()).client_id == "cl_partner"
     assert cached.jwks.kids() == {key.kid}
-    token = hmac_signed({"alg": "HS256", "typ": "at+jwt", "kid": "hmac"}, claims(issuer_server.issuer), b"secret")
+    token = hmac_signed(
+        {"alg": "HS256", "typ": "at+jwt", "kid": "hmac"}, claims(issuer_server.issuer), b"secret"
+    )
     with pytest.raises(InvalidToken):
         cached.validate(token)
     for kid in ("with-d", "enc", "wrap", "hs-alg"):
@@ -207,23 +240,33 @@ def test_short_rsa_key_is_ignored() -> None:
 
 def test_duplicate_kid_keeps_the_first() -> None:
     first, second = Key(), Key()
-    keys = parse_jwks({"keys": [first.public_jwk(kid="same"), second.public_jwk(kid="same")]}, {"ES256"})
+    keys = parse_jwks(
+        {"keys": [first.public_jwk(kid="same"), second.public_jwk(kid="same")]}, {"ES256"}
+    )
 
     assert keys["same"]["ES256"].key.public_numbers() == first.public.public_numbers()
 
 
-@pytest.mark.parametrize("document", [
-    [],
-    {"keys": "nope"},
-    {"keys": [Key().public_jwk(kid=f"k{i}") for i in range(MAX_KEYS + 1)]},
-])
+@pytest.mark.parametrize(
+    "document",
+    [
+        [],
+        {"keys": "nope"},
+        {"keys": [Key().public_jwk(kid=f"k{i}") for i in range(MAX_KEYS + 1)]},
+    ],
+)
 def test_unusable_jwks_document(document: object) -> None:
     with pytest.raises(AuthorizationServerUnavailable):
         parse_jwks(document, {"ES256"})
 
 
-def test_oversized_jwks_answer_is_refused(issuer_server: IssuerServer, cached: TokenValidator) -> None:
-    issuer_server.jwks_document = {"keys": [issuer_server.key.public_jwk()], "padding": "x" * 300_000}
+def test_oversized_jwks_answer_is_refused(
+    issuer_server: IssuerServer, cached: TokenValidator
+) -> None:
+    issuer_server.jwks_document = {
+        "keys": [issuer_server.key.public_jwk()],
+        "padding": "x" * 300_000,
+    }
 
     with pytest.raises(AuthorizationServerUnavailable):
         cached.validate(issuer_server.mint())

@@ -1,4 +1,5 @@
 """ServerMetadata: RFC 8414 discovery, refreshed when old, kept when a refresh fails."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,10 +24,15 @@ def metadata(issuer_server: IssuerServer, clock: FakeClock) -> ServerMetadata:
 
 def test_the_well_known_suffix_goes_before_the_issuer_path() -> None:
     assert metadata_url("https://auth.example.com") == "https://auth.example.com" + WELL_KNOWN
-    assert metadata_url("https://example.com/tenant/") == "https://example.com" + WELL_KNOWN + "/tenant"
+    assert (
+        metadata_url("https://example.com/tenant/")
+        == "https://example.com" + WELL_KNOWN + "/tenant"
+    )
 
 
-def test_fetched_once_while_fresh(issuer_server: IssuerServer, metadata: ServerMetadata, clock: FakeClock) -> None:
+def test_fetched_once_while_fresh(
+    issuer_server: IssuerServer, metadata: ServerMetadata, clock: FakeClock
+) -> None:
     for _ in range(10):
         assert metadata.endpoint("jwks_uri") == issuer_server.jwks_url
         clock.now += 359
@@ -34,7 +40,9 @@ def test_fetched_once_while_fresh(issuer_server: IssuerServer, metadata: ServerM
 
 
 def test_a_moved_jwks_uri_is_found_after_max_age(
-    issuer_server: IssuerServer, metadata: ServerMetadata, clock: FakeClock,
+    issuer_server: IssuerServer,
+    metadata: ServerMetadata,
+    clock: FakeClock,
 ) -> None:
     assert metadata.endpoint("jwks_uri") == issuer_server.jwks_url
     issuer_server.metadata_overrides = {"jwks_uri": issuer_server.issuer + "/v2/jwks"}
@@ -46,10 +54,15 @@ def test_a_moved_jwks_uri_is_found_after_max_age(
 
 
 def test_a_failed_refresh_keeps_the_last_document_and_waits_to_retry(
-    issuer_server: IssuerServer, metadata: ServerMetadata, clock: FakeClock,
+    issuer_server: IssuerServer,
+    metadata: ServerMetadata,
+    clock: FakeClock,
 ) -> None:
     assert metadata.endpoint("jwks_uri") == issuer_server.jwks_url
-    issuer_server.metadata_overrides = {"issuer": "https://evil.example", "jwks_uri": "https://evil.example/k"}
+    issuer_server.metadata_overrides = {
+        "issuer": "https://evil.example",
+        "jwks_uri": "https://evil.example/k",
+    }
     clock.now += 3600
     for _ in range(20):
         assert metadata.endpoint("jwks_uri") == issuer_server.jwks_url
@@ -61,7 +74,9 @@ def test_a_failed_refresh_keeps_the_last_document_and_waits_to_retry(
 
 
 def test_without_a_first_document_every_retry_waits(
-    issuer_server: IssuerServer, metadata: ServerMetadata, clock: FakeClock,
+    issuer_server: IssuerServer,
+    metadata: ServerMetadata,
+    clock: FakeClock,
 ) -> None:
     issuer_server.metadata_overrides = {"issuer": "https://evil.example"}
     for _ in range(5):

@@ -2,6 +2,7 @@
 server's database, so nothing in it may import the server's models, services,
 SQLAlchemy or Flask-SQLAlchemy, and only the decorator module imports Flask (the
 WSGI middleware is plain WSGI: no Flask, no werkzeug)."""
+
 from __future__ import annotations
 
 import ast
@@ -13,9 +14,26 @@ import authserver.gateway
 
 PACKAGE = Path(authserver.gateway.__file__).parent
 ALLOWED = {"jwt", "cryptography", "flask", "__future__"}
-STANDARD = {"base64", "binascii", "collections", "dataclasses", "functools", "hashlib", "http", "io",
-            "ipaddress", "json", "logging", "math", "re", "threading", "time", "typing", "urllib",
-            "wsgiref"}
+STANDARD = {
+    "base64",
+    "binascii",
+    "collections",
+    "dataclasses",
+    "functools",
+    "hashlib",
+    "http",
+    "io",
+    "ipaddress",
+    "json",
+    "logging",
+    "math",
+    "re",
+    "threading",
+    "time",
+    "typing",
+    "urllib",
+    "wsgiref",
+}
 
 
 def imports(path: Path) -> set[str]:
@@ -50,5 +68,7 @@ def test_importing_the_gateway_loads_none_of_the_server() -> None:
         "print(sorted(m for m in ('flask_sqlalchemy', 'flask_migrate', 'flask_wtf', 'sqlalchemy',"
         " 'argon2', 'authlib', 'flask', 'authserver.app', 'authserver.models') if m in sys.modules))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert result.stdout.strip() == "[]"

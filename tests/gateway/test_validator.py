@@ -1,4 +1,5 @@
 """TokenValidator: RFC 9068 §4 validation against a real local JWKS server."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -16,25 +17,36 @@ from authserver.gateway import (
 from .support import AUDIENCE, IssuerServer, Key, mint
 
 
-def test_valid_token_gives_typed_claims(issuer_server: IssuerServer, validator: TokenValidator) -> None:
+def test_valid_token_gives_typed_claims(
+    issuer_server: IssuerServer, validator: TokenValidator
+) -> None:
     now = int(time.time())
     token = issuer_server.mint(jti="abc", iat=now, exp=now + 300)
 
     access_token = validator.validate(token)
 
     assert access_token == AccessToken(
-        client_id="cl_partner", subject="cl_partner",
+        client_id="cl_partner",
+        subject="cl_partner",
         scopes=frozenset({"export", "subscription", "org:400100", "org:400200"}),
-        organizations=("400100", "400200"), jti="abc", issuer=issuer_server.issuer,
-        audience=(AUDIENCE,), issued_at=now, expires_at=now + 300,
+        organizations=("400100", "400200"),
+        jti="abc",
+        issuer=issuer_server.issuer,
+        audience=(AUDIENCE,),
+        issued_at=now,
+        expires_at=now + 300,
     )
     assert access_token.has_scope("export") and not access_token.has_scope("template")
-    assert access_token.allows_organization("400100") and not access_token.allows_organization("400300")
+    assert access_token.allows_organization("400100") and not access_token.allows_organization(
+        "400300"
+    )
     with pytest.raises(dataclasses.FrozenInstanceError):
         access_token.client_id = "other"  # type: ignore[misc]
 
 
-def test_discovery_reads_metadata_once_then_jwks_once(issuer_server: IssuerServer, validator: TokenValidator) -> None:
+def test_discovery_reads_metadata_once_then_jwks_once(
+    issuer_server: IssuerServer, validator: TokenValidator
+) -> None:
     for _ in range(50):
         validator.validate(issuer_server.mint())
 
@@ -67,13 +79,17 @@ def test_algorithm_outside_configured_subset_is_refused(issuer_server: IssuerSer
     assert issuer_server.hits == {}
 
 
-def test_typ_media_type_form_is_accepted(issuer_server: IssuerServer, validator: TokenValidator) -> None:
+def test_typ_media_type_form_is_accepted(
+    issuer_server: IssuerServer, validator: TokenValidator
+) -> None:
     token = issuer_server.mint(headers={"typ": "application/at+jwt"})
 
     assert validator.validate(token).client_id == "cl_partner"
 
 
-def test_audience_list_containing_ours_is_accepted(issuer_server: IssuerServer, validator: TokenValidator) -> None:
+def test_audience_list_containing_ours_is_accepted(
+    issuer_server: IssuerServer, validator: TokenValidator
+) -> None:
     token = issuer_server.mint(aud=["other-api", AUDIENCE])
 
     assert validator.validate(token).audience == ("other-api", AUDIENCE)
@@ -93,20 +109,23 @@ def test_leeway_on_expiry(issuer_server: IssuerServer, skew: int, accepted: bool
         assert error.value.description == "The access token expired."
 
 
-@pytest.mark.parametrize("settings", [
-    {"algorithms": ["HS256"]},
-    {"algorithms": ["none"]},
-    {"algorithms": ["ES256", "HS256"]},
-    {"algorithms": []},
-    {"leeway": 61},
-    {"leeway": -1},
-    {"max_token_length": 10**6},
-    {"jwks_url": "http://auth.example.com/jwks"},
-    {"refetch_interval": 0},
-    {"refetch_burst": 0},
-    {"min_ttl": 0},
-    {"max_ttl": 10**6},
-])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"algorithms": ["HS256"]},
+        {"algorithms": ["none"]},
+        {"algorithms": ["ES256", "HS256"]},
+        {"algorithms": []},
+        {"leeway": 61},
+        {"leeway": -1},
+        {"max_token_length": 10**6},
+        {"jwks_url": "http://auth.example.com/jwks"},
+        {"refetch_interval": 0},
+        {"refetch_burst": 0},
+        {"min_ttl": 0},
+        {"max_ttl": 10**6},
+    ],
+)
 def test_unsafe_settings_are_refused(settings: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         TokenValidator("https://auth.example.com", AUDIENCE, **settings)  # type: ignore[arg-type]
@@ -117,7 +136,9 @@ def test_plain_http_issuer_off_loopback_is_refused() -> None:
         TokenValidator("http://auth.example.com", AUDIENCE)
 
 
-def test_metadata_naming_another_issuer_is_not_used(issuer_server: IssuerServer, validator: TokenValidator) -> None:
+def test_metadata_naming_another_issuer_is_not_used(
+    issuer_server: IssuerServer, validator: TokenValidator
+) -> None:
     issuer_server.metadata_overrides = {"issuer": "https://evil.example"}
 
     with pytest.raises(AuthorizationServerUnavailable):
@@ -126,7 +147,8 @@ def test_metadata_naming_another_issuer_is_not_used(issuer_server: IssuerServer,
 
 
 def test_metadata_with_jwks_uri_over_plain_http_elsewhere_is_not_used(
-    issuer_server: IssuerServer, validator: TokenValidator,
+    issuer_server: IssuerServer,
+    validator: TokenValidator,
 ) -> None:
     issuer_server.metadata_overrides = {"jwks_uri": "http://evil.example/jwks"}
 
@@ -143,14 +165,18 @@ def test_unreachable_issuer_is_unavailable_not_invalid() -> None:
 
 
 def test_redirect_is_not_followed(issuer_server: IssuerServer) -> None:
-    validator = TokenValidator(issuer_server.issuer, AUDIENCE, jwks_url=issuer_server.issuer + "/redirect")
+    validator = TokenValidator(
+        issuer_server.issuer, AUDIENCE, jwks_url=issuer_server.issuer + "/redirect"
+    )
 
     with pytest.raises(AuthorizationServerUnavailable):
         validator.validate(issuer_server.mint())
     assert issuer_server.hits == {"/redirect": 1}
 
 
-def test_oversized_token_is_refused_before_any_fetch(issuer_server: IssuerServer, validator: TokenValidator) -> None:
+def test_oversized_token_is_refused_before_any_fetch(
+    issuer_server: IssuerServer, validator: TokenValidator
+) -> None:
     token = issuer_server.mint(padding="x" * 20_000)
 
     with pytest.raises(InvalidToken) as error:

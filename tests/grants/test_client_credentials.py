@@ -5,6 +5,7 @@ from __future__ import annotations
 import jwt
 import pytest
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
+from support.oauth import assert_oauth_error, gateway, partner, set_enabled, token_request
 
 from authserver.grants.client_credentials import (
     NoEnabledOrganization,
@@ -13,7 +14,6 @@ from authserver.grants.client_credentials import (
     UnknownScope,
     resolve_scope,
 )
-from support.oauth import assert_oauth_error, gateway, partner, set_enabled, token_request
 
 ORGS = ("400100", "400200", "400300")
 

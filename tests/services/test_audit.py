@@ -110,4 +110,3 @@ def test_no_change_without_its_audit_event(anna, client_id, refuse_audit_rows, c
     with pytest.raises(AuditRowRefused):
         CHANGES[change](anna, client_id)
     assert _state() == before
-

@@ -1,4 +1,5 @@
 """DESIGN.md rules 1-3 and the client services of the admin API at the service level (no HTTP)."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,7 +7,12 @@ from argon2 import PasswordHasher
 from sqlalchemy.exc import IntegrityError
 
 from authserver import credentials
-from authserver.errors import ClientNotFound, NotOrganizationAdmin, OrganizationAlreadyAssigned, ValidationError
+from authserver.errors import (
+    ClientNotFound,
+    NotOrganizationAdmin,
+    OrganizationAlreadyAssigned,
+    ValidationError,
+)
 from authserver.extensions import db
 from authserver.models import (
     AuditEvent,
@@ -62,7 +68,11 @@ def test_creation_is_audited_without_the_secret(directory):
     issued = clients.create_client(anna, "400100", CTX)
     (event,) = db.session.execute(db.select(AuditEvent)).scalars()
     assert (event.actor, event.action, event.client_id, event.target) == (
-        "anna@example.com", "client.created", issued.client.client_id, "400100")
+        "anna@example.com",
+        "client.created",
+        issued.client.client_id,
+        "400100",
+    )
     assert (event.remote_addr, event.request_id) == ("192.0.2.1", "req-1")
     assert issued.client_secret not in repr(event.details)
 
@@ -114,7 +124,9 @@ def _denials():
     return [
         (e.actor, e.client_id, e.details["operation"], e.details["reason"])
         for e in db.session.execute(
-            db.select(AuditEvent).where(AuditEvent.action == "authorization.denied").order_by(AuditEvent.id)
+            db.select(AuditEvent)
+            .where(AuditEvent.action == "authorization.denied")
+            .order_by(AuditEvent.id)
         ).scalars()
     ]
 
@@ -161,9 +173,14 @@ def test_delete_client_removes_it_with_its_assignments_and_audits(directory):
     assert db.session.execute(db.select(ClientOrganization)).first() is None
     assert db.session.execute(db.select(ClientSecret)).first() is None
     assert db.session.execute(db.select(ClientAdministrator)).first() is None
-    event = db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id.desc())).scalars().first()
+    event = (
+        db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id.desc())).scalars().first()
+    )
     assert (event.action, event.client_id, event.details) == (
-        "client.deleted", client_id, {"organizations": ["400100"]})
+        "client.deleted",
+        client_id,
+        {"organizations": ["400100"]},
+    )
     # the organization is free again
     assert clients.create_client(anna, "400100", CTX).client.client_id != client_id
 
@@ -172,11 +189,15 @@ def test_delete_by_a_non_administrator_is_not_found_and_audited_as_denied(direct
     anna = directory.user("anna@example.com", admin_of=("400100",))
     mallory = directory.user("mallory@example.com", admin_of=("400100",))
     client_id = clients.create_client(anna, "400100", CTX).client.client_id
-    other = audit.AuditContext(actor="mallory@example.com", remote_addr="203.0.113.9", request_id="r-9")
+    other = audit.AuditContext(
+        actor="mallory@example.com", remote_addr="203.0.113.9", request_id="r-9"
+    )
     with pytest.raises(ClientNotFound):
         clients.delete_client(mallory, client_id, other)
     assert db.session.execute(db.select(Client)).scalar_one().client_id == client_id
-    assert _denials() == [("mallory@example.com", client_id, "client.delete", "not_client_administrator")]
+    assert _denials() == [
+        ("mallory@example.com", client_id, "client.delete", "not_client_administrator")
+    ]
 
 
 def test_create_by_a_non_org_admin_is_audited_as_denied(directory):
@@ -184,7 +205,9 @@ def test_create_by_a_non_org_admin_is_audited_as_denied(directory):
     ben = directory.user("ben@example.com")
     with pytest.raises(NotOrganizationAdmin):
         clients.create_client(ben, "400100", audit.AuditContext(actor="ben@example.com"))
-    assert _denials() == [("ben@example.com", None, "client.create", "not_organization_administrator")]
+    assert _denials() == [
+        ("ben@example.com", None, "client.create", "not_organization_administrator")
+    ]
 
 
 def test_rotate_secret_checks_rights_then_rotates(directory):
@@ -195,20 +218,33 @@ def test_rotate_secret_checks_rights_then_rotates(directory):
         clients.rotate_secret(ben, issued.client.client_id, CTX)
     rotated = clients.rotate_secret(anna, issued.client.client_id, CTX, grace_period_seconds=600)
     rows = db.session.execute(db.select(ClientSecret).order_by(ClientSecret.id)).scalars().all()
-    assert [credentials.check_secret(r.secret_hash, issued.client_secret) for r in rows] == [True, False]
-    assert [credentials.check_secret(r.secret_hash, rotated.client_secret) for r in rows] == [False, True]
+    assert [credentials.check_secret(r.secret_hash, issued.client_secret) for r in rows] == [
+        True,
+        False,
+    ]
+    assert [credentials.check_secret(r.secret_hash, rotated.client_secret) for r in rows] == [
+        False,
+        True,
+    ]
     assert rows[0].expires_at == rotated.previous_expires_at
     assert 599 <= (rotated.previous_expires_at - rows[1].created_at).total_seconds() <= 600
-    event = db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id.desc())).scalars().first()
+    event = (
+        db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id.desc())).scalars().first()
+    )
     assert event.action == "client.secret_rotated"
-    assert rotated.client_secret not in repr(event.details) and issued.client_secret not in repr(event.details)
+    assert rotated.client_secret not in repr(event.details) and issued.client_secret not in repr(
+        event.details
+    )
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"grace_period_seconds": 604801}, "grace_period_seconds"),
-    ({"grace_period_seconds": "0"}, "grace_period_seconds"),
-    ({"revoke_tokens": "yes"}, "revoke_tokens"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"grace_period_seconds": 604801}, "grace_period_seconds"),
+        ({"grace_period_seconds": "0"}, "grace_period_seconds"),
+        ({"revoke_tokens": "yes"}, "revoke_tokens"),
+    ],
+)
 def test_rotate_secret_refuses_bad_values(directory, kwargs, field):
     anna = directory.user("anna@example.com", admin_of=("400100",))
     issued = clients.create_client(anna, "400100", CTX)
@@ -231,7 +267,9 @@ def test_my_organizations_lists_each_with_its_client_or_none(directory):
     anna = directory.user("anna@example.com", admin_of=("400100", "400200"))
     client_id = clients.create_client(anna, "400100", CTX).client.client_id
     assert [(o.teccom_id, cid) for o, cid in clients.my_organizations(anna)] == [
-        ("400100", client_id), ("400200", None)]
+        ("400100", client_id),
+        ("400200", None),
+    ]
 
 
 def test_rights_are_checked_against_the_current_directory(directory):

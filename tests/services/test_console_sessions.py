@@ -50,14 +50,18 @@ def owner(handle: str, now: Any = None) -> str | None:
 
 def test_start_returns_a_256_bit_handle_and_stores_only_its_sha256(anna: User) -> None:
     now = utcnow()
-    handle = console_sessions.start(anna, remote_addr="192.0.2.1", user_agent="Firefox " + "x" * 300, now=now)
+    handle = console_sessions.start(
+        anna, remote_addr="192.0.2.1", user_agent="Firefox " + "x" * 300, now=now
+    )
     assert re.fullmatch(r"[\w-]{43}", handle)  # 32 random bytes, base64url
     (row,) = rows()
     assert row.handle_hash == hashlib.sha256(handle.encode()).hexdigest()
     assert (row.user_id, row.remote_addr) == (anna.id, "192.0.2.1")
     assert row.user_agent == ("Firefox " + "x" * 300)[:255]
     assert (row.created_at, row.last_seen_at, row.expires_at) == (now, now, now + MAX)
-    stored = " ".join(str(value) for value in db.session.execute(db.select(ConsoleSession.__table__)).one())
+    stored = " ".join(
+        str(value) for value in db.session.execute(db.select(ConsoleSession.__table__)).one()
+    )
     assert handle not in stored
     assert console_sessions.start(anna) != handle  # every login gets its own
 
@@ -68,7 +72,17 @@ def test_lookup_finds_the_session_of_a_handle_and_nothing_else(anna: User, ben: 
     assert owner(handle) == "anna@example.com"
     assert owner(other) == "ben@example.com"
     stored_hash = rows()[0].handle_hash
-    for wrong in ("", "x" * 43, handle[:-1], handle + "A", stored_hash, "x" * 10_000, None, 42, ["x"]):
+    for wrong in (
+        "",
+        "x" * 43,
+        handle[:-1],
+        handle + "A",
+        stored_hash,
+        "x" * 10_000,
+        None,
+        42,
+        ["x"],
+    ):
         assert console_sessions.lookup(wrong) is None, wrong
     assert len(rows()) == 2
 
@@ -166,11 +180,20 @@ def test_end_all_ends_every_session_of_the_user_and_is_audited(anna: User, ben: 
     assert owner(bens) == "ben@example.com"
     (event_,) = db.session.execute(db.select(AuditEvent)).scalars()
     assert (event_.actor, event_.action, event_.target, event_.client_id) == (
-        "anna@example.com", "session.revoked_all", "anna@example.com", None)
-    assert (event_.details, event_.remote_addr, event_.request_id) == ({"sessions": 3}, "192.0.2.1", "req-1")
+        "anna@example.com",
+        "session.revoked_all",
+        "anna@example.com",
+        None,
+    )
+    assert (event_.details, event_.remote_addr, event_.request_id) == (
+        {"sessions": 3},
+        "192.0.2.1",
+        "req-1",
+    )
     assert console_sessions.end_all(anna, audit.CLI) == 0
-    assert db.session.execute(db.select(AuditEvent.actor, AuditEvent.details).order_by(AuditEvent.id)).all()[-1] \
-        == ("cli", {"sessions": 0})
+    assert db.session.execute(
+        db.select(AuditEvent.actor, AuditEvent.details).order_by(AuditEvent.id)
+    ).all()[-1] == ("cli", {"sessions": 0})
 
 
 class AuditRowRefused(Exception):

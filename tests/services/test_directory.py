@@ -307,7 +307,9 @@ BAD_ENTRIES = [
         id="duplicate-teccom-id",
     ),
     pytest.param(
-        lambda d: d["organizations"].append({"teccom_id": "500 100", "name": "X", "kind": "supplier"}),
+        lambda d: d["organizations"].append(
+            {"teccom_id": "500 100", "name": "X", "kind": "supplier"}
+        ),
         [
             "organizations[2].teccom_id: must be 1-32 ASCII letters, digits or punctuation"
             " (no spaces, quotes or backslashes)"
@@ -315,7 +317,9 @@ BAD_ENTRIES = [
         id="teccom-id-with-a-space",
     ),
     pytest.param(
-        lambda d: d["organizations"].append({"teccom_id": "Müller", "name": "X", "kind": "supplier"}),
+        lambda d: d["organizations"].append(
+            {"teccom_id": "Müller", "name": "X", "kind": "supplier"}
+        ),
         [
             "organizations[2].teccom_id: must be 1-32 ASCII letters, digits or punctuation"
             " (no spaces, quotes or backslashes)"

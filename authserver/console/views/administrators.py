@@ -1,4 +1,5 @@
 """The Administrators and Activity tabs (issue 4, steps 6-7; DESIGN.md rules 5 and 8)."""
+
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
@@ -30,9 +31,12 @@ def administrators(client_id: str) -> ResponseReturnValue:
         except UserNotFound:
             found = None  # the dialog says "user not found"
     return client_page(
-        "console/client/administrators.html", client, "administrators",
+        "console/client/administrators.html",
+        client,
+        "administrators",
         administrators=administrators_service.list_administrators(user, client_id),
-        search_email=search_email, found=found,
+        search_email=search_email,
+        found=found,
     )
 
 
@@ -78,6 +82,9 @@ def activity(client_id: str) -> ResponseReturnValue:
     before = request.args.get("before", type=int)
     page = events_service.list_events(user, client_id, limit=50, before=before)
     return client_page(
-        "console/client/activity.html", client, "activity",
-        events=page.events, next_before=page.next_before,
+        "console/client/activity.html",
+        client,
+        "activity",
+        events=page.events,
+        next_before=page.next_before,
     )

@@ -1,4 +1,5 @@
 """Log in and out, here or everywhere (issue 4, step 1)."""
+
 from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for

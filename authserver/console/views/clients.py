@@ -1,6 +1,7 @@
 """API clients: choose an organization, create a client, rotate its secret,
 delete it (issue 4, steps 2-4).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -33,7 +34,9 @@ def clients() -> ResponseReturnValue:
         raise OrganizationNotFound(f"You are not an administrator of organization {wanted}.")
     return render_template(
         "console/clients.html",
-        organizations=organizations, administered=administered, selected=selected,
+        organizations=organizations,
+        administered=administered,
+        selected=selected,
     )
 
 
@@ -57,8 +60,12 @@ def client_page(template: str, client: Client, tab: str, **context: Any) -> str:
     """Render a tab of the client page with its header dialogs (rotate, delete)."""
     context.setdefault("open_dialog", request.args.get("dialog"))
     return render_template(
-        template, client=client, tab=tab, rotate_form=RotateSecretForm(formdata=None),
-        confirm_form=ConfirmForm(formdata=None), **context,
+        template,
+        client=client,
+        tab=tab,
+        rotate_form=RotateSecretForm(formdata=None),
+        confirm_form=ConfirmForm(formdata=None),
+        **context,
     )
 
 
@@ -84,12 +91,19 @@ def rotate_secret(client_id: str) -> ResponseReturnValue:
             "Choose one of the offered grace periods.", field="grace_period_seconds"
         )
     rotated = clients_service.rotate_secret(
-        user, client_id, audit_context(),
-        grace_period_seconds=form.grace_period_seconds.data, revoke_tokens=form.revoke_tokens.data,
+        user,
+        client_id,
+        audit_context(),
+        grace_period_seconds=form.grace_period_seconds.data,
+        revoke_tokens=form.revoke_tokens.data,
     )
     return render_template(
-        "console/secret.html", client=rotated.client, secret=rotated.client_secret, created=False,
-        previous_expires_at=rotated.previous_expires_at, revoked=form.revoke_tokens.data,
+        "console/secret.html",
+        client=rotated.client,
+        secret=rotated.client_secret,
+        created=False,
+        previous_expires_at=rotated.previous_expires_at,
+        revoked=form.revoke_tokens.data,
     )
 
 

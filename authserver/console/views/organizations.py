@@ -1,6 +1,7 @@
 """The Organizations tab: assign, edit and remove organizations (issue 4, step 5;
 DESIGN.md rule 4).
 """
+
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
@@ -18,8 +19,11 @@ from .clients import client_page
 
 
 def _page(
-    client: Client, *, add_form: AssignmentForm | None = None,
-    edit_form: tuple[str, EditAssignmentForm] | None = None, open_dialog: str | None = None,
+    client: Client,
+    *,
+    add_form: AssignmentForm | None = None,
+    edit_form: tuple[str, EditAssignmentForm] | None = None,
+    open_dialog: str | None = None,
 ) -> str:
     user = require_user()
     assignments = organizations_service.list_assignments(user, client.client_id)
@@ -39,8 +43,12 @@ def _page(
     if edit_form is not None:
         edit_forms[edit_form[0]] = edit_form[1]
     return client_page(
-        "console/client/organizations.html", client, "organizations", assignments=assignments,
-        add_form=add_form, edit_forms=edit_forms,
+        "console/client/organizations.html",
+        client,
+        "organizations",
+        assignments=assignments,
+        add_form=add_form,
+        edit_forms=edit_forms,
         **({"open_dialog": open_dialog} if open_dialog else {}),
     )
 
@@ -68,8 +76,12 @@ def assign_organization(client_id: str) -> ResponseReturnValue:
         client = clients_service.get_client(user, client_id)
         return _page(client, add_form=form, open_dialog="add-organization"), 422
     organizations_service.assign_organization(
-        user, client_id, form.teccom_id.data, audit_context(),
-        enabled=form.enabled.data, notification_emails=form.emails(),
+        user,
+        client_id,
+        form.teccom_id.data,
+        audit_context(),
+        enabled=form.enabled.data,
+        notification_emails=form.emails(),
     )
     flash(f"Organization {form.teccom_id.data} was added.", "success")
     return redirect(url_for("console.organizations", client_id=client_id), 303)
@@ -91,8 +103,12 @@ def update_organization(client_id: str, teccom_id: str) -> ResponseReturnValue:
         client = clients_service.get_client(user, client_id)
         return _page(client, edit_form=(teccom_id, form), open_dialog=dialog), 422
     organizations_service.update_assignment(
-        user, client_id, teccom_id, audit_context(),
-        enabled=form.enabled.data, notification_emails=form.emails(),
+        user,
+        client_id,
+        teccom_id,
+        audit_context(),
+        enabled=form.enabled.data,
+        notification_emails=form.emails(),
     )
     flash(f"Organization {teccom_id} was saved.", "success")
     return redirect(url_for("console.organizations", client_id=client_id), 303)
