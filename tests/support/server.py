@@ -1,4 +1,5 @@
-"""Start the real server (``gunicorn wsgi:app`` from this worktree's venv) for a test.
+"""Start the real server for a test: the production server and settings
+(:func:`authserver.serving.server_command`, from this worktree's venv).
 
 Usage::
 
@@ -22,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+
+from authserver.serving import server_command
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -91,29 +94,25 @@ def running_server(
     *,
     workers: int = 2,
     extra_env: Mapping[str, str] | None = None,
+    access_log: bool = False,
     startup_timeout: float = 60.0,
 ) -> Iterator[Server]:
-    """Migrate the database, start gunicorn on a free loopback port, wait for ``/healthz``."""
+    """Migrate the database, start the server on a free loopback port, wait for ``/healthz``.
+
+    The server's output, with its access log when *access_log*, goes to ``Server.log``.
+    """
     instance_path.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = server_env(database_url, instance_path, port, extra_env)
     migrated = run_cli(env, "db", "upgrade")
     if migrated.returncode != 0:
         raise RuntimeError(f"authserver db upgrade failed:\n{migrated.stdout}\n{migrated.stderr}")
-    log = instance_path / "gunicorn.log"
+    log = instance_path / "server.log"
     with open(log, "wb") as output:
         process = subprocess.Popen(
-            [
-                str(BIN / "gunicorn"),
-                "--workers",
-                str(workers),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--no-control-socket",
-                "--graceful-timeout",
-                "5",
-                "wsgi:app",
-            ],
+            server_command(
+                "127.0.0.1", port, workers=workers, access_log=access_log, log_level="warning"
+            ),
             cwd=ROOT,
             env=env,
             stdout=output,
@@ -124,14 +123,18 @@ def running_server(
         deadline = time.monotonic() + startup_timeout
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
+                raise RuntimeError(
+                    f"the server exited with {process.returncode}:\n{log.read_text()}"
+                )
             try:
                 if requests.get(url + "/healthz", timeout=2).status_code == 200:
                     break
             except (requests.ConnectionError, requests.Timeout):
                 pass  # not listening yet, or still booting on a busy machine
             if time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not answer /healthz in time:\n{log.read_text()}")
+                raise RuntimeError(
+                    f"the server did not answer /healthz in time:\n{log.read_text()}"
+                )
             time.sleep(0.1)
         yield Server(url, env, log)
     finally:
