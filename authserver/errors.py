@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+#: the media type of every admin API error (RFC 9457 §3)
+PROBLEM_JSON = "application/problem+json"
+
 
 class AuthServerError(Exception):
     """Root of every domain error.

@@ -33,10 +33,10 @@ sys.path.insert(0, str(ROOT))
 from authserver import create_app, credentials  # noqa: E402
 from authserver.extensions import db  # noqa: E402
 from authserver.models import (  # noqa: E402
+    Assignment,
     AuditEvent,
     Client,
     ClientAdministrator,
-    ClientOrganization,
     ClientSecret,
     Organization,
     OrganizationAdmin,
@@ -67,7 +67,7 @@ def seed(clients: int) -> None:
         client = Client(client_id=f"cl_bench{n:05d}", name=f"Org {teccom_id}")
         client.secrets.append(ClientSecret(secret_hash=secret_hash))
         client.organizations.append(
-            ClientOrganization(teccom_id=teccom_id, enabled=True, notification_emails=[])
+            Assignment(teccom_id=teccom_id, enabled=True, notification_emails=[])
         )
         client.administrators.append(ClientAdministrator(user_id=owner.id))
         db.session.add(client)

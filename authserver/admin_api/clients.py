@@ -7,9 +7,9 @@ from typing import Any
 from flask import url_for
 from flask.views import MethodView
 
-from ..models import Client, ClientOrganization
+from ..models import Assignment, Client
 from ..services import clients
-from .base import Blueprint, audit_context, current_user
+from .base import PREFIX, Blueprint, audit_context, current_user
 from .schemas import (
     ClientCreatedSchema,
     ClientCreateSchema,
@@ -18,10 +18,10 @@ from .schemas import (
     RotateSecretSchema,
 )
 
-blp = Blueprint("clients", __name__, url_prefix="/api/v1/clients", description="API clients")
+blp = Blueprint("clients", __name__, url_prefix=PREFIX + "/clients", description="API clients")
 
 
-def assignment_body(assignment: ClientOrganization) -> dict[str, Any]:
+def assignment_body(assignment: Assignment) -> dict[str, Any]:
     return {
         "teccom_id": assignment.teccom_id,
         "name": assignment.organization.name,

@@ -11,9 +11,9 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from ..services.assignments import MAX_NOTIFICATION_EMAILS
 from ..services.clients import MAX_GRACE_PERIOD_SECONDS
 from ..services.events import MAX_CURSOR, MAX_PAGE_SIZE
-from ..services.organizations import MAX_NOTIFICATION_EMAILS
 
 
 class StrictBoolean(fields.Boolean):

@@ -22,8 +22,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..errors import ValidationError as DomainValidationError
+from ..services.assignments import MAX_NOTIFICATION_EMAILS, validate_notification_emails
 from ..services.clients import MAX_GRACE_PERIOD_SECONDS
-from ..services.organizations import MAX_NOTIFICATION_EMAILS, validate_notification_emails
 
 #: grace periods offered when rotating a secret (DESIGN.md rule 3), in seconds
 GRACE_PERIODS = [

@@ -32,9 +32,9 @@ from ..extensions import db
 from ..models import (
     KIND_GATEWAY,
     KIND_PARTNER,
+    Assignment,
     Client,
     ClientAdministrator,
-    ClientOrganization,
     ClientSecret,
     Organization,
     OrganizationAdmin,
@@ -98,7 +98,7 @@ def validate_organization_admin(user: User, teccom_id: str) -> Organization:
 def organization_client(teccom_id: str) -> Client | None:
     """The client that *teccom_id* is assigned to, if any."""
     return db.session.execute(
-        db.select(Client).join(ClientOrganization).where(ClientOrganization.teccom_id == teccom_id)
+        db.select(Client).join(Assignment).where(Assignment.teccom_id == teccom_id)
     ).scalar_one_or_none()
 
 
@@ -133,7 +133,7 @@ def create_client(
     )
     client.secrets.append(ClientSecret(secret_hash=credentials.hash_secret(secret)))
     client.organizations.append(
-        ClientOrganization(teccom_id=teccom_id, enabled=True, notification_emails=[])
+        Assignment(teccom_id=teccom_id, enabled=True, notification_emails=[])
     )
     client.administrators.append(ClientAdministrator(user_id=creator.id))
     db.session.add(client)
@@ -398,9 +398,9 @@ def delete_client(user: User, client_id: str, ctx: audit.AuditContext) -> None:
     client = lock_administered_client(user, client_id, ctx, "client.delete")
     teccom_ids = list(
         db.session.execute(
-            db.select(ClientOrganization.teccom_id)
-            .where(ClientOrganization.client_pk == client.id)
-            .order_by(ClientOrganization.teccom_id)
+            db.select(Assignment.teccom_id)
+            .where(Assignment.client_pk == client.id)
+            .order_by(Assignment.teccom_id)
         ).scalars()
     )
     audit.record(
@@ -444,8 +444,8 @@ def my_organizations(user: User) -> list[tuple[Organization, str | None]]:
     rows = db.session.execute(
         db.select(Organization, Client.client_id)
         .join(OrganizationAdmin, OrganizationAdmin.teccom_id == Organization.teccom_id)
-        .outerjoin(ClientOrganization, ClientOrganization.teccom_id == Organization.teccom_id)
-        .outerjoin(Client, Client.id == ClientOrganization.client_pk)
+        .outerjoin(Assignment, Assignment.teccom_id == Organization.teccom_id)
+        .outerjoin(Client, Client.id == Assignment.client_pk)
         .where(OrganizationAdmin.user_id == user.id)
         .order_by(Organization.teccom_id)
     ).all()

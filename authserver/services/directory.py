@@ -19,7 +19,7 @@ from typing import Any
 from .. import credentials
 from ..errors import InvalidDirectoryFile
 from ..extensions import db
-from ..models import Organization, OrganizationAdmin, User
+from ..models import Organization, OrganizationAdmin, User, normalize_email
 from ..models.organization import TECCOM_ID_MAX, TECCOM_ID_RULE, is_teccom_id
 from . import audit
 
@@ -234,7 +234,7 @@ def parse_directory(raw: bytes | str) -> DirectoryFile:
                 else:
                     admin_of.append(teccom_id.strip())
         if email is not None:
-            email = email.strip().lower()
+            email = normalize_email(email)
             if not _EMAIL.match(email):
                 check.fail(f"{path}.email", "not an e-mail address")
                 continue

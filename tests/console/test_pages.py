@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 
 from authserver import credentials
 from authserver.extensions import db
-from authserver.models import AuditEvent, Client, ClientOrganization, User
+from authserver.models import Assignment, AuditEvent, Client, User
 
 from .conftest import PASSWORD, form_token, login
 
@@ -435,9 +435,7 @@ def test_add_organization_with_a_bad_email_is_refused_next_to_the_field(
         "like name@example.com.</p>"
     ) in page
     assert (
-        db.session.execute(
-            db.select(ClientOrganization).where(ClientOrganization.teccom_id == "400200")
-        ).first()
+        db.session.execute(db.select(Assignment).where(Assignment.teccom_id == "400200")).first()
         is None
     )
 
@@ -459,9 +457,7 @@ def test_add_email_without_javascript_adds_a_field(http: FlaskClient, people: Di
     assert 'value="ops@acme.example"' in page
     assert 'name="add-notification_emails-1" value=""' in page
     assert (
-        db.session.execute(
-            db.select(ClientOrganization).where(ClientOrganization.teccom_id == "400200")
-        ).first()
+        db.session.execute(db.select(Assignment).where(Assignment.teccom_id == "400200")).first()
         is None
     )
 
@@ -481,7 +477,7 @@ def test_add_edit_and_remove_an_organization(http: FlaskClient, people: Director
     )
     assert flashed(http, response) == ["Organization 400200 was added."]
     assignment = db.session.execute(
-        db.select(ClientOrganization).where(ClientOrganization.teccom_id == "400200")
+        db.select(Assignment).where(Assignment.teccom_id == "400200")
     ).scalar_one()
     assert (assignment.enabled, assignment.notification_emails) == (
         False,
@@ -505,9 +501,7 @@ def test_add_edit_and_remove_an_organization(http: FlaskClient, people: Director
     )
     assert flashed(http, response) == ["Organization 400200 was removed from the client."]
     assert (
-        db.session.execute(
-            db.select(ClientOrganization).where(ClientOrganization.teccom_id == "400200")
-        ).first()
+        db.session.execute(db.select(Assignment).where(Assignment.teccom_id == "400200")).first()
         is None
     )
     actions = db.session.execute(

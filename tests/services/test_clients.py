@@ -15,10 +15,10 @@ from authserver.errors import (
 )
 from authserver.extensions import db
 from authserver.models import (
+    Assignment,
     AuditEvent,
     Client,
     ClientAdministrator,
-    ClientOrganization,
     ClientSecret,
     OrganizationAdmin,
 )
@@ -170,7 +170,7 @@ def test_delete_client_removes_it_with_its_assignments_and_audits(directory):
     client_id = clients.create_client(anna, "400100", CTX).client.client_id
     clients.delete_client(anna, client_id, CTX)
     assert db.session.execute(db.select(Client)).first() is None
-    assert db.session.execute(db.select(ClientOrganization)).first() is None
+    assert db.session.execute(db.select(Assignment)).first() is None
     assert db.session.execute(db.select(ClientSecret)).first() is None
     assert db.session.execute(db.select(ClientAdministrator)).first() is None
     event = (

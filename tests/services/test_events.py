@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from authserver.errors import ClientNotFound, ValidationError
-from authserver.services import audit, clients, events, organizations
+from authserver.services import assignments, audit, clients, events
 
 CTX = audit.AuditContext(actor="anna@example.com", remote_addr="192.0.2.1", request_id="req-1")
 
@@ -43,7 +43,7 @@ def test_a_page_exactly_full_has_no_next_cursor(anna, client_id):
 
 def test_events_are_only_those_of_the_client(anna, client_id):
     other = clients.create_client(anna, "400200", CTX).client.client_id
-    organizations.update_assignment(anna, other, "400200", CTX, enabled=False)
+    assignments.update_assignment(anna, other, "400200", CTX, enabled=False)
     page = events.list_events(anna, client_id)
     assert [(e.action, e.client_id) for e in page.events] == [("client.created", client_id)]
     event = page.events[0]

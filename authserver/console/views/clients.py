@@ -15,7 +15,7 @@ from ...services import clients as clients_service
 from .. import bp
 from ..errors import return_to
 from ..forms import ConfirmForm, CreateClientForm, RotateSecretForm
-from ..session import audit_context, login_required, require_user
+from ..login import audit_context, login_required, require_user
 
 
 @bp.get("/clients")

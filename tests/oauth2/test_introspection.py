@@ -21,8 +21,8 @@ from support.oauth import (
 
 from authserver import tokens
 from authserver.extensions import db
-from authserver.models import Client, ClientOrganization, RevokedToken
-from authserver.oauth2 import EXTENSION
+from authserver.models import Assignment, Client, RevokedToken
+from authserver.oauth2.endpoints import EXTENSION
 from authserver.services import audit, clients
 
 URL = "/oauth2/introspect"
@@ -236,7 +236,7 @@ def test_disabled_organization_drops_out_of_the_answer(http, setup):
 def test_unassigned_organization_drops_out(http, setup):
     creds, gw, token = setup
     row = db.session.execute(
-        db.select(ClientOrganization).where(ClientOrganization.teccom_id == "400100")
+        db.select(Assignment).where(Assignment.teccom_id == "400100")
     ).scalar_one()
     db.session.delete(row)
     db.session.commit()
