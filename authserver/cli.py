@@ -55,7 +55,7 @@ def clients_group() -> None:
 @click.option("--admin", "admin_email", required=True, help="E-mail of its first administrator.")
 @click.option("--name", default="", help="A display name (default: the organization's name).")
 def clients_create(teccom_id: str, admin_email: str, name: str) -> None:
-    """Create a client for an organization, as DESIGN.md rule 1 allows.
+    """Create a client for an organization, as docs/rules.md, rule 1 allows.
 
     Prints the client id and the secret; the secret is not shown again.
     """

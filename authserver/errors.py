@@ -103,7 +103,7 @@ class NotOrganizationAdmin(Forbidden):
 
 
 class NotClientAdministrator(Forbidden):
-    """Only client administrators may look users up (DESIGN.md rule 5)."""
+    """Only client administrators may look users up (docs/rules.md, rule 5)."""
 
     title = "Not a client administrator"
     type_suffix = "not-client-administrator"

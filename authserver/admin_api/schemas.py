@@ -168,7 +168,7 @@ class RotateSecretSchema(ma.Schema):
     )
 
 
-#: what a rotation does to older secrets (DESIGN.md rule 3), said in the
+#: what a rotation does to older secrets (docs/rules.md, rule 3), said in the
 #: rotation endpoint's description and in its answer's schema
 AT_MOST_TWO_SECRETS = (
     "At most two secrets are live: the new one and the one it replaces. A new "

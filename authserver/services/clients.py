@@ -1,4 +1,4 @@
-"""Clients: creation (DESIGN.md rule 1), gateway credentials, the clients a
+"""Clients: creation (docs/rules.md, rule 1), gateway credentials, the clients a
 user administers, deletion and secret rotation (rule 3).
 
 Every function that acts for a user checks the rights against the current
@@ -106,7 +106,7 @@ def organization_client(teccom_id: str) -> Client | None:
 def create_client(
     creator: User, teccom_id: str, ctx: audit.AuditContext, *, name: str = ""
 ) -> IssuedCredentials:
-    """Create a client for *teccom_id* (DESIGN.md rule 1).
+    """Create a client for *teccom_id* (docs/rules.md, rule 1).
 
     The organization is assigned (enabled) and *creator* becomes the first
     administrator. The unique constraint on the assignment decides a race.
@@ -168,7 +168,7 @@ def create_gateway(name: str, ctx: audit.AuditContext) -> IssuedCredentials:
     return IssuedCredentials(gateway, secret)
 
 
-#: the longest grace period a rotated-out secret may keep working (DESIGN.md rule 2)
+#: the longest grace period a rotated-out secret may keep working (docs/rules.md, rule 2)
 MAX_GRACE_PERIOD_SECONDS = 7 * 24 * 3600
 
 
@@ -205,7 +205,7 @@ def lock_client(client_pk: int) -> Client:
 
 
 def validate_grace_period(grace_period_seconds: object) -> int:
-    """Return the grace period, or raise for one out of range (DESIGN.md rule 3).
+    """Return the grace period, or raise for one out of range (docs/rules.md, rule 3).
 
     :raises ValidationError: not an integer from 0 to 7 days.
     """
@@ -229,7 +229,7 @@ def rotate_client_secret(
     grace_period_seconds: int = 0,
     revoke_tokens: bool = False,
 ) -> RotatedSecret:
-    """Give *client* a new secret (DESIGN.md rule 3), without a rights check:
+    """Give *client* a new secret (docs/rules.md, rule 3), without a rights check:
     callers (the admin API, the demo start) check rights first.
 
     The previous current secret keeps working for *grace_period_seconds*
@@ -419,7 +419,7 @@ def rotate_secret(
     grace_period_seconds: int = 0,
     revoke_tokens: bool = False,
 ) -> RotatedSecret:
-    """Rotate the secret of a client that *user* administers (DESIGN.md rule 3).
+    """Rotate the secret of a client that *user* administers (docs/rules.md, rule 3).
 
     Concurrent rotations are serialized by the client's row lock (and a
     partial unique index allows one current secret), so they never leave

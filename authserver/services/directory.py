@@ -1,5 +1,5 @@
 """The directory from the portal: organizations, users and who administers
-which organization (DESIGN.md "Directory file").
+which organization (docs/rules.md, "The directory file").
 
 Importing is all or nothing: the whole file is validated first (JSON syntax,
 every field, duplicates, every ``admin_of`` naming a known organization), and

@@ -1,4 +1,4 @@
-"""DESIGN.md rule 8 / issue 3 item 6: every change and its audit event commit
+"""docs/rules.md, rule 8: every change and its audit event commit
 in one transaction. A database that refuses the audit row must leave the
 change undone too (a service that committed the change first would fail here).
 """

@@ -1,4 +1,4 @@
-"""DESIGN.md rules 1-3 and the client services of the admin API at the service level (no HTTP)."""
+"""docs/rules.md, rules 1-3 and the client services of the admin API at the service level (no HTTP)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DESIGN.md rule 8: the audit trail, readable by the client's administrators."""
+"""docs/rules.md, rule 8: the audit trail, readable by the client's administrators."""
 
 from __future__ import annotations
 
