@@ -8,7 +8,7 @@ from flask import url_for
 from flask.views import MethodView
 
 from ..models import Assignment, Client
-from ..services import clients
+from ..services import clients, secret_rotation
 from .base import PREFIX, Blueprint, audit_context, current_user
 from .schemas import (
     ClientCreatedSchema,
@@ -98,7 +98,7 @@ def rotate_secret(body: dict[str, Any], client_id: str) -> dict[str, Any]:
     At most two secrets are live: the new one and the one it replaces. A new
     rotation drops at once any older secret that is still in its grace period.
     """
-    rotated = clients.rotate_secret(
+    rotated = secret_rotation.rotate_secret(
         current_user(),
         client_id,
         audit_context(),

@@ -12,8 +12,8 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..services.assignments import MAX_NOTIFICATION_EMAILS
-from ..services.clients import MAX_GRACE_PERIOD_SECONDS
 from ..services.events import MAX_CURSOR, MAX_PAGE_SIZE
+from ..services.secret_rotation import MAX_GRACE_PERIOD_SECONDS
 
 
 class StrictBoolean(fields.Boolean):

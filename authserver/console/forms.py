@@ -23,7 +23,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..errors import ValidationError as DomainValidationError
 from ..services.assignments import MAX_NOTIFICATION_EMAILS, validate_notification_emails
-from ..services.clients import MAX_GRACE_PERIOD_SECONDS
+from ..services.secret_rotation import MAX_GRACE_PERIOD_SECONDS
 
 #: grace periods offered when rotating a secret (docs/rules.md, rule 3), in seconds
 GRACE_PERIODS = [

@@ -19,7 +19,7 @@ from authserver.models import (
     ClientAdministrator,
     ClientSecret,
 )
-from authserver.services import administrators, assignments, audit, clients
+from authserver.services import administrators, assignments, audit, clients, secret_rotation
 
 CTX = audit.AuditContext(actor="anna@example.com", remote_addr="192.0.2.1", request_id="req-1")
 
@@ -76,7 +76,7 @@ def _state() -> dict[str, Any]:
 
 CHANGES = {
     "create client": lambda anna, cid: clients.create_client(anna, "400200", CTX),
-    "rotate secret": lambda anna, cid: clients.rotate_secret(
+    "rotate secret": lambda anna, cid: secret_rotation.rotate_secret(
         anna, cid, CTX, grace_period_seconds=60, revoke_tokens=True
     ),
     "assign": lambda anna, cid: assignments.assign_organization(anna, cid, "400200", CTX),

@@ -12,6 +12,7 @@ from flask.typing import ResponseReturnValue
 from ...errors import OrganizationNotFound, ValidationError
 from ...models import Client
 from ...services import clients as clients_service
+from ...services import secret_rotation
 from .. import bp
 from ..errors import return_to
 from ..forms import ConfirmForm, CreateClientForm, RotateSecretForm
@@ -90,7 +91,7 @@ def rotate_secret(client_id: str) -> ResponseReturnValue:
         raise ValidationError(
             "Choose one of the offered grace periods.", field="grace_period_seconds"
         )
-    rotated = clients_service.rotate_secret(
+    rotated = secret_rotation.rotate_secret(
         user,
         client_id,
         audit_context(),
