@@ -278,6 +278,12 @@ def _users(check: _Checker, top: dict[str, Any]) -> list[UserEntry]:
     return users
 
 
+def find_organization(teccom_id: str) -> Organization | None:
+    """The organization *teccom_id* of the directory, if there is one."""
+    found: Organization | None = db.session.get(Organization, teccom_id)
+    return found
+
+
 def validate_references(directory: DirectoryFile) -> None:
     """Every ``admin_of`` must name an organization of the file or of the database.
 
