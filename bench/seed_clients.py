@@ -22,7 +22,7 @@ from sqlalchemy import Engine, create_engine, insert, text
 
 from authserver import credentials
 from authserver.config import normalize_database_url
-from authserver.models import Client, ClientOrganization, ClientSecret, Organization
+from authserver.models import Assignment, Client, ClientSecret, Organization
 
 #: rows per executemany batch
 BATCH = 5_000
@@ -74,7 +74,7 @@ def seed(database_url: str, count: int, *, seed_value: int = 9) -> tuple[str, st
             {"client_pk": pk, "teccom_id": teccom_id, "enabled": True}
             for pk, teccom_id in teccom_ids
         ):
-            connection.execute(insert(ClientOrganization), batch)
+            connection.execute(insert(Assignment), batch)
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(

@@ -66,7 +66,7 @@ from servers import (
     start_production,
 )
 
-from authserver.client_auth import ClientReader
+from authserver.oauth2.client_record import ClientReader
 from authserver.serving import server_command
 
 VARIANTS = ("floor", "sqlite", "postgresql", "gunicorn", "oidc-provider")
