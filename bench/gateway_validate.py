@@ -224,7 +224,10 @@ def validation_rates(alg: str, seconds: float, rounds: int) -> None:
             ],
         )
         fetches = issuer.jwks_fetches
-    print(f"\nTokenValidator, {alg}, one thread ({pinned}), best of {rounds} interleaved rounds")
+    print(
+        f"\nTokenValidator, {alg}, one thread ({pinned}), best of {rounds} interleaved rounds;"
+        f" loadavg {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
     print(f"{'operation':<40} {'per wall s':>11} {'per CPU s':>11} {'CPU us each':>12}")
     for name, wall, cpu in results:
         print(f"{name:<40} {wall:>11,.0f} {cpu:>11,.0f} {1e6 / cpu:>12.1f}")
