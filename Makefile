@@ -5,8 +5,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
-GUNICORN = $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --no-control-socket \
-	--access-logfile - wsgi:app
+# the production server (gunicorn) in a supervisor that drains it on SIGTERM;
+# the app writes its own access log (no secret in it): the server's stays off
+SERVE = $(BIN)/authserver serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
 .PHONY: run test lint format install install-test migrate demo serve browser bench clean
 
@@ -35,13 +36,13 @@ migrate: install
 demo: migrate
 	$(BIN)/authserver demo setup
 
-## serve with gunicorn (sync workers) on $(HOST):$(PORT)
+## serve with gunicorn (sync workers) on $(HOST):$(PORT); SIGTERM drains (AUTHSERVER_DRAIN_SECONDS)
 serve: install
-	exec $(GUNICORN)
+	exec $(SERVE)
 
 ## install, migrate, load the demo data, serve: safe to run again
 run: demo
-	exec $(GUNICORN)
+	exec $(SERVE)
 
 # The console's browser tests drive Debian's Chromium (Playwright for Python,
 # from the test extra, needs no browser download). Installed when missing and

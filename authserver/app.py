@@ -41,6 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    register_observability(app)
     return app
 
 
@@ -69,6 +70,15 @@ def register_commands(app: Flask) -> None:
     from . import cli
 
     cli.register(app)
+
+
+def register_observability(app: Flask) -> None:
+    """Logs, the access log (wrapping everything above) and metrics."""
+    from . import observability
+    from .observability import views
+
+    observability.init_app(app)
+    views.init_app(app)
 
 
 def _development_secret_key(instance_path: str) -> str:

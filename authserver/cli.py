@@ -254,6 +254,17 @@ def _sessions(count: int) -> str:
     return f"{count} console session{'' if count == 1 else 's'}"
 
 
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+@click.option("--workers", default=2, show_default=True, help="Worker processes.")
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the production server; on SIGTERM, drain for AUTHSERVER_DRAIN_SECONDS, then stop."""
+    from . import serving
+
+    sys.exit(serving.serve(host, port, workers, float(current_app.config["DRAIN_SECONDS"])))
+
+
 def register(app: Flask) -> None:
     """Attach the command groups to *app* (``flask --app`` and ``authserver`` alike)."""
     app.cli.add_command(clients_group)
@@ -262,3 +273,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_group)
     app.cli.add_command(keys_group)
     app.cli.add_command(sessions_group)
+    app.cli.add_command(serve)

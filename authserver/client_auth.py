@@ -41,6 +41,7 @@ from sqlalchemy.exc import DBAPIError
 from . import credentials
 from .models import KIND_PARTNER, Client, ClientOrganization, ClientSecret
 from .models._base import utcnow
+from .observability import metrics
 from .throttle import FailureThrottle
 
 log = logging.getLogger(__name__)
@@ -271,6 +272,7 @@ class SecretVerifier:
                     and entry[0] == secret_hash
                     and hmac.compare_digest(entry[1], mac)
                 ):
+                    metrics.CREDENTIAL_CACHE_HITS.inc()
                     return record
         address = remote_addr or "-"
         keys = ("client:" + _key(client_id) + "@" + address, "addr:" + address)
@@ -295,9 +297,12 @@ class SecretVerifier:
         try:
             if record is None or not secret:
                 credentials.check_secret(credentials.dummy_hash(), secret or "-")
+                metrics.ARGON2_VERIFICATIONS.labels("dummy").inc()
                 return None
             for row_id, secret_hash in record.secrets:
-                if credentials.check_secret(secret_hash, secret):
+                matched = credentials.check_secret(secret_hash, secret)
+                metrics.ARGON2_VERIFICATIONS.labels("match" if matched else "mismatch").inc()
+                if matched:
                     return row_id
             return None
         finally:

@@ -62,6 +62,7 @@ from .oauth_errors import (
     UnsupportedGrantType,
 )
 from .oauth_requests import FormRequest, validate_form
+from .observability import context
 from .services import audit
 from .services import tokens as token_service
 from .throttle import from_config
@@ -230,12 +231,14 @@ def _authenticate(query_client: Any, request: FormRequest, method: str) -> Clien
         return None
     server: AuthorizationServer = current_app.extensions[EXTENSION]
     try:
-        return server.verifier.authenticate(
+        record = server.verifier.authenticate(
             query_client,
             credentials.client_id,
             credentials.client_secret,
             flask_request.remote_addr,
         )
+        context.set_client_id(record.client_id)
+        return record
     except AuthenticationFailed:
         raise InvalidClient() from None
     except TooManyFailures as error:
@@ -285,7 +288,9 @@ class RevocationEndpoint(_RevocationEndpoint):  # type: ignore[misc]
     ) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         client = self.authenticate_endpoint_client(request)
         ctx = audit.AuditContext(
-            actor=f"client:{client.client_id}", remote_addr=flask_request.remote_addr
+            actor=f"client:{client.client_id}",
+            remote_addr=flask_request.remote_addr,
+            request_id=context.request_id(),
         )
         try:
             token_service.revoke(client, request.form["token"], self.server.token_settings(), ctx)

@@ -4,7 +4,8 @@ One blueprint per resource, each thin: parse (marshmallow schemas), call a
 service, shape the answer. flask-smorest generates the OpenAPI document at
 ``GET /api/v1/openapi.json`` from the same schemas. Every answer under
 ``/api/v1`` — errors included — is JSON or ``application/problem+json``
-(RFC 9457), carries ``X-Request-ID`` and ``Cache-Control: no-store``.
+(RFC 9457) and carries ``Cache-Control: no-store`` (and, like every answer of
+the app, ``X-Request-ID``: see :mod:`authserver.observability.access_log`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import flask_smorest
 from apispec.utils import build_reference
 from flask import Flask, Response, g, request
 
-from .base import request_id
 from .schemas import ProblemSchema
 
 PREFIX = "/api/v1"
@@ -55,13 +55,10 @@ def _is_api_request() -> bool:
 def _before_request() -> None:
     if _is_api_request():
         g.pop("admin_user", None)
-        g.pop("request_id", None)
-        request_id()
 
 
 def _after_request(response: Response) -> Response:
     if _is_api_request():
-        response.headers["X-Request-ID"] = request_id()
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 

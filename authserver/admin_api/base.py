@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import http
 import json
-import re
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NoReturn, TypeVar
 
@@ -20,11 +18,10 @@ from webargs.flaskparser import FlaskParser
 
 from ..errors import MalformedRequest, NotFound, Unauthorized, UnsupportedMediaType, ValidationError
 from ..models import User
+from ..observability.context import request_id as request_id  # also for the console
 from ..services import auth
 from ..services.audit import AuditContext
 
-#: an incoming X-Request-ID is kept only when it looks like one
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 _T = TypeVar("_T")
@@ -209,15 +206,3 @@ def audit_context() -> AuditContext:
     return AuditContext(
         actor=current_user().email, remote_addr=request.remote_addr, request_id=request_id()
     )
-
-
-def request_id() -> str:
-    """The id of this request: the caller's ``X-Request-ID`` when it is sane,
-    a new one otherwise. Echoed in the response and kept in audit events.
-    """
-    found: str | None = g.get("request_id")
-    if found is None:
-        incoming = request.headers.get("X-Request-ID", "")
-        found = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        g.request_id = found
-    return found

@@ -17,7 +17,6 @@ from datetime import timedelta
 
 from flask import Flask, Response, current_app
 
-from ..admin_api.base import request_id
 from ..extensions import csrf
 from ..services import console_sessions
 from . import bp
@@ -68,7 +67,6 @@ def configure(app: Flask) -> None:
 @bp.before_request
 def protect() -> None:
     """Check the CSRF token of every POST/PUT/PATCH/DELETE to the console."""
-    request_id()
     csrf.protect()
 
 
@@ -82,7 +80,6 @@ def add_headers(response: Response) -> Response:
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Cross-Origin-Resource-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
-    headers["X-Request-ID"] = request_id()
     if is_production(current_app):
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     if response.mimetype == "text/html":

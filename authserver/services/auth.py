@@ -33,6 +33,7 @@ from .. import credentials, throttle
 from ..errors import TooManyRequests, Unauthorized
 from ..extensions import db
 from ..models import User
+from ..observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ def authenticate_user(email: str, password: str, remote_addr: str | None) -> Use
     )
     if user is None or stored is None or not matches:
         limiter.failed(*keys)
+        metrics.LOGIN_FAILURES.inc()
         log.info("admin login failed from %s", remote_addr)
         raise Unauthorized(INVALID_LOGIN)
     return user
