@@ -83,6 +83,11 @@ def add_gauge_source(name: str, documentation: str, source: GaugeSource) -> None
     _gauge_sources[name] = (documentation, source)
 
 
+def remove_gauge_source(name: str) -> None:
+    """Stop exporting *name*."""
+    _gauge_sources.pop(name, None)
+
+
 def token_result(status: int, error: str | None) -> str:
     """The ``result`` label of a token response."""
     if status == 200:
