@@ -43,6 +43,8 @@ class Server:
     url: str
     env: dict[str, str]
     log: Path
+    #: the ``authserver serve`` process (the supervisor of gunicorn)
+    process: subprocess.Popen[bytes] | None = None
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run an ``authserver`` command against the server's database."""
@@ -139,7 +141,7 @@ def running_server(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not answer /healthz in time:\n{log.read_text()}")
             time.sleep(0.1)
-        yield Server(url, env, log)
+        yield Server(url, env, log, process)
     finally:
         stop(process)
 
