@@ -5,8 +5,10 @@ Every command calls a service; none holds a business rule of its own.
 
 from __future__ import annotations
 
+import json
 import sys
-from typing import BinaryIO
+from datetime import UTC, datetime, timedelta
+from typing import Any, BinaryIO
 
 import click
 from flask import Flask, current_app
@@ -15,7 +17,7 @@ from flask.cli import FlaskGroup
 from .errors import AuthServerError, InvalidDirectoryFile, UserNotFound
 from .extensions import db
 from .models import Organization, User
-from .services import audit, clients, console_sessions
+from .services import audit, audit_trail, clients, console_sessions
 from .services import demo as demo_service
 from .services import directory as directory_service
 from .services.administrators import find_user
@@ -254,6 +256,64 @@ def _sessions(count: int) -> str:
     return f"{count} console session{'' if count == 1 else 's'}"
 
 
+class Duration(click.ParamType[timedelta]):
+    """``400d``, ``30d``, ``12h``, ``90m``: a number and a unit (days, hours, minutes)."""
+
+    name = "duration"
+    UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        text = str(value).strip().lower()
+        number, unit = text[:-1], text[-1:]
+        if unit not in self.UNITS or not number.isdigit() or int(number) > 100_000:
+            self.fail(f"{value!r} is not a duration such as 400d, 12h or 90m", param, ctx)
+        return timedelta(**{self.UNITS[unit]: int(number)})
+
+
+def _instant(value: str) -> datetime:
+    """An ISO 8601 date or date-time; UTC unless it says otherwise."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 date or date-time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """The audit trail: export and retention."""
+
+
+@audit_group.command("export")
+@click.option("--since", required=True, help="ISO 8601 date or date-time (UTC unless given).")
+@click.option("--until", default=None, help="Up to this instant (exclusive); default: now.")
+@click.option(
+    "--format", "format_", type=click.Choice(["ndjson"]), default="ndjson", show_default=True
+)
+def audit_export(since: str, until: str | None, format_: str) -> None:
+    """Write the audit events from --since on to stdout, oldest first, one JSON object a line."""
+    start = _instant(since)
+    end = _instant(until) if until else None
+    for event in audit_trail.export(start, end):
+        click.echo(json.dumps(event, ensure_ascii=False, separators=(",", ":")))
+
+
+@audit_group.command("purge")
+@click.option("--older-than", required=True, type=Duration(), help="e.g. 400d (at least 30d).")
+def audit_purge(older_than: timedelta) -> None:
+    """Delete audit events older than --older-than (audited as audit.purged); for cron."""
+    try:
+        deleted = audit_trail.purge(older_than, audit.CLI)
+    except AuthServerError as error:
+        _fail(error)
+        return
+    click.echo(f"Purged {deleted} audit event{'' if deleted == 1 else 's'}.")
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, help="Port to listen on.")
@@ -273,4 +333,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_group)
     app.cli.add_command(keys_group)
     app.cli.add_command(sessions_group)
+    app.cli.add_command(audit_group)
     app.cli.add_command(serve)

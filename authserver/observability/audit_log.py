@@ -14,25 +14,11 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session, UOWTransaction
 
 from ..models import AuditEvent
+from ..services.audit_trail import as_dict
 
 log = logging.getLogger("authserver.audit")
 
 _PENDING = "authserver.audit_pending"
-
-
-def as_dict(audit_event: AuditEvent) -> dict[str, Any]:
-    """An audit event as plain JSON-able data (the log, the export)."""
-    return {
-        "id": audit_event.id,
-        "created_at": audit_event.created_at.isoformat(),
-        "actor": audit_event.actor,
-        "action": audit_event.action,
-        "client_id": audit_event.client_id,
-        "target": audit_event.target,
-        "details": audit_event.details,
-        "remote_addr": audit_event.remote_addr,
-        "request_id": audit_event.request_id,
-    }
 
 
 def _collect(session: Session, flush_context: UOWTransaction) -> None:
