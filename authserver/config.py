@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .keys.material import ALGORITHMS
+
 
 class ConfigError(RuntimeError):
     """The configuration is unusable or unsafe; the message says why."""
@@ -146,7 +148,7 @@ def validate_config(config: Mapping[str, Any]) -> None:
     drain = config["DRAIN_SECONDS"]
     if not isinstance(drain, (int, float)) or not 0 <= drain <= 300:
         raise ConfigError("AUTHSERVER_DRAIN_SECONDS must be between 0 and 300 seconds")
-    if config["SIGNING_ALG"] not in {"ES256", "RS256", "EdDSA"}:
+    if config["SIGNING_ALG"] not in ALGORITHMS:
         raise ConfigError("AUTHSERVER_SIGNING_ALG must be ES256, RS256 or EdDSA")
     if config["ENV"] not in {"development", "production", "testing"}:
         raise ConfigError("AUTHSERVER_ENV must be development, production or testing")

@@ -1,11 +1,10 @@
-"""The admin API under ``/api/v1`` (DESIGN.md "Admin API").
+"""The admin API under ``/api/v1`` (README "Admin API").
 
 One blueprint per resource, each thin: parse (marshmallow schemas), call a
 service, shape the answer. flask-smorest generates the OpenAPI document at
 ``GET /api/v1/openapi.json`` from the same schemas. Every answer under
 ``/api/v1`` — errors included — is JSON or ``application/problem+json``
-(RFC 9457) and carries ``Cache-Control: no-store`` (and, like every answer of
-the app, ``X-Request-ID``: see :mod:`authserver.observability.access_log`).
+(RFC 9457), carries ``X-Request-ID`` and ``Cache-Control: no-store``.
 """
 
 from __future__ import annotations
@@ -17,21 +16,21 @@ import flask_smorest
 from apispec.utils import build_reference
 from flask import Flask, Response, g, request
 
+from ..errors import PROBLEM_JSON
+from ..request_id import request_id
+from .base import PREFIX
 from .schemas import ProblemSchema
-
-PREFIX = "/api/v1"
-PROBLEM_JSON = "application/problem+json"
 
 
 class Api(flask_smorest.Api):  # type: ignore[misc]  # flask-smorest has no type hints
     """flask-smorest, with errors left to the app's one handler
-    (:mod:`authserver.http_errors`) and documented as problem+json.
+    (:mod:`authserver.error_handlers`) and documented as problem+json.
     """
 
     ERROR_SCHEMA = ProblemSchema
 
     def _register_error_handlers(self) -> None:
-        """Errors are rendered by :mod:`authserver.http_errors`, not here."""
+        """Errors are rendered by :mod:`authserver.error_handlers`, not here."""
 
     def _register_responses(self) -> None:
         """Every error response is a problem (RFC 9457), referenced by the
@@ -55,6 +54,7 @@ def _is_api_request() -> bool:
 def _before_request() -> None:
     if _is_api_request():
         g.pop("admin_user", None)
+        request_id()  # every API answer carries one
 
 
 def _after_request(response: Response) -> Response:
@@ -65,7 +65,7 @@ def _after_request(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """Register the admin API blueprints and the OpenAPI document."""
-    from . import administrators, auth, clients, events, organizations, users
+    from . import administrators, assignments, auth, clients, events, users
 
     app.config.setdefault("OPENAPI_URL_PREFIX", PREFIX)
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
@@ -73,9 +73,7 @@ def init_app(app: Flask) -> None:
         "title": "authserver admin API",
         "version": "1",
         "openapi_version": "3.0.3",
-        "info": {
-            "description": 'Self-service management of OAuth2 clients (DESIGN.md "Admin API").'
-        },
+        "info": {"description": 'Self-service management of OAuth2 clients (README "Admin API").'},
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
     }
@@ -90,7 +88,7 @@ def init_app(app: Flask) -> None:
             "description": "admin token from POST /api/v1/auth/login",
         },
     )
-    for module in (auth, users, clients, organizations, administrators, events):
+    for module in (auth, users, clients, assignments, administrators, events):
         api.register_blueprint(module.blp)
     app.before_request(_before_request)
     app.after_request(_after_request)

@@ -12,15 +12,18 @@ from typing import Any, NoReturn, TypeVar
 
 import flask_smorest
 import marshmallow as ma
-from flask import Request, g, request
+from flask import Request, current_app, g, request
 from webargs import core
 from webargs.flaskparser import FlaskParser
 
 from ..errors import MalformedRequest, NotFound, Unauthorized, UnsupportedMediaType, ValidationError
 from ..models import User
-from ..observability.context import request_id as request_id  # also for the console
-from ..services import auth
+from ..request_id import request_id
+from ..services import admin_login as admin_login_service
 from ..services.audit import AuditContext
+
+#: where the admin API lives
+PREFIX = "/api/v1"
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -191,8 +194,14 @@ def require_admin() -> None:
     if not header:
         raise Unauthorized("A bearer token from /api/v1/auth/login is required.")
     if scheme.lower() != "bearer" or not token.strip() or len(token) > 4096:
-        raise Unauthorized(auth.INVALID_TOKEN)
-    g.admin_user = auth.verify_admin_token(token.strip())
+        raise Unauthorized(admin_login_service.INVALID_TOKEN)
+    g.admin_user = admin_login().verify_token(token.strip())
+
+
+def admin_login() -> admin_login_service.AdminLogin:
+    """This app's admin login (made by the app factory)."""
+    found: admin_login_service.AdminLogin = current_app.extensions[admin_login_service.EXTENSION]
+    return found
 
 
 def current_user() -> User:

@@ -18,14 +18,13 @@ from datetime import timedelta
 from flask import Flask, Response, current_app
 
 from ..extensions import csrf
+from ..request_id import request_id
 from ..services import console_sessions
 from . import bp
-from .sessions import ConsoleSessionInterface
+from .session_interface import ConsoleSessionInterface
 
 #: idle timeout of a console session (enforced on the server; the cookie expires too)
 SESSION_IDLE_SECONDS = console_sessions.IDLE_SECONDS
-#: absolute lifetime of a console session, however active (enforced on the server)
-SESSION_MAX_SECONDS = console_sessions.MAX_SECONDS
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -67,6 +66,7 @@ def configure(app: Flask) -> None:
 @bp.before_request
 def protect() -> None:
     """Check the CSRF token of every POST/PUT/PATCH/DELETE to the console."""
+    request_id()
     csrf.protect()
 
 

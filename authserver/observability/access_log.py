@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from flask import Flask, Response, request
 
+from .. import request_id as request_ids
 from . import context, metrics
 
 if TYPE_CHECKING:
@@ -69,14 +70,14 @@ class AccessLog:
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
-        request_id = context.assign_request_id(environ)
+        request_id = request_ids.assign(environ)
         status: list[str] = []
 
         def start(
             status_line: str, headers: list[tuple[str, str]], exc_info: Any = None
         ) -> Callable[[bytes], object]:
             headers = [(k, v) for k, v in headers if k.lower() != "x-request-id"]
-            headers.append(("X-Request-ID", request_id))
+            headers.append((request_ids.HEADER, request_id))
             status[:] = [status_line]
             return start_response(status_line, headers, exc_info)
 
@@ -110,7 +111,7 @@ class AccessLog:
                     "duration_ms": round(seconds * 1000, 2),
                     "remote_addr": environ.get("REMOTE_ADDR"),
                 },
-                "request_id": environ.get(context.REQUEST_ID),
+                "request_id": environ.get(request_ids.ENVIRON_KEY),
                 "client_id": environ.get(context.CLIENT_ID) or "-",
             },
         )
