@@ -46,6 +46,33 @@ def _fail(error: AuthServerError) -> None:
     sys.exit(1)
 
 
+class Duration(click.ParamType[timedelta]):
+    """``400d``, ``30d``, ``12h``, ``90m``: a number and a unit (days, hours, minutes)."""
+
+    name = "duration"
+    UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        text = str(value).strip().lower()
+        number, unit = text[:-1], text[-1:]
+        if unit not in self.UNITS or not number.isdigit() or int(number) > 100_000:
+            self.fail(f"{value!r} is not a duration such as 400d, 12h or 90m", param, ctx)
+        return timedelta(**{self.UNITS[unit]: int(number)})
+
+
+def _instant(value: str) -> datetime:
+    """An ISO 8601 date or date-time; UTC unless it says otherwise."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 date or date-time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 @click.group("clients")
 def clients_group() -> None:
     """Manage API clients."""
@@ -168,13 +195,27 @@ def keys_group() -> None:
 
 
 @keys_group.command("rotate")
-def keys_rotate() -> None:
+@click.option(
+    "--if-older-than",
+    "older_than",
+    type=Duration(),
+    default=None,
+    help="Only when the newest key is older than this, e.g. 30d (for cron).",
+)
+def keys_rotate(older_than: timedelta | None) -> None:
     """Publish a new signing key; it signs after AUTHSERVER_KEY_ACTIVATION_DELAY seconds.
 
     The previous key keeps signing until then and stays in the JWKS until
     every token it signed has expired.
     """
-    key = signing_keys.rotate(current_app.config, audit.CLI)
+    if older_than is None:
+        key = signing_keys.rotate(current_app.config, audit.CLI)
+    else:
+        found = signing_keys.rotate_if_older(current_app.config, audit.CLI, older_than)
+        if found is None:
+            click.echo(f"newest key is not older than {older_than.days} days: not rotated")
+            return
+        key = found
     click.echo(
         f"new key {key.kid} ({key.alg}) published; signs from {key.activates_at.isoformat()}"
     )
@@ -187,6 +228,21 @@ def keys_purge() -> None:
     for kid in purged:
         click.echo(f"purged retired key {kid}")
     click.echo(f"{len(purged)} retired key{'' if len(purged) == 1 else 's'} purged.")
+
+
+@keys_group.command("reencrypt")
+def keys_reencrypt() -> None:
+    """Encrypt every stored private key under the first AUTHSERVER_KEY_ENCRYPTION_KEY.
+
+    To change the key-encryption key: configure "NEW,OLD" on every instance,
+    run this once, then configure "NEW" alone.
+    """
+    try:
+        kids = signing_keys.reencrypt(current_app.config, audit.CLI)
+    except keys.KeyEncryptionError as error:
+        click.echo(f"Error: {error}; nothing changed.", err=True)
+        sys.exit(1)
+    click.echo(f"{len(kids)} signing key{'' if len(kids) == 1 else 's'} re-encrypted.")
 
 
 @keys_group.command("list")
@@ -240,33 +296,6 @@ def sessions_purge() -> None:
 
 def _sessions(count: int) -> str:
     return f"{count} console session{'' if count == 1 else 's'}"
-
-
-class Duration(click.ParamType[timedelta]):
-    """``400d``, ``30d``, ``12h``, ``90m``: a number and a unit (days, hours, minutes)."""
-
-    name = "duration"
-    UNITS = {"d": "days", "h": "hours", "m": "minutes"}
-
-    def convert(
-        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> timedelta:
-        if isinstance(value, timedelta):
-            return value
-        text = str(value).strip().lower()
-        number, unit = text[:-1], text[-1:]
-        if unit not in self.UNITS or not number.isdigit() or int(number) > 100_000:
-            self.fail(f"{value!r} is not a duration such as 400d, 12h or 90m", param, ctx)
-        return timedelta(**{self.UNITS[unit]: int(number)})
-
-
-def _instant(value: str) -> datetime:
-    """An ISO 8601 date or date-time; UTC unless it says otherwise."""
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 date or date-time") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @click.group("audit")
