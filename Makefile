@@ -9,7 +9,7 @@ WORKERS ?= 2
 # the app writes its own access log (no secret in it): the server's stays off
 SERVE = $(BIN)/authserver serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
-.PHONY: run test lint format install install-test migrate demo serve browser bench clean
+.PHONY: run test lint format install install-test migrate demo serve browser nginx bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 ($(PYTHON)) is required"; exit 1; }
@@ -60,7 +60,21 @@ browser:
 		echo "$(CHROMIUM) is missing and apt-get needs root: the browser tests will be skipped"; \
 	fi
 
-test: install-test browser
+# The balancer end-to-end tests run Debian's nginx the same way.
+NGINX := /usr/sbin/nginx
+
+nginx:
+	@if [ -x $(NGINX) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's nginx for the balancer tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null || \
+		echo "Could not install nginx: the balancer tests will be skipped"; \
+	else \
+		echo "$(NGINX) is missing and apt-get needs root: the balancer tests will be skipped"; \
+	fi
+
+test: install-test browser nginx
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 LINTED := authserver tests bench examples wsgi.py
