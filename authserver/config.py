@@ -36,6 +36,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     "AUTHSERVER_LOGIN_FAILURE_LIMIT": ("LOGIN_FAILURE_LIMIT", str),
     "AUTHSERVER_AUTH_FAILURE_LIMIT": ("AUTH_FAILURE_LIMIT", str),
     "AUTHSERVER_TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
+    "AUTHSERVER_ARGON2_FAILURE_BUDGET": ("ARGON2_FAILURE_BUDGET", str),
     "AUTHSERVER_LOG_FORMAT": ("LOG_FORMAT", str),
     "AUTHSERVER_LOG_LEVEL": ("LOG_LEVEL", str),
     "AUTHSERVER_METRICS_TOKEN": ("METRICS_TOKEN", str),
@@ -64,6 +65,9 @@ DEFAULTS: dict[str, Any] = {
     "ARGON2_PARALLELISM": 1,
     #: argon2 verifications running at once in one process
     "ARGON2_MAX_CONCURRENT": 2,
+    #: failed argon2 verifications (all clients, all addresses) past which only
+    #: known clients within their own failure count are verified (429 for others)
+    "ARGON2_FAILURE_BUDGET": "20/second",
     #: failed client authentications before 429 (per client id / per address)
     "AUTH_FAILURE_LIMIT": "10/minute",
     #: failed admin logins before 429 (per e-mail / per address)

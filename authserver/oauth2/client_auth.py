@@ -18,9 +18,12 @@ per address (not globally) means that someone guessing at a client's secret
 from elsewhere can never lock the client out, even in a process that has not
 verified its secret yet; guessing a 256-bit secret is hopeless anyway, so the
 throttle is there to protect CPU, which the per-address count and the bound on
-concurrent verifications do. An unknown client id
-costs a dummy verification too, so that timing does not tell which ids exist.
-At most ``ARGON2_MAX_CONCURRENT`` verifications run at once in a process.
+concurrent verifications do; addresses are also counted per /24 or /64
+network. A flood from changing addresses is bounded by the budget of failed
+verifications (:mod:`.argon2_budget`), checked right after the throttle. An
+unknown client id costs a dummy verification too, so that timing does not tell
+which ids exist. At most ``ARGON2_MAX_CONCURRENT`` verifications run at once in
+a process.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from collections.abc import Callable
 from .. import credentials
 from ..observability import context, metrics
 from ..throttle import FailureThrottle
+from .argon2_budget import VerificationBudget, network_of
 from .client_record import ClientRecord
 from .errors import Busy, InvalidClient, TooManyAttempts
 from .requests import BASIC, POST, FormRequest
@@ -76,9 +80,14 @@ class SecretVerifier:
     """
 
     def __init__(
-        self, throttle: FailureThrottle, max_concurrent: int = 2, cache_size: int = CACHE_SIZE
+        self,
+        throttle: FailureThrottle,
+        max_concurrent: int = 2,
+        cache_size: int = CACHE_SIZE,
+        budget: VerificationBudget | None = None,
     ) -> None:
         self.throttle = throttle
+        self.budget = budget
         self._mac_key = secrets.token_bytes(32)
         #: secret row id -> (argon2 hash of the row, HMAC of the verified secret)
         self._cache: dict[int, tuple[str, bytes]] = {}
@@ -119,13 +128,21 @@ class SecretVerifier:
                     metrics.CREDENTIAL_CACHE_HITS.inc()
                     return record
         address = remote_addr or "-"
-        keys = ("client:" + _key(client_id) + "@" + address, "addr:" + address)
+        keys = (
+            "client:" + _key(client_id) + "@" + address,
+            "addr:" + address,
+            "net:" + network_of(address),
+        )
         wait = self.throttle.retry_after(*keys)
+        if not wait and self.budget is not None:
+            wait = self.budget.retry_after(client_id, known=record is not None)
         if wait:
             raise TooManyFailures(wait)
         matched = self._verify(record, secret)
         if matched is None:
             self.throttle.failed(*keys)
+            if self.budget is not None:
+                self.budget.failed(client_id)
             log.info(
                 "client authentication failed for a %s client id", "known" if record else "unknown"
             )

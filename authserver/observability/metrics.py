@@ -38,6 +38,12 @@ ARGON2_VERIFICATIONS = Counter(
     "argon2id verifications of client secrets, by result (match, mismatch, dummy).",
     ["result"],
 )
+ARGON2_BUDGET_REFUSALS = Counter(
+    "authserver_argon2_budget_refusals",
+    "Client authentications refused (429) before hashing because the argon2 "
+    "failure budget was spent, by client id kind (unknown, known).",
+    ["client"],
+)
 CREDENTIAL_CACHE_HITS = Counter(
     "authserver_credential_cache_hits",
     "Client authentications answered from the verified-credential cache (no argon2).",
