@@ -67,7 +67,7 @@ DEFAULTS: dict[str, Any] = {
     "ARGON2_MAX_CONCURRENT": 2,
     #: failed argon2 verifications (all clients, all addresses) past which only
     #: known clients within their own failure count are verified (429 for others)
-    "ARGON2_FAILURE_BUDGET": "20/second",
+    "ARGON2_FAILURE_BUDGET": "5/second",
     #: failed client authentications before 429 (per client id / per address)
     "AUTH_FAILURE_LIMIT": "10/minute",
     #: failed admin logins before 429 (per e-mail / per address)

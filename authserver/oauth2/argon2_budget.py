@@ -4,9 +4,10 @@ secrets cannot take the CPU from the clients that authenticate.
 The failure throttle (:mod:`authserver.throttle`) counts per address; a flood
 from changing addresses (a botnet, or many ``X-Forwarded-For`` values behind
 trusted proxies) never reaches it. So failed verifications are also counted
-all together, in a window of ``ARGON2_FAILURE_BUDGET`` (default 20 a second: a
-fifth of what two cores verify with the production parameters), in memory or,
-with ``AUTHSERVER_REDIS_URL``, shared by every process of every instance.
+all together, in a window of ``ARGON2_FAILURE_BUDGET`` (default 5 a second:
+about a twentieth of what two idle cores verify with the production
+parameters, and still a fair share of two busy ones), in memory (per process)
+or, with ``AUTHSERVER_REDIS_URL``, shared by every process of every instance.
 
 While the budget is spent, a verification runs only for a known client id that
 is within its own failure count (``AUTH_FAILURE_LIMIT``, counted per client id
@@ -54,7 +55,7 @@ def _client_key(client_id: str) -> str:
 class VerificationBudget:
     """Failed verifications per second, overall and per client id.
 
-    :param budget: a ``limits`` expression for all failures (``"20/second"``).
+    :param budget: a ``limits`` expression for all failures (``"5/second"``).
     :param client_limit: a client id's own failure count (``"10/minute"``).
     :param storage_uri: ``redis://...`` to share the counts; ``None``: this process.
     """
