@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import Directory
+from conftest import Directory, make_config
 from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -149,3 +149,32 @@ def test_the_real_server_adds_up_its_workers(server: Server, demo: dict[str, str
     issued = value(after, "authserver_token_requests_total", result="issued")
     assert issued - value(before, "authserver_token_requests_total", result="issued") == 20
     assert value(after, "authserver_signing_key_age_seconds") >= 0
+
+
+def test_database_errors_are_counted_and_the_scrape_needs_no_database(tmp_path, monkeypatch):
+    from authserver import create_app
+
+    monkeypatch.setenv("AUTHSERVER_INSTANCE_PATH", str(tmp_path / "instance"))
+    down = create_app(
+        make_config(
+            "postgresql://postgres@127.0.0.1:1/unreachable", tmp_path, METRICS_TOKEN=METRICS_TOKEN
+        )
+    ).test_client()
+    before = scrape(down)
+    answer = down.post(
+        "/oauth2/token",
+        data={"grant_type": "client_credentials", "client_id": "cl_x", "client_secret": "s"},
+    )
+    assert status(answer) == 503
+    after = scrape(down)
+    assert (
+        value(after, "authserver_token_requests_total", result="unavailable")
+        - value(before, "authserver_token_requests_total", result="unavailable")
+        == 1
+    )
+    errors = sum(v for (name, _), v in after.items() if name == "authserver_database_errors_total")
+    errors -= sum(
+        v for (name, _), v in before.items() if name == "authserver_database_errors_total"
+    )
+    assert errors == 1
+    assert ("authserver_signing_key_age_seconds", ()) not in after  # unknown: not exported
