@@ -77,12 +77,14 @@ def register_commands(app: Flask) -> None:
 
 
 def register_observability(app: Flask) -> None:
-    """Logs, the access log with the request id (wrapping everything above), metrics."""
+    """Logs, the access log with the request id (wrapping everything above),
+    metrics, and tracing when configured."""
     from . import observability
-    from .observability import views
+    from .observability import tracing, views
 
     observability.init_app(app)
     views.init_app(app)
+    tracing.init_app(app)
 
 
 def _development_secret_key(instance_path: str) -> str:

@@ -37,6 +37,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     "AUTHSERVER_AUTH_FAILURE_LIMIT": ("AUTH_FAILURE_LIMIT", str),
     "AUTHSERVER_TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
     "AUTHSERVER_ARGON2_FAILURE_BUDGET": ("ARGON2_FAILURE_BUDGET", str),
+    "AUTHSERVER_TRACING": ("TRACING", str),
     "AUTHSERVER_LOG_FORMAT": ("LOG_FORMAT", str),
     "AUTHSERVER_LOG_LEVEL": ("LOG_LEVEL", str),
     "AUTHSERVER_METRICS_TOKEN": ("METRICS_TOKEN", str),
@@ -80,6 +81,8 @@ DEFAULTS: dict[str, Any] = {
     #: ``text`` (development) or ``json`` (one JSON object per line)
     "LOG_FORMAT": "text",
     "LOG_LEVEL": "INFO",
+    #: ``off`` or ``otlp`` (OpenTelemetry, ``pip install authserver[otel]``)
+    "TRACING": "off",
     #: bearer token of ``GET /metrics``; unset: no metrics endpoint (404)
     "METRICS_TOKEN": None,
     #: seconds ``/readyz`` answers 503 after SIGTERM before ``authserver serve`` stops the server
@@ -146,6 +149,8 @@ def validate_config(config: Mapping[str, Any]) -> None:
         raise ConfigError("AUTHSERVER_LOG_FORMAT must be text or json")
     if str(config["LOG_LEVEL"]).upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
         raise ConfigError("AUTHSERVER_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+    if config["TRACING"] not in {"off", "otlp"}:
+        raise ConfigError("AUTHSERVER_TRACING must be off or otlp")
     token = config.get("METRICS_TOKEN")
     if token is not None and len(str(token)) < 16:
         raise ConfigError("AUTHSERVER_METRICS_TOKEN must be at least 16 characters")
