@@ -6,7 +6,8 @@ Spans go to an OTLP/HTTP collector configured the standard way
 ``OTEL_SERVICE_NAME``…). A request span never holds a secret: the values of
 sensitive query parameters are replaced as in the access log
 (:func:`~.access_log.redact_query`), headers are not recorded, and query spans
-carry the SQL with its placeholders, never the parameters.
+carry the SQL with its placeholders, never the parameters. (OpenTelemetry's
+SQLAlchemy instrumentation is one per process: the first app's engine.)
 """
 
 from __future__ import annotations

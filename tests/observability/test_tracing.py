@@ -3,8 +3,11 @@ and per query, and no secret in any span attribute."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 from flask import Flask
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from support.oauth import partner, token_request
 
@@ -21,9 +24,19 @@ def test_an_unknown_tracing_mode_is_refused(tmp_path) -> None:
         load_config(str(tmp_path), {"TRACING": "jaeger"})
 
 
-def test_requests_and_queries_are_traced_without_secrets(app: Flask, directory) -> None:
+@pytest.fixture
+def exporter(app: Flask) -> Iterator[InMemorySpanExporter]:
+    """Tracing on for this app; the SQLAlchemy instrumentation (one per
+    process) is undone afterwards, so the next app's engine gets its own."""
     exporter = InMemorySpanExporter()
     tracing.init_app(app, exporter=exporter)
+    yield exporter
+    SQLAlchemyInstrumentor().uninstrument()
+
+
+def test_requests_and_queries_are_traced_without_secrets(
+    app: Flask, directory, exporter: InMemorySpanExporter
+) -> None:
     creds = partner(directory, "400100")
     http = app.test_client()
     response = token_request(http, creds)
