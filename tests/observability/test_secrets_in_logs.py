@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from urllib.parse import quote, quote_plus
 
 import pytest
@@ -126,8 +127,6 @@ def test_secrets_sent_anywhere_to_every_endpoint_are_never_logged(
 
 def wait_for_access_lines(server: Server, count: int) -> list[str]:
     """The log once it holds *count* access records of requests sent with our id."""
-    import time
-
     deadline = time.monotonic() + 10
     while True:
         lines = log_lines(server)
@@ -158,8 +157,8 @@ def test_every_line_is_json_and_access_records_say_what_was_asked(
         server.url + "/healthz", headers={"X-Request-ID": "not ok\u00e9"}, timeout=10
     )
     assert re.fullmatch(r"[0-9a-f]{32}", bad_id.headers["X-Request-ID"])
-    deadline_lines = wait_for_id(server, "trace-logs-2")
-    for line in deadline_lines:
+    lines = wait_for_id(server, "trace-logs-2")
+    for line in lines:
         assert line.startswith("{") or GUNICORN_LINE.match(line), line
     (access,) = [
         r
@@ -180,8 +179,6 @@ def test_every_line_is_json_and_access_records_say_what_was_asked(
 
 
 def wait_for_id(server: Server, request_id: str) -> list[str]:
-    import time
-
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         lines = log_lines(server)
