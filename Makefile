@@ -5,11 +5,11 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
-# the production server and its settings: authserver/serving.py (Granian, WSGI)
-SERVER = $(BIN)/python -m authserver.serving --host $(HOST) --port $(PORT) --workers $(WORKERS) \
-	--access-log
+# the production server (Granian, authserver/serving.py) in a supervisor that drains it on SIGTERM;
+# the app writes its own access log (no secret in it): the server's stays off
+SERVE = $(BIN)/authserver serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
-.PHONY: run test lint format install install-test migrate demo serve browser bench clean
+.PHONY: run test lint format install install-test migrate demo serve browser nginx bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 ($(PYTHON)) is required"; exit 1; }
@@ -36,13 +36,13 @@ migrate: install
 demo: migrate
 	$(BIN)/authserver demo setup
 
-## serve with the production server (Granian, see authserver/serving.py) on $(HOST):$(PORT)
+## serve with the production server (Granian) on $(HOST):$(PORT); SIGTERM drains (AUTHSERVER_DRAIN_SECONDS)
 serve: install
-	exec $(SERVER)
+	exec $(SERVE)
 
 ## install, migrate, load the demo data, serve: safe to run again
 run: demo
-	exec $(SERVER)
+	exec $(SERVE)
 
 # The console's browser tests drive Debian's Chromium (Playwright for Python,
 # from the test extra, needs no browser download). Installed when missing and
@@ -60,8 +60,24 @@ browser:
 		echo "$(CHROMIUM) is missing and apt-get needs root: the browser tests will be skipped"; \
 	fi
 
-test: install-test browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# The balancer end-to-end tests run Debian's nginx the same way.
+NGINX := /usr/sbin/nginx
+
+nginx:
+	@if [ -x $(NGINX) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's nginx for the balancer tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null || \
+		echo "Could not install nginx: the balancer tests will be skipped"; \
+	else \
+		echo "$(NGINX) is missing and apt-get needs root: the balancer tests will be skipped"; \
+	fi
+
+## the whole suite, in TEST_WORKERS processes (pytest-xdist; a module stays on one worker)
+TEST_WORKERS ?= 2
+test: install-test browser nginx
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 LINTED := authserver tests bench examples wsgi.py
 

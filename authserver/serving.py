@@ -1,63 +1,54 @@
-"""The production HTTP server: Granian serving ``wsgi:app`` over WSGI.
+"""``authserver serve``: run the production server as a child process and
+drain it gracefully.
 
-One function, :func:`server_command`, builds the server's command line; the
-Makefile (``make serve``, ``make run``), the end-to-end tests and the
-benchmarks all start the server through it, so that what is tested and
-measured is what runs in production. ``python -m authserver.serving`` runs
-that command in place of itself (the README's production section).
+On SIGTERM (what an orchestrator sends before it stops an instance):
 
-Why these settings (measured with ``bench/token_endpoint.py``; see the
-README):
+1. ``GET /readyz`` answers 503 ``draining`` at once, so that the load
+   balancer takes the instance out of rotation; every other endpoint keeps
+   answering;
+2. after ``AUTHSERVER_DRAIN_SECONDS`` the server is told to stop: it stops
+   accepting connections and lets the requests in flight finish (Granian's
+   graceful shutdown, bounded by :data:`GRACEFUL_TIMEOUT`);
+3. the command exits with the server's status.
 
-* **Granian**, a Rust HTTP server with an event loop, instead of gunicorn's
-  sync worker: it keeps connections alive (a sync worker closes each one, so
-  every token request paid a TCP handshake and a fresh parse), and it reads
-  requests asynchronously before they reach Python, so clients that send
-  their headers slowly hold no worker.
-* ``--blocking-threads 1``: one Python thread per worker process runs the
-  application. Granian's default for WSGI is half the backpressure (hundreds
-  of threads), and threads that all need the GIL only add latency.
-  Parallelism comes from the worker processes (``--workers``, one per core).
-* ``--backpressure``: connections a worker serves at once; the others wait in
-  the listen backlog. It counts connections, not requests, so it is sized
-  for every keep-alive connection of the load balancers and clients of one
-  worker: a small value would leave connections unserved while others are
-  idle.
-* ``--http1-header-read-timeout``: a client must send its request headers
-  within this time, or the connection is closed.
-* ``--http1-buffer-size``: request headers larger than this are refused with
-  431 before the application sees them (Granian's default is 408 KiB).
-* ``--respawn-failed-workers``: a worker that dies is started again.
-* ``--workers-kill-timeout``: on SIGTERM, requests in flight get this long
-  to finish.
+The workers learn about the drain from a file (``AUTHSERVER_DRAIN_FILE``,
+made by this process), so it works whatever server runs the app. Prometheus
+metrics of all workers are collected through ``PROMETHEUS_MULTIPROC_DIR``
+(a fresh temporary directory unless one is given).
 
-The request body limit stays the application's (``MAX_CONTENT_LENGTH``,
-answered with 413 before the body is read).
+The production server (Granian, over WSGI) and its settings are built in
+one place, :func:`server_command`: the tests and benchmarks start the server
+through it too.
 """
 
 from __future__ import annotations
 
-import argparse
+import logging
 import os
 import shutil
+import signal
+import subprocess
 import sys
-from collections.abc import Sequence
+import tempfile
+import threading
+from collections.abc import Mapping
 from pathlib import Path
+from types import FrameType
 
+log = logging.getLogger(__name__)
+
+#: seconds the server may take to finish the requests in flight once told to stop
+GRACEFUL_TIMEOUT = 10
+#: the WSGI application: a factory Granian calls once in each worker (``--factory``)
+APP = "authserver.app:create_app"
 #: worker processes by default: one per core
 DEFAULT_WORKERS = 2
-#: connections one worker serves at once (see the module docstring)
+#: connections one worker serves at once (see :func:`server_command`)
 BACKPRESSURE = 256
 #: milliseconds a client has to send its request headers
 HEADER_READ_TIMEOUT_MS = 10_000
 #: bytes of request line and headers a connection may buffer (431 beyond)
 HEADER_BUFFER_BYTES = 64 * 1024
-#: seconds requests in flight get to finish on shutdown
-SHUTDOWN_SECONDS = 10
-#: the granian access log, one line per request
-ACCESS_LOG_FORMAT = (
-    '%(addr)s - [%(time)s] "%(method)s %(path)s %(protocol)s" %(status)d %(dt_ms).3f'
-)
 
 
 def granian_executable() -> str:
@@ -69,21 +60,42 @@ def granian_executable() -> str:
 
 
 def server_command(
-    host: str = "127.0.0.1",
-    port: int = 8000,
-    *,
+    host: str,
+    port: int,
     workers: int = DEFAULT_WORKERS,
-    app: str = "wsgi:app",
-    access_log: bool = False,
+    *,
+    app: str = APP,
+    factory: bool = True,
     log_level: str = "info",
 ) -> list[str]:
-    """The command line that serves *app* on *host*:*port* in production.
+    """The command line of the production server: Granian serving the app over WSGI.
 
-    :param workers: worker processes (one per core).
-    :param app: the WSGI application, as ``module:attribute``, imported from
-        the working directory.
-    :param access_log: log one line per request on stderr.
-    :param log_level: the server's own log level.
+    Why Granian and these settings (measured with ``bench/token_endpoint.py``;
+    the README's production notes have the figures):
+
+    * Granian, a Rust HTTP server with an event loop, instead of gunicorn's
+      sync worker: it keeps connections alive (a sync worker closed each one,
+      so every token request paid a TCP handshake and a fresh parse), and it
+      reads requests asynchronously before they reach Python, so a client
+      that sends its headers slowly holds no worker.
+    * ``--blocking-threads 1``: one Python thread per worker process runs the
+      app. Granian's WSGI default is half the backpressure (hundreds of
+      threads), which only makes them queue for the GIL and raises p99; the
+      worker processes (one per core) are the parallelism.
+    * ``--backpressure``: connections one worker serves at once (the others
+      wait in the listen backlog). It counts connections, not requests, so it
+      is sized for every keep-alive connection of clients and load balancers.
+    * ``--http1-header-read-timeout``: a connection that has not sent its
+      request headers in time is closed; ``--http1-buffer-size``: larger
+      request headers get 431 before the app sees them.
+    * ``--workers-kill-timeout``: on SIGTERM the server stops accepting
+      connections and the requests in flight get :data:`GRACEFUL_TIMEOUT`
+      seconds; ``--respawn-failed-workers`` starts a dead worker again.
+    * Its own access log stays off: the app writes one without secrets. The
+      request body limit is the app's (``MAX_CONTENT_LENGTH``: 413 from the
+      ``Content-Length``, before the body is read).
+
+    :param app: the WSGI application (``module:attribute``), a factory when *factory*.
     """
     if workers < 1:
         raise ValueError("workers must be at least 1")
@@ -110,26 +122,88 @@ def server_command(
         str(HEADER_BUFFER_BYTES),
         "--respawn-failed-workers",
         "--workers-kill-timeout",
-        str(SHUTDOWN_SECONDS),
+        str(GRACEFUL_TIMEOUT),
         "--log-level",
         log_level,
     ]
-    if access_log:
-        command += ["--access-log", "--access-log-fmt", ACCESS_LOG_FORMAT]
+    if factory:
+        command.append("--factory")
     return [*command, app]
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m authserver.serving``: replace this process with the server."""
-    parser = argparse.ArgumentParser(prog="python -m authserver.serving", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
-    parser.add_argument("--access-log", action="store_true")
-    args = parser.parse_args(argv)
-    command = server_command(args.host, args.port, workers=args.workers, access_log=args.access_log)
-    os.execv(command[0], command)
+class Supervisor:
+    """Runs the server in a child process; drains it on SIGTERM.
+
+    :param drain_seconds: how long ``/readyz`` answers 503 before the server stops.
+    """
+
+    def __init__(self, command: list[str], drain_seconds: float, env: Mapping[str, str]) -> None:
+        self.command = command
+        self.drain_seconds = drain_seconds
+        self.env = dict(env)
+        self._workdir = Path(tempfile.mkdtemp(prefix="authserver-serve-"))
+        self.drain_file = self._workdir / "draining"
+        self._stop = threading.Event()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def _child_env(self) -> dict[str, str]:
+        env = dict(self.env)
+        env["AUTHSERVER_DRAIN_FILE"] = str(self.drain_file)
+        metrics_dir = env.get("PROMETHEUS_MULTIPROC_DIR")
+        if metrics_dir:
+            _empty(Path(metrics_dir))  # values of an earlier run would be added up
+        else:
+            path = self._workdir / "metrics"
+            path.mkdir()
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(path)
+        return env
+
+    def _on_sigterm(self, signum: int, frame: FrameType | None) -> None:
+        self._stop.set()
+
+    def _on_sigint(self, signum: int, frame: FrameType | None) -> None:
+        """Ctrl-C (development): the server stops at once, no drain."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+
+    def run(self) -> int:
+        """Start the server, wait for it to end (or drain it); its exit status."""
+        signal.signal(signal.SIGTERM, self._on_sigterm)
+        signal.signal(signal.SIGINT, self._on_sigint)
+        try:
+            self.process = subprocess.Popen(self.command, env=self._child_env())
+            while self.process.poll() is None:
+                if self._stop.wait(0.2):
+                    self.drain()
+                    break
+            return self.process.wait()
+        finally:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+
+    def drain(self) -> None:
+        """Fail readiness, wait ``drain_seconds``, stop the server gracefully."""
+        assert self.process is not None
+        log.info("draining: /readyz answers 503 for %.1f s", self.drain_seconds)
+        self.drain_file.touch()
+        try:
+            self.process.wait(timeout=self.drain_seconds)
+            return  # it ended by itself
+        except subprocess.TimeoutExpired:
+            pass
+        log.info("stopping the server; requests in flight finish")
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=GRACEFUL_TIMEOUT + 5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
 
 
-if __name__ == "__main__":
-    main()
+def _empty(directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for path in directory.glob("*.db"):
+        path.unlink()
+
+
+def serve(host: str, port: int, workers: int, drain_seconds: float) -> int:
+    """Run the production server until it ends; the exit status."""
+    return Supervisor(server_command(host, port, workers), drain_seconds, os.environ).run()

@@ -84,16 +84,21 @@ def start(
 
 
 def start_production(
-    name: str, app: str, env: dict[str, str], cwd: Path, workdir: Path, workers: int
+    name: str, app: str | None, env: dict[str, str], cwd: Path, workdir: Path, workers: int
 ) -> Server:
-    """*app* under the production server and settings."""
+    """*app* (``module:attribute``; ``None``: authserver) under the production server."""
     port = free_port()
-    command = server_command("127.0.0.1", port, workers=workers, app=app, log_level="warning")
+    if app is None:
+        command = server_command("127.0.0.1", port, workers, log_level="warning")
+    else:
+        command = server_command(
+            "127.0.0.1", port, workers, app=app, factory=False, log_level="warning"
+        )
     return start(name, command, env, cwd, workdir, f"http://127.0.0.1:{port}/oauth2/token")
 
 
 def start_gunicorn_sync(
-    name: str, app: str, env: dict[str, str], cwd: Path, workdir: Path, workers: int
+    name: str, app: str | None, env: dict[str, str], cwd: Path, workdir: Path, workers: int
 ) -> Server:
     """*app* under gunicorn's sync worker (the server before Granian), for comparison."""
     port = free_port()
@@ -108,7 +113,7 @@ def start_gunicorn_sync(
         "--no-control-socket",
         "--log-level",
         "warning",
-        app,
+        app or "authserver.app:create_app()",
     ]
     return start(name, command, env, cwd, workdir, f"http://127.0.0.1:{port}/oauth2/token")
 

@@ -103,7 +103,7 @@ def main() -> None:
         workdir = Path(tmp)
         env = authserver_env(f"sqlite:///{workdir / 'authserver.sqlite3'}", workdir)
         client_id, secret = prepare_authserver(env)
-        server: Server = start(args.server, "wsgi:app", env, ROOT, workdir, args.workers)
+        server: Server = start(args.server, None, env, ROOT, workdir, args.workers)
         stop = threading.Event()
         threads: list[threading.Thread] = []
         try:

@@ -270,7 +270,7 @@ def start_variant(
         plan = seed_clients.query_plan(database_url, client_read_sql(database_url), client_id)
         print(f"bench: {label}: query plan of the client read:\n  " + plan.replace("\n", "\n  "))
     start = start_gunicorn_sync if name == "gunicorn" else start_production
-    server = start(label, "wsgi:app", env, ROOT, workdir, args.workers)
+    server = start(label, None, env, ROOT, workdir, args.workers)
     server.client_id, server.client_secret = client_id, secret
     return server
 
@@ -341,9 +341,7 @@ def run_peers(args: argparse.Namespace) -> None:
             TARGET_SECRET=secret,
             TARGET_CWD=str(ROOT),
             TARGET_CMD="exec "
-            + " ".join(
-                server_command("127.0.0.1", port, workers=args.workers, log_level="warning")
-            ),
+            + " ".join(server_command("127.0.0.1", port, args.workers, log_level="warning")),
             CONCURRENCY=str(args.concurrency),
             DURATION=str(args.seconds),
             ROUNDS=str(args.rounds),

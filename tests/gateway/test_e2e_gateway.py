@@ -6,7 +6,8 @@ The authorization server runs under the production server (2 workers, started by
 ``tests/support/server.py``) on its own SQLite file (or its own PostgreSQL
 database when AUTHSERVER_TEST_DATABASE_URL is set), set up through its console
 command (``directory import``, ``clients create``, ``gateways create``) and its
-admin API. Its access log counts the gateways' JWKS fetches.
+admin API. Its access log (the app's, in the server's output) counts the gateways'
+JWKS fetches.
 """
 
 from __future__ import annotations
@@ -101,7 +102,9 @@ class AuthServer:
         )
 
     def jwks_fetches(self) -> int:
-        return sum(" /oauth2/jwks " in line for line in self.access_log.read_text().splitlines())
+        return sum(
+            '"GET /oauth2/jwks"' in line for line in self.access_log.read_text().splitlines()
+        )
 
     def signing_key(self) -> Key:
         """The server's active signing key, read from its database like the
@@ -156,7 +159,7 @@ def authserver(
         "AUTHSERVER_KEY_ACTIVATION_DELAY": "2",
     }
     with running_server(
-        database_url, workdir / "instance", workers=2, extra_env=extra_env, access_log=True
+        database_url, workdir / "instance", workers=2, extra_env=extra_env
     ) as server:
         setup = AuthServer(server, database_url, server.log)
         directory = workdir / "directory.json"

@@ -1,5 +1,6 @@
-"""Start the real server for a test: the production server and settings
-(:func:`authserver.serving.server_command`, from this worktree's venv).
+"""Start the real server for a test, as ``make serve`` does (``authserver serve``:
+the production server, Granian, built by :func:`authserver.serving.server_command`,
+in a supervisor that drains it on SIGTERM), from this worktree's venv.
 
 Usage::
 
@@ -13,6 +14,7 @@ always terminated, whatever happens in the test.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -24,8 +26,6 @@ from pathlib import Path
 
 import requests
 
-from authserver.serving import server_command
-
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -36,6 +36,7 @@ BIN = Path(sys.executable).parent
 SHARED_ADDRESS_LIMITS = {
     "AUTHSERVER_AUTH_FAILURE_LIMIT": "100000/minute",
     "AUTHSERVER_LOGIN_FAILURE_LIMIT": "100000/minute",
+    "AUTHSERVER_ARGON2_FAILURE_BUDGET": "100000/second",
 }
 
 
@@ -44,6 +45,8 @@ class Server:
     url: str
     env: dict[str, str]
     log: Path
+    #: the ``authserver serve`` process (the supervisor of the server)
+    process: subprocess.Popen[bytes] | None = None
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run an ``authserver`` command against the server's database."""
@@ -69,6 +72,8 @@ def server_env(
             "AUTHSERVER_ARGON2_TIME_COST": "1",
             "AUTHSERVER_ARGON2_MEMORY_COST": "1024",
             "PYTHONUNBUFFERED": "1",
+            # a test server stops at once (tests/test_serving.py measures a drain)
+            "AUTHSERVER_DRAIN_SECONDS": "0",
             **SHARED_ADDRESS_LIMITS,
         }
     )
@@ -94,13 +99,9 @@ def running_server(
     *,
     workers: int = 2,
     extra_env: Mapping[str, str] | None = None,
-    access_log: bool = False,
     startup_timeout: float = 60.0,
 ) -> Iterator[Server]:
-    """Migrate the database, start the server on a free loopback port, wait for ``/healthz``.
-
-    The server's output, with its access log when *access_log*, goes to ``Server.log``.
-    """
+    """Migrate the database, start the server on a free loopback port, wait for ``/healthz``."""
     instance_path.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = server_env(database_url, instance_path, port, extra_env)
@@ -110,13 +111,21 @@ def running_server(
     log = instance_path / "server.log"
     with open(log, "wb") as output:
         process = subprocess.Popen(
-            server_command(
-                "127.0.0.1", port, workers=workers, access_log=access_log, log_level="warning"
-            ),
+            [
+                str(BIN / "authserver"),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+            ],
             cwd=ROOT,
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: nothing outlives the test
         )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -136,11 +145,21 @@ def running_server(
                     f"the server did not answer /healthz in time:\n{log.read_text()}"
                 )
             time.sleep(0.1)
-        yield Server(url, env, log)
+        yield Server(url, env, log, process)
     finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    """SIGTERM the server (a drain); SIGKILL its whole process group if it lingers."""
+    if process.poll() is None:
         process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # the supervisor, the server and its workers
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=15)
