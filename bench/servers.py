@@ -156,12 +156,12 @@ def authserver_env(database_url: str, instance: Path) -> dict[str, str]:
 def prepare_authserver(env: dict[str, str]) -> tuple[str, str]:
     """Migrate and load the demo data; the demo client's fresh (id, secret)."""
     authserver = str(BIN / "authserver")
-    subprocess.run(
-        [authserver, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True
-    )
-    setup = subprocess.run(
-        [authserver, "demo", "setup"], env=env, cwd=ROOT, check=True, capture_output=True, text=True
-    )
+    for command in ("db", "upgrade"), ("demo", "setup"):
+        setup = subprocess.run(
+            [authserver, *command], env=env, cwd=ROOT, capture_output=True, text=True
+        )
+        if setup.returncode != 0:
+            sys.exit(f"bench: authserver {' '.join(command)} failed:\n{setup.stderr[-2000:]}")
     found = re.search(r"curl -s -u (\S+?):(\S+) -d grant_type", setup.stdout)
     if not found:
         sys.exit(f"bench: no credentials in `authserver demo setup` output:\n{setup.stdout}")
