@@ -52,7 +52,7 @@ def test_create_for_an_organization_not_administered_is_403(http, directory, ann
     response = http.post("/api/v1/clients", json={"teccom_id": "900900"}, headers=anna)
     assert response.status_code == 403
     assert response.json == {
-        "type": "https://authserver.dev/problems/not-organization-admin",
+        "type": "https://auth.example.test/problems/not-organization-admin",
         "title": "Not an administrator of the organization",
         "status": 403,
         "detail": "You are not an administrator of organization 900900.",
@@ -62,7 +62,7 @@ def test_create_for_an_organization_not_administered_is_403(http, directory, ann
 def test_create_for_an_assigned_organization_is_409(http, anna, created):
     response = http.post("/api/v1/clients", json={"teccom_id": "400100"}, headers=anna)
     assert response.status_code == 409
-    assert response.json["type"] == "https://authserver.dev/problems/organization-already-assigned"
+    assert response.json["type"] == "https://auth.example.test/problems/organization-already-assigned"
     assert response.json["detail"] == "Organization 400100 is already assigned to a client."
 
 

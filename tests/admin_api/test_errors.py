@@ -22,7 +22,7 @@ def test_malformed_json_is_400(http, anna):
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
     assert response.json == {
-        "type": "https://authserver.dev/problems/malformed-request",
+        "type": "https://auth.example.test/problems/malformed-request",
         "title": "Malformed request",
         "status": 400,
         "detail": "The request body is not valid JSON.",
@@ -37,7 +37,7 @@ def test_wrong_content_type_is_415(http, anna, content_type):
         "/api/v1/clients", data='{"teccom_id": "400100"}', content_type=content_type, headers=anna
     )
     assert response.status_code == 415
-    assert response.json["type"] == "https://authserver.dev/problems/unsupported-media-type"
+    assert response.json["type"] == "https://auth.example.test/problems/unsupported-media-type"
     assert response.json["detail"] == "Send the request body as application/json."
 
 
@@ -67,7 +67,7 @@ def test_a_body_that_is_not_an_object_is_422(http, anna, body):
         "/api/v1/clients", data=body, content_type="application/json", headers=anna
     )
     assert response.status_code == 422
-    assert response.json["type"] == "https://authserver.dev/problems/validation-error"
+    assert response.json["type"] == "https://auth.example.test/problems/validation-error"
 
 
 def test_unknown_path_is_404_problem(http, anna):
@@ -192,7 +192,7 @@ def test_json_nested_too_deep_to_decode_is_400(http, anna):
     )
     assert response.status_code == 400
     assert response.json == {
-        "type": "https://authserver.dev/problems/malformed-request",
+        "type": "https://auth.example.test/problems/malformed-request",
         "title": "Malformed request",
         "status": 400,
         "detail": "The request body is not valid JSON.",
@@ -214,7 +214,7 @@ def test_json_that_python_cannot_or_should_not_decode_is_400(http, anna, path, b
     response = http.post(path, data=body, content_type="application/json", headers=anna)
     assert response.status_code == 400
     assert response.json == {
-        "type": "https://authserver.dev/problems/malformed-request",
+        "type": "https://auth.example.test/problems/malformed-request",
         "title": "Malformed request",
         "status": 400,
         "detail": "The request body is not valid JSON.",
@@ -227,4 +227,4 @@ def test_authentication_comes_before_the_content_type(http):
     assert response.json["detail"] == "A bearer token from /api/v1/auth/login is required."
     login = http.post("/api/v1/auth/login", data="a@example.com", content_type="text/plain")
     assert login.status_code == 415
-    assert login.json["type"] == "https://authserver.dev/problems/unsupported-media-type"
+    assert login.json["type"] == "https://auth.example.test/problems/unsupported-media-type"
