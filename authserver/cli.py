@@ -11,6 +11,7 @@ from typing import BinaryIO
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
+from flask_migrate import cli as migrate_cli
 
 from .errors import AuthServerError, InvalidDirectoryFile, UserNotFound
 from .extensions import db
@@ -31,11 +32,57 @@ def _create_app() -> Flask:
         raise click.ClickException(str(error)) from None
 
 
-@click.group(
-    cls=FlaskGroup, create_app=_create_app, add_default_commands=True, add_version_option=False
-)
+def is_ours(command: click.Command | None) -> bool:
+    """Whether *command* is defined in this package (not by Flask or an extension)."""
+    module = getattr(getattr(command, "callback", None), "__module__", None) or ""
+    return module == __package__ or module.startswith(f"{__package__}.")
+
+
+class CommandLine(FlaskGroup):
+    """The ``authserver`` command: a Flask CLI group that offers only this
+    package's commands, without Flask's generic options and commands
+    (``--app``, ``--env-file``, ``run``, ``shell``...), which do not apply.
+    Commands of extensions still run when called by name; they are not listed.
+    """
+
+    def __init__(self, **options: object) -> None:
+        super().__init__(add_default_commands=False, add_version_option=False, **options)
+        self.params = [param for param in self.params if param.name == "help"]
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in super().list_commands(ctx) if is_ours(self.get_command(ctx, name))]
+
+
+@click.group(cls=CommandLine, create_app=_create_app)
 def main() -> None:
     """authserver: OAuth2 client-credentials authorization server."""
+
+
+class _OperatorCommands(click.Group):
+    """Lists only the commands an operator needs; the others still run."""
+
+    def __init__(self, *args: object, listed: tuple[str, ...], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.listed = listed
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in super().list_commands(ctx) if name in self.listed]
+
+
+def _database(**options: object) -> None:
+    """Database migrations: upgrade, downgrade, current, history."""
+    click.get_current_context().invoke(migrate_cli.db.callback, **options)  # type: ignore[arg-type]
+
+
+#: Flask-Migrate's ``db`` group; an operator needs ``upgrade`` (and may look back)
+db_group = _OperatorCommands(
+    "db",
+    callback=_database,
+    params=list(migrate_cli.db.params),
+    commands=dict(migrate_cli.db.commands),
+    listed=("upgrade", "downgrade", "current", "history"),
+    help=_database.__doc__,
+)
 
 
 def _fail(error: AuthServerError) -> None:
@@ -53,7 +100,9 @@ def clients_group() -> None:
 @click.option("--admin", "admin_email", required=True, help="E-mail of its first administrator.")
 @click.option("--name", default="", help="A display name (default: the organization's name).")
 def clients_create(teccom_id: str, admin_email: str, name: str) -> None:
-    """Create a client for an organization, as DESIGN.md rule 1 allows.
+    """Create a client for an organization.
+
+    The same rules as in the admin API: ADMIN must administer the organization.
 
     Prints the client id and the secret; the secret is not shown again.
     """
@@ -84,7 +133,10 @@ def gateways_group() -> None:
 @gateways_group.command("create")
 @click.argument("name")
 def gateways_create(name: str) -> None:
-    """Credentials for an API gateway: introspection only, never a token."""
+    """Make credentials for an API gateway.
+
+    A gateway may introspect any token and never gets one itself.
+    """
     issued = clients.create_gateway(name, audit.CLI)
     click.echo(f"client_id:     {issued.client.client_id}")
     click.echo(f"client_secret: {issued.client_secret}")
@@ -93,13 +145,15 @@ def gateways_create(name: str) -> None:
 
 @click.group("directory")
 def directory_group() -> None:
-    """The portal directory: organizations, users, organization administrators."""
+    """The portal directory: organizations, users, admins."""
 
 
 @directory_group.command("import")
 @click.argument("file", type=click.File("rb"))
 def directory_import(file: BinaryIO) -> None:
-    """Import a directory FILE (JSON, see README): an all-or-nothing upsert.
+    """Import a directory FILE (JSON): all or nothing.
+
+    An upsert of organizations and users (see README).
 
     A bad file is refused with the location at fault and changes nothing.
     """
@@ -126,7 +180,9 @@ def demo_group() -> None:
 
 @demo_group.command("setup")
 def demo_setup() -> None:
-    """Load the demo directory, make sure the demo client exists, and print
+    """Load the demo data and print fresh demo credentials.
+
+    Loads the demo directory, makes sure the demo client exists, and prints
     how to log in and a working token request.
 
     Secrets are stored only as hashes, so every run rotates the demo client's
@@ -167,7 +223,9 @@ def keys_group() -> None:
 
 @keys_group.command("rotate")
 def keys_rotate() -> None:
-    """Publish a new signing key now; it signs after AUTHSERVER_KEY_ACTIVATION_DELAY seconds.
+    """Publish a new signing key (it signs after a delay).
+
+    The key signs after AUTHSERVER_KEY_ACTIVATION_DELAY seconds.
 
     The previous key keeps signing until then and stays in the JWKS until
     every token it signed has expired.
@@ -200,7 +258,10 @@ def keys_rotate() -> None:
 
 @keys_group.command("list")
 def keys_list() -> None:
-    """Show every stored key with its state (pending, active, retiring, retired)."""
+    """Show every stored signing key with its state.
+
+    States: pending, active, retiring, retired.
+    """
     from . import keys
     from .models._base import utcnow
 
@@ -225,7 +286,9 @@ def sessions_group() -> None:
 @sessions_group.command("revoke")
 @click.option("--user", "email", required=True, help="E-mail of the user.")
 def sessions_revoke(email: str) -> None:
-    """End every console session of a user at once (audited as session.revoked_all).
+    """End every console session of a user at once.
+
+    Audited as session.revoked_all.
 
     Their browsers get the login page on their next request.
     """
@@ -243,7 +306,9 @@ def sessions_revoke(email: str) -> None:
 
 @sessions_group.command("purge")
 def sessions_purge() -> None:
-    """Delete the sessions that have ended by time (idle or absolute limit).
+    """Delete console sessions that have ended by time.
+
+    Sessions end after an idle or an absolute limit.
 
     Logging in purges them too; this is for a scheduled job.
     """
@@ -256,6 +321,7 @@ def _sessions(count: int) -> str:
 
 def register(app: Flask) -> None:
     """Attach the command groups to *app* (``flask --app`` and ``authserver`` alike)."""
+    app.cli.add_command(db_group)
     app.cli.add_command(clients_group)
     app.cli.add_command(gateways_group)
     app.cli.add_command(directory_group)
