@@ -5,23 +5,32 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
+# the development issuer (the `iss` of tokens, the base of every printed URL)
+# follows HOST and PORT unless AUTHSERVER_ISSUER is set
+AUTHSERVER_ISSUER ?= http://$(HOST):$(PORT)
+export AUTHSERVER_ISSUER
 GUNICORN = $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --no-control-socket \
 	--access-logfile - wsgi:app
 
 .PHONY: run test lint format install install-test migrate demo serve browser bench clean
 
+PIP_INSTALL = $(BIN)/python -m pip install --quiet --disable-pip-version-check
+
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 ($(PYTHON)) is required"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "Creating the virtual environment $(VENV)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP_INSTALL) --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/pip install --quiet -e .
-	touch $@
+	@echo "Installing authserver and its dependencies into $(VENV) (about a minute)"
+	@$(PIP_INSTALL) -e .
+	@touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed setup.cfg
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $@
+	@echo "Installing the test tools into $(VENV)"
+	@$(PIP_INSTALL) -e '.[test]'
+	@touch $@
 
 install: $(VENV)/.installed
 
@@ -39,8 +48,12 @@ demo: migrate
 serve: install
 	exec $(GUNICORN)
 
-## install, migrate, load the demo data, serve: safe to run again
-run: demo
+## check that $(HOST):$(PORT) is free, then install, migrate, load the demo data and serve:
+## safe to run again
+run: install
+	@$(BIN)/python -m authserver.free_port $(HOST) $(PORT)
+	@$(BIN)/authserver db upgrade
+	@$(BIN)/authserver demo setup
 	exec $(GUNICORN)
 
 # The console's browser tests drive Debian's Chromium (Playwright for Python,
