@@ -98,7 +98,7 @@ def clients_group() -> None:
 @clients_group.command("create")
 @click.option("--org", "teccom_id", required=True, help="TecCom ID of the organization.")
 @click.option("--admin", "admin_email", required=True, help="E-mail of its first administrator.")
-@click.option("--name", default="", help="A display name (default: the organization's name).")
+@click.option("--name", default="", help="Its name (default: \"<organization name> API client\").")
 def clients_create(teccom_id: str, admin_email: str, name: str) -> None:
     """Create a client for an organization.
 
@@ -116,7 +116,7 @@ def clients_create(teccom_id: str, admin_email: str, name: str) -> None:
         click.echo(f"Error: Organization {teccom_id} is not in the directory.", err=True)
         sys.exit(1)
     try:
-        issued = clients.create_client(user, teccom_id, audit.CLI, name=name)
+        issued = clients.create_client(user, teccom_id, audit.CLI, name=name or None)
     except AuthServerError as error:
         _fail(error)
         return

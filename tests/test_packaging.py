@@ -3,6 +3,7 @@ prints no warning about the project's own configuration (setup.cfg)."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -29,6 +30,7 @@ DATA_FILES = [
 
 @pytest.mark.timeout(180)
 def test_the_wheel_holds_the_package_data_and_the_build_warns_of_nothing(tmp_path: Path) -> None:
+    shutil.rmtree(ROOT / "build", ignore_errors=True)  # no stale files from an older build
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--quiet", "-w", str(tmp_path), "."],
         cwd=ROOT,

@@ -116,7 +116,7 @@ class _EmailsForm(FlaskForm):  # type: ignore[misc]
 
 
 class AssignmentForm(_EmailsForm):
-    """+ Add TecCom Id: the choices are set by the view (assignable organizations)."""
+    """+ Add TecCom ID: the choices are set by the view (assignable organizations)."""
 
     teccom_id = SelectField(
         "Organization",

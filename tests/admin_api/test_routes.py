@@ -20,6 +20,7 @@ ROUTES = [
     ("GET", "/api/v1/clients", None),
     ("POST", "/api/v1/clients", {"teccom_id": "400100"}),
     ("GET", "/api/v1/clients/{id}", None),
+    ("PATCH", "/api/v1/clients/{id}", {"name": "Shop"}),
     ("DELETE", "/api/v1/clients/{id}", None),
     ("POST", "/api/v1/clients/{id}/secret", {"grace_period_seconds": 60}),
     ("GET", "/api/v1/clients/{id}/organizations", None),

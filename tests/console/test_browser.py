@@ -286,7 +286,7 @@ def test_organizations_tab_adds_edits_and_removes_an_organization(page: Any, wor
     log_in(page, anna)
     page.goto(f"/clients/{client_id}/organizations")
 
-    page.get_by_role("link", name="Add TecCom Id").click()
+    page.get_by_role("link", name="Add TecCom ID").click()
     dialog = page.get_by_role("dialog", name="Add an organization")
     expect(dialog).to_be_visible()
     # only organizations Anna administers that no client has
@@ -359,7 +359,7 @@ def test_add_organization_is_refused_when_it_was_assigned_meanwhile(
     client_id = world.client_for(anna, first)
     log_in(page, anna)
     page.goto(f"/clients/{client_id}/organizations")
-    page.get_by_role("link", name="Add TecCom Id").click()
+    page.get_by_role("link", name="Add TecCom ID").click()
     dialog = page.get_by_role("dialog", name="Add an organization")
     expect(dialog.get_by_label("Organization")).to_have_value(contested)
 
@@ -439,7 +439,7 @@ def test_activity_tab_lists_the_audit_trail_newest_first(page: Any, world: World
         "button", name="Rotate secret"
     ).click()
     page.get_by_role("link", name="I have stored the secret: continue").click()
-    page.get_by_role("link", name="Add TecCom Id").click()
+    page.get_by_role("link", name="Add TecCom ID").click()
     page.get_by_role("dialog", name="Add an organization").get_by_role("button", name="OK").click()
     expect(flash(page)).to_have_text(f"Organization {second} was added.")
 
@@ -505,7 +505,7 @@ def test_dialogs_work_with_the_keyboard(page: Any, world: World) -> None:
     log_in(page, anna)
     page.goto(f"/clients/{client_id}/organizations")
 
-    page.get_by_role("link", name="Add TecCom Id").focus()
+    page.get_by_role("link", name="Add TecCom ID").focus()
     page.keyboard.press("Enter")
     dialog = page.get_by_role("dialog", name="Add an organization")
     expect(dialog).to_be_visible()
@@ -515,7 +515,7 @@ def test_dialogs_work_with_the_keyboard(page: Any, world: World) -> None:
     expect(dialog).to_be_hidden()
 
     # keyboard only: open, move to OK with Tab, confirm with Enter
-    page.get_by_role("link", name="Add TecCom Id").focus()
+    page.get_by_role("link", name="Add TecCom ID").focus()
     page.keyboard.press("Enter")
     ok = dialog.get_by_role("button", name="OK")
     for _ in range(10):
@@ -570,7 +570,7 @@ def test_pages_fit_a_390_px_wide_screen(open_page: Any, world: World) -> None:
         assert page.evaluate(STRETCHED_BADGES) == 0, path
         screenshot(page, name)
     page.goto(f"/clients/{client_id}/organizations")
-    page.get_by_role("link", name="Add TecCom Id").click()
+    page.get_by_role("link", name="Add TecCom ID").click()
     dialog = page.get_by_role("dialog", name="Add an organization")
     box = dialog.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390
@@ -590,7 +590,7 @@ def test_the_story_works_without_javascript(open_page: Any, world: World) -> Non
     expect(page.get_by_role("button", name="Copy secret")).to_be_hidden()  # needs JavaScript
     page.get_by_role("link", name="I have stored the secret: continue").click()
 
-    page.get_by_role("link", name="Add TecCom Id").click()  # ?dialog=add-organization
+    page.get_by_role("link", name="Add TecCom ID").click()  # ?dialog=add-organization
     dialog = page.get_by_role("dialog", name="Add an organization")
     expect(dialog).to_be_visible()
     dialog.get_by_label("Notification e-mail 1").fill("ops@acme.example")
