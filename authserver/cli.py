@@ -6,7 +6,7 @@ Every command calls a service; none holds a business rule of its own.
 from __future__ import annotations
 
 import sys
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import click
 from flask import Flask, current_app
@@ -45,7 +45,7 @@ class CommandLine(FlaskGroup):
     Commands of extensions still run when called by name; they are not listed.
     """
 
-    def __init__(self, **options: object) -> None:
+    def __init__(self, **options: Any) -> None:
         super().__init__(add_default_commands=False, add_version_option=False, **options)
         self.params = [param for param in self.params if param.name == "help"]
 
@@ -71,7 +71,7 @@ class _OperatorCommands(click.Group):
 
 def _database(**options: object) -> None:
     """Database migrations: upgrade, downgrade, current, history."""
-    click.get_current_context().invoke(migrate_cli.db.callback, **options)  # type: ignore[arg-type]
+    click.get_current_context().invoke(migrate_cli.db.callback, **options)
 
 
 #: Flask-Migrate's ``db`` group; an operator needs ``upgrade`` (and may look back)
@@ -98,7 +98,7 @@ def clients_group() -> None:
 @clients_group.command("create")
 @click.option("--org", "teccom_id", required=True, help="TecCom ID of the organization.")
 @click.option("--admin", "admin_email", required=True, help="E-mail of its first administrator.")
-@click.option("--name", default="", help="Its name (default: \"<organization name> API client\").")
+@click.option("--name", default="", help='Its name (default: "<organization name> API client").')
 def clients_create(teccom_id: str, admin_email: str, name: str) -> None:
     """Create a client for an organization.
 

@@ -211,7 +211,7 @@ def _description(**kwargs: Any) -> fields.String:
     return Text(validate=validate.Length(max=MAX_DESCRIPTION_LENGTH), **kwargs)
 
 
-def _contacts(**kwargs: Any) -> fields.List:
+def _contacts(**kwargs: Any) -> fields.List[Any]:
     return fields.List(
         Text(validate=validate.Length(max=320)),
         validate=validate.Length(max=MAX_CONTACTS),

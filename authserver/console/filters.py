@@ -103,7 +103,7 @@ def detail_value(value: Any, key: str = "") -> str:
         return REASONS[value]
     if key == "operation" and isinstance(value, str):
         return action_label(value).lower()
-    if value is None:
+    if value is None or value == "":
         return "none"
     if isinstance(value, bool):
         return "yes" if value else "no"

@@ -52,9 +52,7 @@ def validate_settings(changes: Mapping[str, object], max_token_lifetime: int) ->
             problems.extend(error.errors)
     if problems:
         first = problems[0]
-        raise ValidationError(
-            f"{first['field']}: {first['message']}", field=first["field"], errors=problems
-        )
+        raise ValidationError(first["message"], field=first["field"], errors=problems)
     return cleaned
 
 
