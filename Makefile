@@ -12,7 +12,7 @@ export AUTHSERVER_ISSUER
 GUNICORN = $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --no-control-socket \
 	--access-logfile - wsgi:app
 
-.PHONY: run test lint format install install-test migrate demo serve browser bench clean
+.PHONY: run test lint format install install-test migrate demo serve browser bench clean screenshots
 
 PIP_INSTALL = $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
@@ -74,6 +74,11 @@ browser:
 
 test: install-test browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## the README's screenshots (docs/*.png), from the demo data, by the browser test that makes them
+screenshots: install-test browser
+	AUTHSERVER_SCREENSHOTS_DIR=$(CURDIR)/docs $(BIN)/python -m pytest -q -p no:cacheprovider \
+		tests/console/test_browser.py -k readme_screenshots
 
 LINTED := authserver tests bench examples wsgi.py
 

@@ -79,16 +79,20 @@ def detail_label(key: str) -> str:
     return key.removesuffix("_seconds").replace("_", " ")
 
 
+def change_value(change: Any, key: str) -> str:
+    """One change of a ``changes`` detail: ``[old, new]`` as ``old → new``."""
+    if isinstance(change, list) and len(change) == 2:
+        return f"{detail_value(change[0], key)} → {detail_value(change[1], key)}"
+    return detail_value(change, key)
+
+
 def detail_value(value: Any, key: str = "") -> str:
     """One value of an audit event's details, readable (``changes`` as old → new,
     durations in words, reasons as sentences)."""
     if isinstance(value, dict):
         if key == "changes":
             return "; ".join(
-                f"{detail_label(name)}: {detail_value(change[0], name)} → "
-                f"{detail_value(change[1], name)}"
-                if isinstance(change, list) and len(change) == 2
-                else f"{detail_label(name)}: {detail_value(change, name)}"
+                f"{detail_label(name)}: {change_value(change, name)}"
                 for name, change in value.items()
             )
         return "; ".join(
@@ -130,4 +134,5 @@ def register(app: Flask) -> None:
     app.jinja_env.filters["action_label"] = action_label
     app.jinja_env.filters["detail_value"] = detail_value
     app.jinja_env.filters["detail_label"] = detail_label
+    app.jinja_env.filters["change_value"] = change_value
     app.jinja_env.filters["duration"] = duration

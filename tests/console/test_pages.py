@@ -689,9 +689,9 @@ def test_edit_client_saves_the_settings_and_the_activity_shows_them_humanized(
     )
     activity = text(http.get(f"/clients/{client_id}/activity"))
     assert '<span class="action">Client edited</span>' in activity
-    assert "name: Acme Parts GmbH API client → Web shop" in activity
-    assert "description: none → The shop&#39;s order export" in activity
-    assert "access-token lifetime: the default → 30 minutes" in activity
+    assert '<span class="muted">name:</span> Acme Parts GmbH API client → Web shop' in activity
+    assert '<span class="muted">description:</span> none → The shop&#39;s order export' in activity
+    assert '<span class="muted">access-token lifetime:</span> the default → 30 minutes' in activity
     http.post(
         f"/clients/{client_id}/secret", data={"csrf_token": token, "grace_period_seconds": "3600"}
     )
