@@ -13,6 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
+#: the media type of every admin API error (RFC 9457 §3)
+PROBLEM_JSON = "application/problem+json"
+
 
 class AuthServerError(Exception):
     """Root of every domain error.
@@ -140,7 +143,7 @@ class NotOrganizationAdmin(Forbidden):
 
 
 class NotClientAdministrator(Forbidden):
-    """Only client administrators may look users up (DESIGN.md rule 5)."""
+    """Only client administrators may look users up (docs/rules.md, rule 5)."""
 
     title = "Not a client administrator"
     type_suffix = "not-client-administrator"
@@ -213,16 +216,6 @@ class TooManyRequests(AuthServerError):
     def __init__(self, detail: str | None = None, *, retry_after: int = 60) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
-
-
-class ServiceUnavailable(AuthServerError):
-    code = 503
-    title = "Service unavailable"
-    type_suffix = "service-unavailable"
-    description = (
-        "The service cannot answer right now (for example, its database is unreachable). Try "
-        "again after the number of seconds in the Retry-After header."
-    )
 
 
 class MalformedRequest(AuthServerError):

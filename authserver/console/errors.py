@@ -23,12 +23,12 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from .. import http_errors
+from .. import error_handlers
+from ..error_handlers import discard_session_after_outage
 from ..errors import AuthServerError, ClientNotFound, Unauthorized
-from ..http_errors import discard_session_after_outage
 from . import bp
+from .login import current_user
 from .security import add_headers
-from .session import current_user
 
 #: paths of the machine endpoints: their errors stay problem+json (or RFC 6749)
 MACHINE_PATHS = ("/api/", "/oauth2/", "/.well-known/", "/healthz", "/readyz")
@@ -101,7 +101,7 @@ def no_such_page(error: HTTPException) -> ResponseReturnValue:
     """An address (or method) that nothing answers: the console's page,
     except under the machine endpoints."""
     if is_machine_path(request.path):
-        return http_errors.handle_http_error(error)
+        return error_handlers.handle_http_error(error)
     try:
         current_user()  # the page header shows who is logged in
     except (OperationalError, InterfaceError) as outage:

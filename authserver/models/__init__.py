@@ -4,22 +4,22 @@ from .audit import AuditEvent
 from .client import (
     KIND_GATEWAY,
     KIND_PARTNER,
+    Assignment,
     Client,
     ClientAdministrator,
-    ClientOrganization,
     ClientSecret,
 )
 from .console_session import ConsoleSession
 from .organization import Organization
+from .revoked_token import RevokedToken
 from .signing_key import SigningKey
-from .token import RevokedToken
-from .user import OrganizationAdmin, User
+from .user import OrganizationAdmin, User, normalize_email
 
 __all__ = [
     "AuditEvent",
     "Client",
     "ClientAdministrator",
-    "ClientOrganization",
+    "Assignment",
     "ClientSecret",
     "ConsoleSession",
     "KIND_GATEWAY",
@@ -29,4 +29,5 @@ __all__ = [
     "RevokedToken",
     "SigningKey",
     "User",
+    "normalize_email",
 ]

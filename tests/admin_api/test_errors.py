@@ -280,10 +280,10 @@ def test_a_bad_e_mail_is_422_with_the_same_errors_array(http, anna):
 def test_a_value_the_database_cannot_hold_is_422_with_the_errors_array(app):
     from sqlalchemy.exc import DataError
 
-    from authserver import http_errors
+    from authserver import error_handlers
 
     with app.test_request_context("/api/v1/clients", method="POST"):
-        response = http_errors.handle_data_error(DataError("INSERT", {}, ValueError()))
+        response = error_handlers.handle_data_error(DataError("INSERT", {}, ValueError()))
     assert response.status_code == 422
     assert response.json == {
         "type": "https://auth.example.test/problems/validation-error",

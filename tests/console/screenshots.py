@@ -19,8 +19,8 @@ from flask import Flask
 
 from authserver import credentials
 from authserver.extensions import db
-from authserver.models import ClientOrganization, User
-from authserver.services import audit, client_settings, demo, organizations
+from authserver.models import Assignment, User
+from authserver.services import assignments, audit, client_settings, demo
 
 #: where the pictures go: ``$AUTHSERVER_SCREENSHOTS_DIR``, else the test artifacts
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "readme"
@@ -48,10 +48,10 @@ def seed_demo(app: Flask) -> tuple[str, str, str]:
             db.select(User).where(User.email == setup.admin_email)
         ).scalar_one()
         assigned = db.session.execute(
-            db.select(ClientOrganization).where(ClientOrganization.teccom_id == "400200")
+            db.select(Assignment).where(Assignment.teccom_id == "400200")
         ).first()
         if assigned is None:
-            organizations.assign_organization(
+            assignments.assign_organization(
                 anna,
                 setup.client_id,
                 "400200",
