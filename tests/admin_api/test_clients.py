@@ -320,3 +320,29 @@ def test_patch_with_bad_values_is_422_listing_every_field(http, anna, created, b
     assert http.get(url, headers=anna).json == {
         k: v for k, v in created.json.items() if k != "client_secret"
     }
+
+
+def test_each_live_secret_shows_when_it_last_got_a_token(http, anna, created):
+    import base64
+
+    from authserver.oauth2.endpoints import server
+
+    body = created.json
+    basic = base64.b64encode(f"{body['client_id']}:{body['client_secret']}".encode()).decode()
+    token = http.post(
+        "/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    assert token.status_code == 200
+    url = created.headers["Location"]
+    assert http.get(url, headers=anna).json["secrets"][0]["last_used_at"] is None
+    server().usage.flush()  # what each process does once a minute
+    (secret,) = http.get(url, headers=anna).json["secrets"]
+    assert secret["last_used_at"] is not None and secret["expires_at"] is None
+    rotated = http.post(f"{url}/secret", json={"grace_period_seconds": 3600}, headers=anna)
+    assert rotated.status_code == 200
+    current, previous = http.get(url, headers=anna).json["secrets"]
+    assert (current["expires_at"], current["last_used_at"]) == (None, None)
+    assert previous["expires_at"] == rotated.json["previous_secret_expires_at"]
+    assert previous["last_used_at"] == secret["last_used_at"]
