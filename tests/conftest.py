@@ -18,6 +18,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from authserver import create_app, credentials
 from authserver.extensions import db
 from authserver.models import Organization, OrganizationAdmin, User
+from authserver.oauth2.endpoints import EXTENSION
 
 PG_URL = os.environ.get("AUTHSERVER_TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
@@ -65,6 +66,8 @@ def app(
         db.drop_all()
         db.create_all()
     yield app
+    # the process's writer of the secrets' last use must not outlive the tables
+    app.extensions[EXTENSION].usage.stop()
     with app.app_context():
         db.session.remove()
         db.drop_all()
