@@ -62,8 +62,8 @@ def main() -> None:
 class _OperatorCommands(click.Group):
     """Lists only the commands an operator needs; the others still run."""
 
-    def __init__(self, *args: object, listed: tuple[str, ...], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, listed: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.listed = listed
 
     def list_commands(self, ctx: click.Context) -> list[str]:
