@@ -6,9 +6,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
 # the development issuer (the `iss` of tokens, the base of every printed URL)
-# follows HOST and PORT unless AUTHSERVER_ISSUER is set
-AUTHSERVER_ISSUER ?= http://$(HOST):$(PORT)
-export AUTHSERVER_ISSUER
+# follows HOST and PORT unless AUTHSERVER_ISSUER is set; only for the targets
+# that serve or print URLs (the tests set their own)
+run serve demo migrate: export AUTHSERVER_ISSUER ?= http://$(HOST):$(PORT)
 GUNICORN = $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --no-control-socket \
 	--access-logfile - wsgi:app
 

@@ -120,3 +120,17 @@ def test_a_busy_port_stops_before_any_data_changes_with_one_line_of_advice(
     assert f"Port {busy_port} on 127.0.0.1 is in use" in advice[0]
     assert "make run PORT=" in advice[0]
     assert result.stdout == ""
+
+
+def test_the_issuer_is_set_only_for_the_targets_that_serve(tmp_path: Path) -> None:
+    """``make test`` (and every other target) leaves AUTHSERVER_ISSUER alone."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("AUTHSERVER_")}
+    result = subprocess.run(
+        ["make", "-s", "-C", str(ROOT), "-f", "Makefile", "-f", "-", "probe", "PORT=8010"],
+        input='probe: ; @echo "[$$AUTHSERVER_ISSUER]"\n',
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=60,
+    )
+    assert result.stdout == "[]\n", result.stderr
