@@ -23,6 +23,7 @@ from support.postgres import ensure_database
 from authserver import create_app, credentials
 from authserver.extensions import db
 from authserver.models import Organization, OrganizationAdmin, User
+from authserver.oauth2.endpoints import EXTENSION
 
 
 def _per_worker() -> None:
@@ -92,6 +93,8 @@ def app(
         db.drop_all()
         db.create_all()
     yield app
+    # the process's writer of the secrets' last use must not outlive the tables
+    app.extensions[EXTENSION].usage.stop()
     with app.app_context():
         db.session.remove()
         db.drop_all()
