@@ -99,7 +99,9 @@ def main() -> None:
             for _ in range(args.tokens * 4):
                 token()
             profile.disable()
-            pstats.Stats(profile).sort_stats(os.environ.get("SORT", "tottime")).print_stats(int(os.environ.get("TOP", "25")))
+            pstats.Stats(profile).sort_stats(os.environ.get("SORT", "tottime")).print_stats(
+                int(os.environ.get("TOP", "25"))
+            )
 
 
 if __name__ == "__main__":
