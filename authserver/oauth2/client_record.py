@@ -1,6 +1,11 @@
 """The token path's one read: a client with its live secrets and enabled
 organizations, in one query (:class:`ClientRecord`).
 
+A client with no live secret is still found (it may authenticate with a key,
+``private_key_jwt``); its keys are not read here, only when an assertion is
+presented (:mod:`.private_key_jwt`). A client whose secret authentication is
+turned off is read with no secrets at all, so ``client_secret_*`` fails for it.
+
 Every token, introspection and revocation request reads the client afresh,
 so a rotated, deleted or expired secret, a deleted client and a disabled
 organization take effect for the very next request in every process. The
@@ -35,7 +40,7 @@ class ClientRecord:
     client_id: str
     kind: str
     tokens_invalid_before: datetime | None
-    #: live secrets: (row id, argon2 hash)
+    #: live secrets: (row id, argon2 hash); none when secret authentication is off
     secrets: tuple[tuple[int, str], ...]
     #: enabled organizations, sorted TecCom IDs
     organizations: tuple[str, ...]
@@ -60,13 +65,14 @@ _QUERY = (
         Client.id,
         Client.kind,
         Client.tokens_invalid_before,
+        Client.secret_auth_enabled,
         ClientSecret.id,
         ClientSecret.secret_hash,
         ClientSecret.expires_at,
         Assignment.teccom_id,
     )
     .select_from(Client)
-    .join(ClientSecret, ClientSecret.client_pk == Client.id)
+    .outerjoin(ClientSecret, ClientSecret.client_pk == Client.id)
     .outerjoin(
         Assignment,
         and_(Assignment.client_pk == Client.id, Assignment.enabled.is_(True)),
@@ -79,7 +85,7 @@ def load_client(
     connection: Connection, client_id: str, now: datetime | None = None
 ) -> ClientRecord | None:
     """The client *client_id* with its live secrets and enabled organizations,
-    in one query; ``None`` when it does not exist or has no live secret.
+    in one query; ``None`` when it does not exist.
     """
     rows = connection.execute(_QUERY, {"client_id": client_id}).all()
     return _record(client_id, rows, now or utcnow())
@@ -88,14 +94,16 @@ def load_client(
 def _record(client_id: str, rows: Sequence[Sequence[Any]], now: datetime) -> ClientRecord | None:
     live: dict[int, str] = {}
     organizations: set[str] = set()
-    for row in rows:
-        if row[5] is None or row[5] > now:
-            live[row[3]] = row[4]
-        if row[6] is not None:
-            organizations.add(row[6])
-    if not live:
+    if not rows:
         return None
     first = rows[0]
+    for row in rows:
+        if row[4] is not None and (row[6] is None or row[6] > now):
+            live[row[4]] = row[5]
+        if row[7] is not None:
+            organizations.add(row[7])
+    if not first[3]:  # secret authentication is off for this client
+        live.clear()
     return ClientRecord(
         pk=first[0],
         client_id=client_id,
