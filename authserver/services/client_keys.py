@@ -74,6 +74,7 @@ def add_key(
     :raises DuplicateKey: the same key is registered already.
     :raises ClientNotFound: no such client, or *user* is not its administrator.
     """
+    get_client(user, client_id)  # a client that is not the caller's is 404 before any 422
     label = validate_label(label)
     try:
         public = parse_public_key(key)
