@@ -56,7 +56,7 @@ class DatabaseReplayStore:
         expires = datetime.fromtimestamp(expires_at, UTC)
         self._purge_now_and_then()
         try:
-            with self.engine().connect() as connection:
+            with self.engine().begin() as connection:
                 connection.execute(insert(UsedAssertion).values(key=key, expires_at=expires))
         except IntegrityError:
             return False
@@ -68,7 +68,7 @@ class DatabaseReplayStore:
             return
         try:
             self._next_purge = now + PURGE_INTERVAL
-            with self.engine().connect() as connection:
+            with self.engine().begin() as connection:
                 connection.execute(
                     delete(UsedAssertion).where(UsedAssertion.expires_at < datetime.now(UTC))
                 )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import threading
 import time
 
@@ -21,6 +22,7 @@ from authserver.extensions import db
 from authserver.models import ClientSecret, UsedAssertion, User
 from authserver.services import audit, client_keys
 
+REDIS_URL = os.environ.get("AUTHSERVER_TEST_REDIS_URL")
 ISSUER = "https://auth.example.test"
 TOKEN_ENDPOINT = ISSUER + "/oauth2/token"
 FAILED = {"error": "invalid_client", "error_description": "Client authentication failed."}
@@ -335,3 +337,16 @@ def _hs256(header: dict, payload: dict, secret: bytes) -> str:
     signing_input = _b64(json.dumps(header)) + "." + _b64(json.dumps(payload))
     mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
     return signing_input + "." + base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="AUTHSERVER_TEST_REDIS_URL is not set")
+def test_with_redis_a_jti_is_used_once_across_two_instances(keyed, database_url, tmp_path):
+    creds, pair = keyed
+    apps = [create_app(make_config(database_url, tmp_path, REDIS_URL=REDIS_URL)) for _ in range(2)]
+    assertion = sign(pair, creds.client_id, ISSUER)
+    statuses = _race([a.test_client() for a in apps], assertion, 4)
+    assert sorted(statuses) == [200, 401, 401, 401]
+    assert db.session.execute(db.select(UsedAssertion)).scalars().all() == []  # in Redis
+    for instance in apps:
+        with instance.app_context():
+            db.engine.dispose()
