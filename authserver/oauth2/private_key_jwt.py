@@ -38,9 +38,10 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-import jwt
 from authlib.oauth2.rfc6749.errors import InvalidClientError
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
+from jwt.algorithms import get_default_algorithms
+from jwt.utils import base64url_decode
 from sqlalchemy import Engine, bindparam, select
 
 from ..models import Client, ClientKey
@@ -49,8 +50,9 @@ from ..throttle import FailureThrottle
 from .client_record import ClientRecord
 from .errors import InvalidClient, TooManyAttempts
 from .jwks_fetch import JwksFetcher, JwksFetchError
+from .raw_sql import RawStatement
 from .replay import ReplayStore, make_replay_store
-from .requests import PRIVATE_KEY_JWT, FormRequest
+from .requests import PRIVATE_KEY_JWT, Credentials, FormRequest
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,8 @@ MAX_ASSERTION_LENGTH = 4096
 #: header members that carry or point to a key: the key must be the registered one
 _KEY_HEADERS = frozenset({"jwk", "jku", "x5u", "x5c", "crit"})
 _CLAIM_NUMBER = (int, float)
+#: PyJWT's signature algorithms, one object each, for the accepted ``alg`` values only
+_ALGORITHMS = {name: get_default_algorithms()[name] for name in ASSERTION_ALGORITHMS}
 
 
 class AssertionRefused(Exception):
@@ -89,16 +93,16 @@ class ClientKeyReader:
         self.fetcher = fetcher
         self._parsed: dict[str, Verifier | None] = {}
         self._lock = threading.Lock()
-        self._query = (
+        self._query = RawStatement(
+            engine,
             select(Client.jwks_uri, ClientKey.public_jwk)
             .select_from(Client)
             .outerjoin(ClientKey, ClientKey.client_pk == Client.id)
-            .where(Client.id == bindparam("pk"))
+            .where(Client.id == bindparam("pk")),
         )
 
     def __call__(self, client_pk: int) -> list[Verifier]:
-        with self.engine().connect() as connection:
-            rows = connection.execute(self._query, {"pk": client_pk}).all()
+        rows = self._query({"pk": client_pk}, fetch=True)
         found = [self._verifier(row[1]) for row in rows if row[1] is not None]
         jwks_uri = rows[0][0] if rows else None
         if jwks_uri:
@@ -168,24 +172,25 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
         credentials = request.credentials
         if credentials is None or credentials.method != PRIVATE_KEY_JWT:
             return None  # another method: Authlib tries the next one
-        address = request.remote_addr or "-"
-        claimed = credentials.client_id
-        try:
-            subject = self.extract_assertion(credentials.assertion)[1].get("sub")
-            claimed = subject if isinstance(subject, str) else claimed
-        except AssertionRefused:
-            pass  # counted below, under the client_id parameter and the address
-        keys = throttle_keys(claimed, address)
-        wait = self.throttle.retry_after(*keys)
-        if wait:
-            raise TooManyAttempts(wait)
         try:
             return self._authenticate(query_client, credentials.client_id, credentials.assertion)
         except (AssertionRefused, InvalidClientError) as error:
-            self.throttle.failed(*keys)
             reason = error.args[0] if isinstance(error, AssertionRefused) else error.description
-            log.info("client assertion refused: %s", reason)
-            raise InvalidClient() from None
+        keys = throttle_keys(self._claimed_client_id(credentials), request.remote_addr or "-")
+        wait = self.throttle.retry_after(*keys)
+        if wait:
+            raise TooManyAttempts(wait)
+        self.throttle.failed(*keys)
+        log.info("client assertion refused: %s", reason)
+        raise InvalidClient()
+
+    def _claimed_client_id(self, credentials: Credentials) -> str:
+        """The client an assertion claims to be (unverified): its ``sub``, else ``client_id``."""
+        try:
+            subject = self.extract_assertion(credentials.assertion)[1].get("sub")
+        except AssertionRefused:
+            return credentials.client_id
+        return subject if isinstance(subject, str) else credentials.client_id
 
     def _authenticate(
         self,
@@ -203,7 +208,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
         if client is None:
             raise AssertionRefused("unknown client")
         verified = self.process_assertion_claims(
-            assertion, (header, self.resolve_client_public_key(client))
+            assertion, (header, claims, self.resolve_client_public_key(client))
         )
         if verified["iss"] != client.client_id:
             raise AssertionRefused("iss is not the client id")
@@ -243,13 +248,21 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
         return self.keys(client.pk)
 
     def process_assertion_claims(
-        self, assertion: str, resolve_key: tuple[dict[str, Any], list[Verifier]]
+        self,
+        assertion: str,
+        resolve_key: tuple[dict[str, Any], dict[str, Any], list[Verifier]],
     ) -> dict[str, Any]:
         """Verify the signature with a key that fits the header, then the claims.
 
+        *resolve_key* is what :meth:`extract_assertion` read (header and
+        claims, the very bytes that are signed) and the client's keys. The
+        signature is checked with PyJWT's algorithm for the header's ``alg``
+        (never ``none`` or an HMAC, :meth:`extract_assertion` made sure), on
+        the key object loaded once per process.
+
         :raises AssertionRefused: no key verifies it, or a claim is wrong.
         """
-        header, verifiers = resolve_key
+        header, claims, verifiers = resolve_key
         alg = header["alg"]
         kid = header.get("kid")
         candidates = [
@@ -257,28 +270,14 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
             for verifier in verifiers
             if alg in verifier.algorithms and (kid is None or verifier.kid == kid)
         ]
-        claims: dict[str, Any] | None = None
-        for verifier in candidates:
-            try:
-                claims = jwt.decode(
-                    assertion,
-                    verifier.key,
-                    algorithms=[alg],
-                    options={
-                        "verify_signature": True,
-                        "verify_exp": False,
-                        "verify_nbf": False,
-                        "verify_iat": False,
-                        "verify_aud": False,
-                        "verify_iss": False,
-                        "verify_sub": False,
-                        "verify_jti": False,
-                    },
-                )
-                break
-            except jwt.InvalidTokenError:
-                continue
-        if claims is None:
+        signing_input, _, encoded_signature = assertion.rpartition(".")
+        try:
+            signature = base64url_decode(encoded_signature.encode("ascii"))
+        except (ValueError, UnicodeError):
+            raise AssertionRefused("signature not base64url") from None
+        algorithm = _ALGORITHMS[alg]
+        message = signing_input.encode("ascii")
+        if not any(algorithm.verify(message, v.key, signature) for v in candidates):
             raise AssertionRefused("no registered key verifies the signature")
         self.verify_claims(claims)
         return claims

@@ -12,16 +12,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Engine, create_engine, delete, event, insert
 
 from ..models import UsedAssertion
+from .raw_sql import Duplicate, RawStatement
 
 log = logging.getLogger(__name__)
 
@@ -37,18 +39,54 @@ def replay_key(client_id: str, jti: str) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
+def _relaxed_commits(dbapi_connection: Any, connection_record: Any) -> None:
+    """Commit without waiting for the disk (see :class:`DatabaseReplayStore`)."""
+    cursor = dbapi_connection.cursor()
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor.execute("PRAGMA synchronous=NORMAL")  # WAL: no fsync per commit
+    else:
+        cursor.execute("SET synchronous_commit TO off")
+    cursor.close()
+
+
 class DatabaseReplayStore:
     """Used ``jti`` values in the database: the primary key decides a race,
     so of two instances that see the same assertion at once, one wins.
 
-    :param engine: the autocommit engine to use (one ``INSERT``, no
-        transaction), called on first use (it needs the app's database).
+    Each use is one autocommit ``INSERT`` on an engine of its own whose
+    commits do not wait for the disk (SQLite ``synchronous=NORMAL`` in WAL
+    mode, PostgreSQL ``synchronous_commit=off``): waiting would cost more than
+    verifying the assertion's signature. The uniqueness check itself is
+    immediate; only a crash or power cut may forget the uses of its last
+    moments, and those assertions expire within minutes anyway.
+
+    :param engine: the app's engine (for its URL), called on first use.
     """
 
     def __init__(self, engine: Callable[[], Engine]) -> None:
-        self.engine = engine
+        self.base_engine = engine
+        self._engine: Engine | None = None
+        table = UsedAssertion.__table__
+        self._insert = RawStatement(
+            self.engine, insert(table), {"expires_at": table.c.expires_at.type}
+        )
         self._next_purge = 0.0
         self._lock = threading.Lock()
+        self._engine_lock = threading.Lock()
+
+    def engine(self) -> Engine:
+        if self._engine is None:
+            with self._engine_lock:
+                if self._engine is None:
+                    url = self.base_engine().url
+                    options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"}
+                    if url.get_backend_name() == "sqlite":
+                        options["connect_args"] = {"timeout": 30}
+                    engine = create_engine(url, **options)
+                    event.listen(engine, "connect", _relaxed_commits)
+                    weakref.finalize(self, engine.dispose)
+                    self._engine = engine
+        return self._engine
 
     def first_use(self, client_id: str, jti: str, expires_at: float) -> bool:
         """Record the use; ``False`` when it was used before."""
@@ -56,9 +94,8 @@ class DatabaseReplayStore:
         expires = datetime.fromtimestamp(expires_at, UTC)
         self._purge_now_and_then()
         try:
-            with self.engine().begin() as connection:
-                connection.execute(insert(UsedAssertion).values(key=key, expires_at=expires))
-        except IntegrityError:
+            self._insert({"key": key, "expires_at": expires})
+        except Duplicate:
             return False
         return True
 
