@@ -25,8 +25,9 @@ from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 ASSERTION_ALGORITHMS = ("ES256", "ES384", "PS256", "RS256", "EdDSA")
 #: the smallest RSA modulus accepted, in bits (RFC 7518 §3.3)
 MIN_RSA_BITS = 2048
-#: the longest key text accepted (a 4096-bit RSA JWK is about 800 characters)
-MAX_KEY_TEXT = 8192
+#: the longest key text accepted (a 4096-bit RSA public key is about 800 characters;
+#: a JSON body of the longest, escaped, stays under the request size limit)
+MAX_KEY_TEXT = 2000
 
 _PRIVATE_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "oth", "k"})
 #: RFC 7638 §3.2: the members of each key type a thumbprint covers
@@ -117,7 +118,9 @@ def parse_public_key(text: str) -> PublicKey:
         raise InvalidPublicKey("Paste a public key as a JWK or in PEM format.")
     text = text.strip()
     if len(text) > MAX_KEY_TEXT:
-        raise InvalidPublicKey("The key is too long.")
+        raise InvalidPublicKey(
+            "The key is too long: paste the public key alone (PEM, or a JWK without x5c)."
+        )
     given: dict[str, Any] = {}
     if text.startswith("{"):
         try:

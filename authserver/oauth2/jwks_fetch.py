@@ -33,6 +33,10 @@ _MAX_AGE = re.compile(r"(?:^|,)\s*max-age\s*=\s*\"?(\d+)\"?\s*(?:,|$)", re.IGNOR
 _NO_CACHE = re.compile(r"(?:^|,)\s*(no-store|no-cache)\s*(?:,|$)", re.IGNORECASE)
 
 
+#: the shortest time between two fetches of a fresh key set for an unknown ``kid``
+MIN_REFRESH_SECONDS = 60.0
+
+
 class JwksFetchError(Exception):
     """The key set could not be fetched or is not a JWK Set."""
 
@@ -41,6 +45,7 @@ class JwksFetchError(Exception):
 class _Cached:
     keys: tuple[dict[str, Any], ...]
     fresh_until: float
+    fetched_at: float
 
 
 def cache_seconds(cache_control: str | None, default: int, maximum: int) -> int:
@@ -115,15 +120,19 @@ class JwksFetcher:
         self._cache: dict[str, _Cached] = {}
         self._lock = threading.Lock()
 
-    def keys(self, uri: str) -> tuple[dict[str, Any], ...]:
+    def keys(self, uri: str, *, refresh: bool = False) -> tuple[dict[str, Any], ...]:
         """The JWKs published at *uri* (cached; the last good copy when a fetch fails).
 
+        :param refresh: fetch again although the cached copy is fresh (an
+            assertion names a key the copy lacks: the partner rotated), at
+            most once per :data:`MIN_REFRESH_SECONDS`.
         :raises JwksFetchError: never fetched successfully, and the fetch fails now.
         """
         cached = self._cache.get(uri)
         now = time.monotonic()
         if cached is not None and cached.fresh_until > now:
-            return cached.keys
+            if not refresh or now - cached.fetched_at < MIN_REFRESH_SECONDS:
+                return cached.keys
         try:
             keys, seconds = self.fetch(uri)
         except JwksFetchError as error:
@@ -134,7 +143,7 @@ class JwksFetcher:
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()
-            self._cache[uri] = _Cached(keys, now + seconds)
+            self._cache[uri] = _Cached(keys, now + seconds, now)
         return keys
 
     def fetch(self, uri: str) -> tuple[tuple[dict[str, Any], ...], int]:

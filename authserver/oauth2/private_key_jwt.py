@@ -101,13 +101,15 @@ class ClientKeyReader:
             .where(Client.id == bindparam("pk")),
         )
 
-    def __call__(self, client_pk: int) -> list[Verifier]:
+    def __call__(self, client_pk: int, *, refresh: bool = False) -> list[Verifier]:
+        """The client's keys; *refresh*: fetch its ``jwks_uri`` again if allowed
+        (:meth:`JwksFetcher.keys`)."""
         rows = self._query({"pk": client_pk}, fetch=True)
         found = [self._verifier(row[1]) for row in rows if row[1] is not None]
         jwks_uri = rows[0][0] if rows else None
         if jwks_uri:
             try:
-                fetched = self.fetcher.keys(jwks_uri)
+                fetched = self.fetcher.keys(jwks_uri, refresh=refresh)
             except JwksFetchError as error:
                 log.warning("client keys not fetched from jwks_uri: %s", error)
                 fetched = ()
@@ -137,7 +139,8 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
     PRIVATE_KEY_JWT, PrivateKeyJWT(...))``); see the module docstring.
 
     :param audiences: the accepted ``aud`` values: the issuer and the token endpoint URL.
-    :param keys: the verification keys of a client, by its row id.
+    :param keys: the verification keys of a client, by its row id
+        (``refresh=True``: a ``kid`` was not among them, look again).
     :param replay: records each ``jti`` once.
     :param throttle: the failure throttle shared with secret authentication.
     """
@@ -147,7 +150,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
     def __init__(
         self,
         audiences: Sequence[str],
-        keys: Callable[[int], list[Verifier]],
+        keys: Callable[..., list[Verifier]],
         replay: ReplayStore,
         throttle: FailureThrottle,
         *,
@@ -207,9 +210,11 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
         client = query_client(subject)
         if client is None:
             raise AssertionRefused("unknown client")
-        verified = self.process_assertion_claims(
-            assertion, (header, claims, self.resolve_client_public_key(client))
-        )
+        keys = self.resolve_client_public_key(client)
+        kid = header.get("kid")
+        if kid is not None and not any(key.kid == kid for key in keys):
+            keys = self.keys(client.pk, refresh=True)  # rotated at the jwks_uri?
+        verified = self.process_assertion_claims(assertion, (header, claims, keys))
         if verified["iss"] != client.client_id:
             raise AssertionRefused("iss is not the client id")
         return self.authenticate_client_record(client)

@@ -96,7 +96,7 @@ def test_a_jwk_keeps_its_kid(http, anna, client_id):
 @pytest.mark.parametrize(
     "key, detail",
     [
-        ("", "key: Length must be between 1 and 8192."),
+        ("", "key: Length must be between 1 and 2000."),
         ("hello", "The text is neither a JWK nor a PEM public key."),
         ("{", "The JWK is not valid JSON."),
         ('{"keys": []}', "Paste one key (a JWK), not a JWK Set."),

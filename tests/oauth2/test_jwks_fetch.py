@@ -17,6 +17,7 @@ from support.oauth import partner
 
 from authserver.extensions import db
 from authserver.models import User
+from authserver.oauth2 import jwks_fetch
 from authserver.oauth2.jwks_fetch import JwksFetcher, JwksFetchError, cache_seconds
 from authserver.services import audit, client_keys
 
@@ -149,3 +150,16 @@ def test_a_client_authenticates_with_the_keys_at_its_jwks_uri(http, directory, j
     other = key_pair("EC")
     form = assertion_form(sign(other, creds.client_id, ISSUER), grant_type="client_credentials")
     assert http.post("/oauth2/token", data=form).status_code == 401
+
+
+def test_an_unknown_kid_fetches_again_at_most_once_a_minute(jwks_server, monkeypatch):
+    old, new = key_pair("EC").public_jwk(kid="old"), key_pair("EC").public_jwk(kid="new")
+    jwks_server.serve_keys(old, **{"Cache-Control": "max-age=3600"})
+    fetcher = JwksFetcher(allow_local=True)
+    assert fetcher.keys(jwks_server.url) == (old,)
+    jwks_server.serve_keys(old, new, **{"Cache-Control": "max-age=3600"})
+    assert fetcher.keys(jwks_server.url, refresh=True) == (old,)  # fetched under a minute ago
+    assert jwks_server.hits == 1
+    monkeypatch.setattr(jwks_fetch, "MIN_REFRESH_SECONDS", 0.0)
+    assert fetcher.keys(jwks_server.url, refresh=True) == (old, new)
+    assert jwks_server.hits == 2
