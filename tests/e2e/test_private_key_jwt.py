@@ -20,12 +20,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc7523 import PrivateKeyJWT, private_key_jwt_sign
 from conftest import Directory
 from joserfc.jwk import ECKey, RSAKey
-from support.assertions import assertion_form, key_pair, sign
-from support.oauth import partner
-
-from authserver.extensions import db
-from authserver.models import User
-from authserver.services import audit, client_keys
+from support.assertions import assertion_form, key_pair, keyed_partner, sign
 
 pytestmark = pytest.mark.e2e
 
@@ -44,12 +39,7 @@ def readme_example(name: str) -> str:
 
 def register(teccom_id: str, public_key: str) -> str:
     """A new client for *teccom_id* with *public_key* registered; its client id."""
-    creds = partner(Directory(), teccom_id, email=f"keys-{teccom_id}@example.com")
-    user = db.session.execute(
-        db.select(User).where(User.email == f"keys-{teccom_id}@example.com")
-    ).scalar_one()
-    client_keys.add_key(user, creds.client_id, audit.CLI, key=public_key, label="e2e")
-    return creds.client_id
+    return keyed_partner(Directory(), teccom_id, public_key, label="e2e")
 
 
 class ShortLivedPrivateKeyJWT(PrivateKeyJWT):

@@ -105,3 +105,18 @@ def assertion_form(assertion: str, **params: str) -> dict[str, str]:
         "client_assertion": assertion,
         **params,
     }
+
+
+def keyed_partner(directory: Any, teccom_id: str, public_key: str, label: str = "") -> str:
+    """A new partner client for *teccom_id* with *public_key* registered; its client id."""
+    from authserver.extensions import db
+    from authserver.models import User
+    from authserver.services import audit, client_keys
+
+    from .oauth import partner
+
+    email = f"keys-{teccom_id}@example.com"
+    creds = partner(directory, teccom_id, email=email)
+    user = db.session.execute(db.select(User).where(User.email == email)).scalar_one()
+    client_keys.add_key(user, creds.client_id, audit.CLI, key=public_key, label=label)
+    return creds.client_id
