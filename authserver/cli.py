@@ -15,7 +15,6 @@ from flask.cli import FlaskGroup
 from . import keys
 from .errors import AuthServerError, InvalidDirectoryFile, UserNotFound
 from .extensions import db
-from .models import Organization, User, normalize_email
 from .models._base import utcnow
 from .services import audit, clients, console_sessions, signing_keys
 from .services import demo as demo_service
@@ -55,17 +54,16 @@ def clients_group() -> None:
 @click.option("--admin", "admin_email", required=True, help="E-mail of its first administrator.")
 @click.option("--name", default="", help="A display name (default: the organization's name).")
 def clients_create(teccom_id: str, admin_email: str, name: str) -> None:
-    """Create a client for an organization, as DESIGN.md rule 1 allows.
+    """Create a client for an organization, as docs/rules.md, rule 1 allows.
 
     Prints the client id and the secret; the secret is not shown again.
     """
-    user: User | None = db.session.execute(
-        db.select(User).where(User.email == normalize_email(admin_email))
-    ).scalar_one_or_none()
-    if user is None:
+    try:
+        user = find_user(admin_email)
+    except AuthServerError:
         click.echo(f"Error: no user {admin_email!r} in the directory.", err=True)
         sys.exit(1)
-    if db.session.get(Organization, teccom_id) is None:  # an operator may know this
+    if directory_service.find_organization(teccom_id) is None:  # an operator may know this
         click.echo(f"Error: Organization {teccom_id} is not in the directory.", err=True)
         sys.exit(1)
     try:

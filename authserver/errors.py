@@ -34,18 +34,6 @@ class AuthServerError(Exception):
     def type(self) -> str:
         return f"https://authserver.dev/problems/{self.type_suffix}"
 
-    def to_problem(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "type": self.type,
-            "title": self.title,
-            "status": self.code,
-            "detail": self.detail,
-        }
-        if self.field:
-            body["field"] = self.field
-        body.update(self.extra)
-        return body
-
 
 class ValidationError(AuthServerError):
     code = 422
@@ -103,7 +91,7 @@ class NotOrganizationAdmin(Forbidden):
 
 
 class NotClientAdministrator(Forbidden):
-    """Only client administrators may look users up (DESIGN.md rule 5)."""
+    """Only client administrators may look users up (docs/rules.md, rule 5)."""
 
     title = "Not a client administrator"
     type_suffix = "not-client-administrator"
@@ -174,12 +162,6 @@ class TooManyRequests(AuthServerError):
     def __init__(self, detail: str | None = None, *, retry_after: int = 60) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
-
-
-class ServiceUnavailable(AuthServerError):
-    code = 503
-    title = "Service unavailable"
-    type_suffix = "service-unavailable"
 
 
 class MalformedRequest(AuthServerError):

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Admin API latency on SQLite with 1,000 clients in the database.
 
-Target (issue 3): p95 under 20 ms for every admin endpoint except those that
+Target: p95 under 20 ms for every admin endpoint except those that
 hash a password or a secret (login, create client, rotate secret: argon2id
 with the production parameters, measured and shown apart).
 

@@ -1,4 +1,4 @@
-"""The admin API under ``/api/v1`` (DESIGN.md "Admin API").
+"""The admin API under ``/api/v1`` (README "Admin API").
 
 One blueprint per resource, each thin: parse (marshmallow schemas), call a
 service, shape the answer. flask-smorest generates the OpenAPI document at
@@ -73,9 +73,7 @@ def init_app(app: Flask) -> None:
         "title": "authserver admin API",
         "version": "1",
         "openapi_version": "3.0.3",
-        "info": {
-            "description": 'Self-service management of OAuth2 clients (DESIGN.md "Admin API").'
-        },
+        "info": {"description": 'Self-service management of OAuth2 clients (README "Admin API").'},
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
     }

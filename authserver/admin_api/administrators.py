@@ -1,4 +1,4 @@
-"""``/api/v1/clients/{id}/administrators`` (DESIGN.md rule 5)."""
+"""``/api/v1/clients/{id}/administrators`` (docs/rules.md, rule 5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``/api/v1/clients/{id}/organizations`` (DESIGN.md rule 4)."""
+"""``/api/v1/clients/{id}/organizations`` (docs/rules.md, rule 4)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``GET /api/v1/clients/{id}/events``: the audit trail (DESIGN.md rule 8)."""
+"""``GET /api/v1/clients/{id}/events``: the audit trail (docs/rules.md, rule 8)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``GET /api/v1/me`` and ``GET /api/v1/users?email=`` (DESIGN.md rule 5)."""
+"""``GET /api/v1/me`` and ``GET /api/v1/users?email=`` (docs/rules.md, rule 5)."""
 
 from __future__ import annotations
 

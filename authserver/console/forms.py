@@ -27,9 +27,9 @@ from ..errors import ValidationError as DomainValidationError
 from ..public_keys import MAX_KEY_TEXT
 from ..services.assignments import MAX_NOTIFICATION_EMAILS, validate_notification_emails
 from ..services.client_keys import MAX_LABEL
-from ..services.clients import MAX_GRACE_PERIOD_SECONDS
+from ..services.secret_rotation import MAX_GRACE_PERIOD_SECONDS
 
-#: grace periods offered when rotating a secret (DESIGN.md rule 3), in seconds
+#: grace periods offered when rotating a secret (docs/rules.md, rule 3), in seconds
 GRACE_PERIODS = [
     SelectChoice("0", "None: the old secret stops working now"),
     SelectChoice("3600", "1 hour"),

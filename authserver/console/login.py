@@ -138,7 +138,7 @@ def safe_next(target: str | None) -> str | None:
 
 
 def audit_context() -> AuditContext:
-    """Who acts and from where, for the audit trail (DESIGN.md rule 8)."""
+    """Who acts and from where, for the audit trail (docs/rules.md, rule 8)."""
     user = require_user()
     return AuditContext(actor=user.email, remote_addr=request.remote_addr, request_id=request_id())
 

@@ -25,8 +25,6 @@ from .session_interface import ConsoleSessionInterface
 
 #: idle timeout of a console session (enforced on the server; the cookie expires too)
 SESSION_IDLE_SECONDS = console_sessions.IDLE_SECONDS
-#: absolute lifetime of a console session, however active (enforced on the server)
-SESSION_MAX_SECONDS = console_sessions.MAX_SECONDS
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

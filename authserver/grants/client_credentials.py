@@ -14,7 +14,7 @@
 
 The request (§4.4.2) has ``grant_type=client_credentials`` and an optional
 ``scope`` (§3.3: space-delimited, case-sensitive values). This server's scope
-vocabulary (DESIGN.md "Token request and token"):
+vocabulary (docs/rules.md, "The token"):
 
 * ``export``, ``subscription``: the two APIs;
 * ``org:<TecCom ID>``: narrow the token to some of the client's enabled

@@ -77,7 +77,7 @@ class ClientSecret(db.Model):  # type: ignore[name-defined,misc]
 
     __tablename__ = "client_secrets"
     __table_args__ = (
-        #: at most one current secret per client, whatever races (DESIGN.md rule 3)
+        #: at most one current secret per client, whatever races (docs/rules.md, rule 3)
         Index(
             "uq_client_secrets_current",
             "client_pk",

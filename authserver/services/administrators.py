@@ -1,4 +1,4 @@
-"""Client administrators (DESIGN.md rule 5).
+"""Client administrators (docs/rules.md, rule 5).
 
 A client always keeps at least one administrator. Additions and removals
 take the client's row lock and count the administrators after it, so two
@@ -57,7 +57,7 @@ def find_user(email: str) -> User:
 
 def look_up_user(caller: User, email: str) -> User:
     """Look a user up by e-mail for *caller*, who must administer a client
-    (DESIGN.md rule 5: to add administrators; nobody else may learn names).
+    (docs/rules.md, rule 5: to add administrators; nobody else may learn names).
 
     :raises NotClientAdministrator: *caller* administers no client.
     :raises UserNotFound: no such user in the directory.

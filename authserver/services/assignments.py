@@ -1,4 +1,4 @@
-"""Organizations assigned to a client (DESIGN.md rule 4).
+"""Organizations assigned to a client (docs/rules.md, rule 4).
 
 Assigning, editing and removing an assignment need two rights, checked on
 every call against the current directory: administrator of the client AND
@@ -140,7 +140,7 @@ def assign_organization(
     enabled: bool = True,
     notification_emails: Iterable[str] = (),
 ) -> Assignment:
-    """Assign organization *teccom_id* to a client (DESIGN.md rule 4).
+    """Assign organization *teccom_id* to a client (docs/rules.md, rule 4).
 
     :raises ClientNotFound: no such client, or *user* is not its administrator.
     :raises NotOrganizationAdmin: *user* does not administer *teccom_id* (or
@@ -191,7 +191,7 @@ def update_assignment(
     enabled: bool | None = None,
     notification_emails: Iterable[str] | None = None,
 ) -> Assignment:
-    """Edit an assignment; ``None`` leaves a value as it is (DESIGN.md rule 4).
+    """Edit an assignment; ``None`` leaves a value as it is (docs/rules.md, rule 4).
 
     :raises ClientNotFound: no such client, or *user* is not its administrator.
     :raises OrganizationNotFound: *teccom_id* is not assigned to this client.

@@ -15,7 +15,7 @@ from importlib import resources
 from ..errors import NotInProduction
 from ..extensions import db
 from ..models import ClientAdministrator, User
-from . import audit, clients
+from . import audit, clients, secret_rotation
 from .directory import ImportSummary, import_directory, parse_directory
 
 #: the organization of the demo client and its first administrator
@@ -73,7 +73,7 @@ def setup_demo(ctx: audit.AuditContext, *, environment: str) -> DemoSetup:
                 target=DEMO_ORGANIZATION,
                 details={"changes": {"enabled": [False, True]}},
             )
-    rotated = clients.rotate_client_secret(client, ctx, grace_period_seconds=0)
+    rotated = secret_rotation.rotate_client_secret(client, ctx, grace_period_seconds=0)
     return DemoSetup(
         summary, client.client_id, rotated.client_secret, False, anna.email, admin_password
     )

@@ -1,4 +1,4 @@
-"""DESIGN.md rule 4 through HTTP."""
+"""docs/rules.md, rule 4 through HTTP."""
 
 from __future__ import annotations
 

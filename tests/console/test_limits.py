@@ -1,5 +1,5 @@
 """The console at the limits of its input: the most notification e-mails an
-assignment may hold (DESIGN.md rule 4), and characters no database column
+assignment may hold (docs/rules.md, rule 4), and characters no database column
 can hold. A refusal is a page or a message next to the field, never a 500
 and never application/problem+json.
 """

@@ -1,6 +1,6 @@
 """The console's pages through Flask's test client: the same rights as the
 admin API (404 for a client one does not administer), refusals shown as
-messages, secrets shown once (issue 4; DESIGN.md rules 1-5 and 8).
+messages, secrets shown once (docs/rules.md, rules 1-5 and 8).
 """
 
 from __future__ import annotations
@@ -397,7 +397,7 @@ def test_delete_client(http: FlaskClient, people: Directory) -> None:
     assert http.get(f"/clients/{client_id}/organizations").status_code == 404
 
 
-# -- step 5: organizations ----------------------------------------------------------------------------------------
+# -- organizations ----------------------------------------------------------------------------------------
 
 
 def test_add_organization_dialog_offers_only_assignable_organizations(
@@ -552,7 +552,7 @@ def test_assigning_an_organization_of_another_client_is_refused(
     assert flashed(http, response) == ["You are not an administrator of organization 400300."]
 
 
-# -- step 6: administrators -----------------------------------------------------------------------------------------
+# -- administrators -----------------------------------------------------------------------------------------
 
 
 def test_search_add_and_the_last_administrator(http: FlaskClient, people: Directory) -> None:
@@ -590,7 +590,7 @@ def test_search_add_and_the_last_administrator(http: FlaskClient, people: Direct
     assert http.get(base).status_code == 404
 
 
-# -- step 7: activity --------------------------------------------------------------------------------------------------
+# -- activity --------------------------------------------------------------------------------------------------
 
 
 def test_activity_is_newest_first_and_pages_back(http: FlaskClient, people: Directory) -> None:

@@ -1,5 +1,5 @@
 """Browser security of the console, through Flask's test client: headers,
-the session cookie, and CSRF on the console only (issue 4, "Quality bar").
+the session cookie, and CSRF on the console only.
 """
 
 from __future__ import annotations

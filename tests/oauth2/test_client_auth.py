@@ -15,7 +15,7 @@ from authserver.models import Client
 from authserver.oauth2.client_auth import AuthenticationFailed, SecretVerifier, TooManyFailures
 from authserver.oauth2.client_record import ClientRecord, load_client
 from authserver.oauth2.endpoints import EXTENSION
-from authserver.services import audit, clients
+from authserver.services import audit, secret_rotation
 from authserver.throttle import FailureThrottle
 
 
@@ -180,7 +180,7 @@ def test_expired_grace_secret_is_not_served_from_the_cache(app, directory):
         verifier.authenticate(load, creds.client_id, creds.client_secret, "a").client_id
         == creds.client_id
     )
-    clients.rotate_client_secret(client, audit.CLI)
+    secret_rotation.rotate_client_secret(client, audit.CLI)
     with pytest.raises(AuthenticationFailed):
         verifier.authenticate(load, creds.client_id, creds.client_secret, "a")
 

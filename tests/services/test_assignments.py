@@ -1,4 +1,4 @@
-"""DESIGN.md rule 4 (assigning organizations) at the service level (no HTTP)."""
+"""docs/rules.md, rule 4 (assigning organizations) at the service level (no HTTP)."""
 
 from __future__ import annotations
 

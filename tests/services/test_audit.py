@@ -1,4 +1,4 @@
-"""DESIGN.md rule 8 / issue 3 item 6: every change and its audit event commit
+"""docs/rules.md, rule 8: every change and its audit event commit
 in one transaction. A database that refuses the audit row must leave the
 change undone too (a service that committed the change first would fail here).
 """
@@ -19,7 +19,7 @@ from authserver.models import (
     ClientAdministrator,
     ClientSecret,
 )
-from authserver.services import administrators, assignments, audit, clients
+from authserver.services import administrators, assignments, audit, clients, secret_rotation
 
 CTX = audit.AuditContext(actor="anna@example.com", remote_addr="192.0.2.1", request_id="req-1")
 
@@ -76,7 +76,7 @@ def _state() -> dict[str, Any]:
 
 CHANGES = {
     "create client": lambda anna, cid: clients.create_client(anna, "400200", CTX),
-    "rotate secret": lambda anna, cid: clients.rotate_secret(
+    "rotate secret": lambda anna, cid: secret_rotation.rotate_secret(
         anna, cid, CTX, grace_period_seconds=60, revoke_tokens=True
     ),
     "assign": lambda anna, cid: assignments.assign_organization(anna, cid, "400200", CTX),

@@ -1,4 +1,4 @@
-"""The Administrators and Activity tabs (issue 4, steps 6-7; DESIGN.md rules 5 and 8)."""
+"""The Administrators and Activity tabs (docs/rules.md, rules 5 and 8)."""
 
 from __future__ import annotations
 

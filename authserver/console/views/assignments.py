@@ -1,5 +1,5 @@
-"""The Organizations tab: assign, edit and remove organizations (issue 4, step 5;
-DESIGN.md rule 4).
+"""The Organizations tab: assign, edit and remove organizations (docs/rules.md,
+rule 4).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Log in and out, here or everywhere (issue 4, step 1)."""
+"""Log in and out, here or everywhere."""
 
 from __future__ import annotations
 
