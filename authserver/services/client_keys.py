@@ -74,13 +74,13 @@ def add_key(
     :raises DuplicateKey: the same key is registered already.
     :raises ClientNotFound: no such client, or *user* is not its administrator.
     """
-    get_client(user, client_id)  # a client that is not the caller's is 404 before any 422
+    # the right first: a client that is not the caller's is 404 (audited) before any 422
+    client = lock_administered_client(user, client_id, ctx, "client.add_key")
     label = validate_label(label)
     try:
         public = parse_public_key(key)
     except InvalidPublicKey as error:
         raise ValidationError(str(error), field="key") from None
-    client = lock_administered_client(user, client_id, ctx, "client.add_key")
     existing = _keys(client)
     if any(k.thumbprint == public.thumbprint for k in existing):
         raise DuplicateKey("This key is registered for the client already.")
