@@ -21,8 +21,12 @@ request). The assertion is checked as RFC 7523 §3 and RFC 9700 §2.4 ask:
 * ``jti`` required and used once (:mod:`.replay`).
 
 Every refusal is the same ``invalid_client`` (401) with one fixed
-description, and counts toward the failure throttle, exactly like a wrong
-secret (the reason is logged, never returned). The client's keys are read
+description, and counts toward the failure throttle of secret
+authentication, under the same keys (the reason is logged, never returned);
+once the claimed client id or the address is over the limit, refusals are
+429 with ``Retry-After``. A good assertion is never throttled, as a cached
+secret is not: checking it costs a signature verification, not argon2, so
+the throttle is consulted only when an assertion fails. The client's keys are read
 only here, when an assertion is presented, so secret authentication pays
 nothing for them; parsed keys are kept per process, and each request reads
 the key rows afresh, so a removed key stops working at once.
