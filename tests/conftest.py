@@ -23,6 +23,7 @@ from support.postgres import ensure_database
 from authserver import create_app, credentials
 from authserver.extensions import db
 from authserver.models import Organization, OrganizationAdmin, User
+from authserver.oauth2.endpoints import EXTENSION
 
 
 def _per_worker() -> None:
@@ -68,6 +69,8 @@ def make_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[str
         "SQLALCHEMY_DATABASE_URI": database_url,
         "ISSUER": "https://auth.example.test",
         "KEY_ACTIVATION_DELAY": 0,
+        # tests make many failures a second; tests/oauth2/test_argon2_budget.py sets its own
+        "ARGON2_FAILURE_BUDGET": "100000/second",
         **FAST_ARGON2,
     }
     config.update(overrides)
@@ -90,6 +93,8 @@ def app(
         db.drop_all()
         db.create_all()
     yield app
+    # the process's writer of the secrets' last use must not outlive the tables
+    app.extensions[EXTENSION].usage.stop()
     with app.app_context():
         db.session.remove()
         db.drop_all()

@@ -44,6 +44,10 @@ class ClientRecord:
     secrets: tuple[tuple[int, str], ...]
     #: enabled organizations, sorted TecCom IDs
     organizations: tuple[str, ...]
+    #: its name (introspection answers it as ``client_name``)
+    name: str = ""
+    #: its own access-token lifetime in seconds; ``None``: the server's default
+    access_token_lifetime: int | None = None
 
     @property
     def is_partner(self) -> bool:
@@ -65,11 +69,13 @@ _QUERY = (
         Client.id,
         Client.kind,
         Client.tokens_invalid_before,
-        Client.secret_auth_enabled,
         ClientSecret.id,
         ClientSecret.secret_hash,
         ClientSecret.expires_at,
         Assignment.teccom_id,
+        Client.name,
+        Client.access_token_lifetime,
+        Client.secret_auth_enabled,
     )
     .select_from(Client)
     .outerjoin(ClientSecret, ClientSecret.client_pk == Client.id)
@@ -98,11 +104,11 @@ def _record(client_id: str, rows: Sequence[Sequence[Any]], now: datetime) -> Cli
         return None
     first = rows[0]
     for row in rows:
-        if row[4] is not None and (row[6] is None or row[6] > now):
-            live[row[4]] = row[5]
-        if row[7] is not None:
-            organizations.add(row[7])
-    if not first[3]:  # secret authentication is off for this client
+        if row[3] is not None and (row[5] is None or row[5] > now):
+            live[row[3]] = row[4]
+        if row[6] is not None:
+            organizations.add(row[6])
+    if not first[9]:  # secret authentication is off for this client
         live.clear()
     return ClientRecord(
         pk=first[0],
@@ -111,6 +117,8 @@ def _record(client_id: str, rows: Sequence[Sequence[Any]], now: datetime) -> Cli
         tokens_invalid_before=first[2],
         secrets=tuple(sorted(live.items())),
         organizations=tuple(sorted(organizations)),
+        name=first[7],
+        access_token_lifetime=first[8],
     )
 
 

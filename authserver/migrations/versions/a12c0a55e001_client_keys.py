@@ -1,7 +1,7 @@
 """client keys (private_key_jwt), used assertions, secret authentication switch, jwks_uri
 
 Revision ID: a12c0a55e001
-Revises: 63136343dc30
+Revises: a11c1e47a001
 Create Date: 2026-12-06 03:10:00.000000
 
 """
@@ -13,7 +13,7 @@ import authserver.models._base
 
 # revision identifiers, used by Alembic.
 revision = 'a12c0a55e001'
-down_revision = '63136343dc30'
+down_revision = 'a11c1e47a001'
 branch_labels = None
 depends_on = None
 
