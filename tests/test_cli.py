@@ -405,7 +405,17 @@ def test_help_lists_only_our_commands_without_flasks_generic_options(command_lin
     assert result.exit_code == 0, result.output
     commands = result.output.split("Commands:\n", 1)[1]
     names = [line.split()[0] for line in commands.splitlines() if line.strip()]
-    assert names == ["clients", "db", "demo", "directory", "gateways", "keys", "sessions"]
+    assert names == [
+        "audit",
+        "clients",
+        "db",
+        "demo",
+        "directory",
+        "gateways",
+        "keys",
+        "serve",
+        "sessions",
+    ]
     options = result.output.split("Options:\n", 1)[1].split("Commands:", 1)[0]
     assert options.split() == ["--help", "Show", "this", "message", "and", "exit."]
     for generic in ("--env-file", "--app", "--debug", " run ", " shell ", " routes ", "openapi"):
