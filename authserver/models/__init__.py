@@ -9,16 +9,19 @@ from .client import (
     ClientAdministrator,
     ClientSecret,
 )
+from .client_key import ClientKey
 from .console_session import ConsoleSession
 from .organization import Organization
 from .revoked_token import RevokedToken
 from .signing_key import SigningKey
+from .used_assertion import UsedAssertion
 from .user import OrganizationAdmin, User, normalize_email
 
 __all__ = [
     "AuditEvent",
     "Client",
     "ClientAdministrator",
+    "ClientKey",
     "Assignment",
     "ClientSecret",
     "ConsoleSession",
@@ -28,6 +31,7 @@ __all__ = [
     "OrganizationAdmin",
     "RevokedToken",
     "SigningKey",
+    "UsedAssertion",
     "User",
     "normalize_email",
 ]
