@@ -16,7 +16,7 @@ Code map, in the order a request travels:
    against argon2id hashes, with the verified-credential cache and the
    failure throttle; :mod:`.private_key_jwt`: a JWT signed with the client's
    key (RFC 7523), its keys read only then (or fetched from its ``jwks_uri``
-   by :mod:`.jwks_fetch`), each ``jti`` used once (:mod:`.replay`), small
+   by :mod:`authserver.jwks_uri`), each ``jti`` used once (:mod:`.replay`), small
    statements on the DB-API cursor (:mod:`.raw_sql`);
 6. :mod:`authserver.grants`: the client credentials grant (RFC 6749 §4.4) and
    the scope rules; :mod:`authserver.tokens` signs the RFC 9068 token;

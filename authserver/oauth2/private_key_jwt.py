@@ -48,12 +48,12 @@ from jwt.algorithms import get_default_algorithms
 from jwt.utils import base64url_decode
 from sqlalchemy import Engine, bindparam, select
 
+from ..jwks_uri import JwksFetcher, JwksFetchError
 from ..models import Client, ClientKey
 from ..public_keys import ASSERTION_ALGORITHMS, InvalidPublicKey, Verifier, load_verifier
 from ..throttle import FailureThrottle
 from .client_record import ClientRecord
 from .errors import InvalidClient, TooManyAttempts
-from .jwks_fetch import JwksFetcher, JwksFetchError
 from .raw_sql import RawStatement
 from .replay import ReplayStore, make_replay_store
 from .requests import PRIVATE_KEY_JWT, Credentials, FormRequest

@@ -16,8 +16,8 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import DuplicateKey, KeyNotFound, LastCredential, TooManyKeys, ValidationError
 from ..extensions import db
+from ..jwks_uri import JwksFetchError, check_uri
 from ..models import Client, ClientKey, User
-from ..oauth2.jwks_fetch import JwksFetchError, check_uri
 from ..public_keys import InvalidPublicKey, parse_public_key
 from . import audit
 from .clients import get_client, lock_administered_client, write_transaction

@@ -15,10 +15,10 @@ import pytest
 from support.assertions import assertion_form, key_pair, sign
 from support.oauth import partner
 
+from authserver import jwks_uri as jwks_fetch
 from authserver.extensions import db
+from authserver.jwks_uri import JwksFetcher, JwksFetchError, cache_seconds
 from authserver.models import User
-from authserver.oauth2 import jwks_fetch
-from authserver.oauth2.jwks_fetch import JwksFetcher, JwksFetchError, cache_seconds
 from authserver.services import audit, client_keys
 
 ISSUER = "https://auth.example.test"
