@@ -14,6 +14,7 @@ from flask.cli import FlaskGroup
 
 from .errors import AuthServerError, InvalidDirectoryFile, UserNotFound
 from .extensions import db
+from .mail.cli import mail_group
 from .models import Organization, User
 from .services import audit, clients, console_sessions
 from .services import demo as demo_service
@@ -262,3 +263,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_group)
     app.cli.add_command(keys_group)
     app.cli.add_command(sessions_group)
+    app.cli.add_command(mail_group)

@@ -169,3 +169,26 @@ class UnsupportedMediaType(AuthServerError):
     code = 415
     title = "Unsupported media type"
     type_suffix = "unsupported-media-type"
+
+
+class ReportConflict(Conflict):
+    """A repeated failed-export report that differs from the first one."""
+
+    title = "Report differs from the one already received"
+    type_suffix = "report-conflict"
+
+
+class GatewayUnauthorized(Unauthorized):
+    """No or wrong gateway credentials (HTTP Basic, RFC 7617)."""
+
+    title = "Gateway authentication required"
+    type_suffix = "gateway-unauthorized"
+    #: the ``WWW-Authenticate`` challenge of the answer (RFC 9110 §11.6.1)
+    challenge = 'Basic realm="authserver-gateways", charset="UTF-8"'
+
+
+class NotAGateway(Forbidden):
+    """Client credentials that are not those of an API gateway."""
+
+    title = "Not a gateway"
+    type_suffix = "not-a-gateway"

@@ -10,7 +10,9 @@ from .client import (
     ClientSecret,
 )
 from .console_session import ConsoleSession
+from .export_failure import ExportFailure
 from .organization import Organization
+from .outbox import OutboxMessage
 from .signing_key import SigningKey
 from .token import RevokedToken
 from .user import OrganizationAdmin, User
@@ -22,10 +24,12 @@ __all__ = [
     "ClientOrganization",
     "ClientSecret",
     "ConsoleSession",
+    "ExportFailure",
     "KIND_GATEWAY",
     "KIND_PARTNER",
     "Organization",
     "OrganizationAdmin",
+    "OutboxMessage",
     "RevokedToken",
     "SigningKey",
     "User",

@@ -41,7 +41,7 @@ from ..models import (
     User,
 )
 from ..models._base import utcnow
-from . import audit
+from . import audit, notices
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -290,6 +290,9 @@ def _replace_secret(
             "revoke_tokens": revoke_tokens,
         },
     )
+    notices.secret_rotated(
+        client, ctx.actor, grace_end=previous_expires_at, tokens_revoked=revoke_tokens
+    )
     db.session.commit()
     if revoke_tokens:
         _wait_out_the_second(now)
@@ -406,6 +409,7 @@ def delete_client(user: User, client_id: str, ctx: audit.AuditContext) -> None:
     audit.record(
         ctx, "client.deleted", client_id=client.client_id, details={"organizations": teccom_ids}
     )
+    notices.client_deleted(client, ctx.actor, teccom_ids)
     db.session.delete(client)
     db.session.commit()
 
