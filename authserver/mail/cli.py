@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import signal
 import threading
@@ -27,7 +28,14 @@ def mail_group() -> None:
     type=click.FloatRange(0.1, 300),
     help="Seconds to wait when nothing is due.",
 )
-def worker(once: bool, interval: float) -> None:
+@click.option(
+    "--batch-size",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Mails claimed at a time.",
+)
+def worker(once: bool, interval: float, batch_size: int) -> None:
     """Deliver the mails in the outbox, until SIGTERM or Ctrl-C.
 
     Several workers may run at once (on several hosts too): each mail goes
@@ -35,7 +43,10 @@ def worker(once: bool, interval: float) -> None:
     .eml files under the instance folder.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    settings = WorkerSettings.from_config(current_app.config, current_app.instance_path)
+    settings = dataclasses.replace(
+        WorkerSettings.from_config(current_app.config, current_app.instance_path),
+        batch_size=batch_size,
+    )
     where = settings.smtp.describe() if settings.smtp else f"files in {settings.mail_dir}"
     if once:
         handled = drain(settings)
