@@ -38,6 +38,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     "AUTHSERVER_MAIL_FROM": ("MAIL_FROM", str),
     "AUTHSERVER_MAIL_DIGEST_WINDOW": ("MAIL_DIGEST_WINDOW", int),
     "AUTHSERVER_MAIL_DAILY_CAP": ("MAIL_DAILY_CAP", int),
+    "AUTHSERVER_MAIL_LEASE_SECONDS": ("MAIL_LEASE_SECONDS", int),
     "AUTHSERVER_DEBUG": ("DEBUG", lambda v: v.lower() in {"1", "true", "yes", "on"}),
 }
 
@@ -184,3 +185,6 @@ def _validate_mail(config: Mapping[str, Any]) -> None:
     cap = config["MAIL_DAILY_CAP"]
     if not isinstance(cap, int) or not 1 <= cap <= 1000:
         raise ConfigError("AUTHSERVER_MAIL_DAILY_CAP must be between 1 and 1000 digests a day")
+    lease = config["MAIL_LEASE_SECONDS"]
+    if not isinstance(lease, int) or not 1 <= lease <= 3600:
+        raise ConfigError("AUTHSERVER_MAIL_LEASE_SECONDS must be between 1 and 3600 seconds")

@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 SYSTEM = audit.AuditContext(actor="system")
 #: the longest wait between two attempts
 MAX_BACKOFF = timedelta(hours=1)
-#: a claim is not used this close to the end of its lease
+#: a claim is not used this close to the end of its lease (at most)
 LEASE_MARGIN = timedelta(seconds=10)
 
 Clock = Callable[[], datetime]
@@ -207,7 +207,8 @@ def deliver(settings: WorkerSettings, clock: Clock = utcnow) -> int:
     token, rows = claim(settings, now)
     if not rows:
         return 0
-    lease_end = now + timedelta(seconds=settings.lease_seconds) - LEASE_MARGIN
+    lease = timedelta(seconds=settings.lease_seconds)
+    lease_end = now + lease - min(LEASE_MARGIN, lease / 10)
     broken: DeliveryError | None = None
     with settings.transport() as transport:
         for row in rows:
