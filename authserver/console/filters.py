@@ -21,6 +21,10 @@ ACTION_LABELS = {
     "administrator.added": "Administrator added",
     "administrator.removed": "Administrator removed",
     "authorization.denied": "Change refused",
+    "export_failure.reported": "Failed export reported",
+    "mail.sent": "E-mail sent",
+    "mail.failed": "E-mail failed",
+    "mail.test_requested": "Test e-mail requested",
 }
 
 

@@ -184,6 +184,7 @@ CLIENT_ACTIONS = [
     ("organizations", {"add-teccom_id": "", "add-enabled": "y"}),
     ("organizations/400100", {"edit-400100-enabled": ""}),
     ("organizations/400100/delete", {}),
+    ("organizations/400100/test-email", {}),
     ("administrators", {"email": "ben@example.com"}),
     ("administrators", {"email": ""}),
     ("administrators/remove", {"email": "anna@example.com"}),
@@ -239,7 +240,7 @@ def test_the_404_walk_covers_every_client_route(app: Flask) -> None:
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
             assert suffix in (pages if method == "GET" else actions), (method, url)
             routes += 1
-    assert routes == 11
+    assert routes == 12
 
 
 def test_the_clients_page_is_404_for_an_organization_one_does_not_administer(
