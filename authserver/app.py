@@ -49,22 +49,30 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
-    from . import models  # noqa: F401  (every table known to Alembic)
+    from . import (
+        models,  # noqa: F401  (every table known to Alembic)
+        request_id,
+    )
+    from .services import admin_login
+
+    request_id.init_app(app)
+    app.extensions[admin_login.EXTENSION] = admin_login.AdminLogin.from_config(app.config)
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import admin_api, console, health, oauth_endpoints
+    from . import admin_api, console, health
+    from .oauth2 import endpoints
 
     app.register_blueprint(health.bp)
-    app.register_blueprint(oauth_endpoints.bp)
+    endpoints.init_app(app)
     admin_api.init_app(app)
     console.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from . import http_errors
+    from . import error_handlers
 
-    http_errors.register(app)
+    error_handlers.register(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -12,11 +12,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
 
+from . import keys
 from .errors import AuthServerError, InvalidDirectoryFile, UserNotFound
 from .extensions import db
 from .mail.cli import mail_group
-from .models import Organization, User
-from .services import audit, clients, console_sessions
+from .models._base import utcnow
+from .services import audit, clients, console_sessions, signing_keys
 from .services import demo as demo_service
 from .services import directory as directory_service
 from .services.administrators import find_user
@@ -54,17 +55,16 @@ def clients_group() -> None:
 @click.option("--admin", "admin_email", required=True, help="E-mail of its first administrator.")
 @click.option("--name", default="", help="A display name (default: the organization's name).")
 def clients_create(teccom_id: str, admin_email: str, name: str) -> None:
-    """Create a client for an organization, as DESIGN.md rule 1 allows.
+    """Create a client for an organization, as docs/rules.md, rule 1 allows.
 
     Prints the client id and the secret; the secret is not shown again.
     """
-    user: User | None = db.session.execute(
-        db.select(User).where(User.email == admin_email.strip().lower())
-    ).scalar_one_or_none()
-    if user is None:
+    try:
+        user = find_user(admin_email)
+    except AuthServerError:
         click.echo(f"Error: no user {admin_email!r} in the directory.", err=True)
         sys.exit(1)
-    if db.session.get(Organization, teccom_id) is None:  # an operator may know this
+    if directory_service.find_organization(teccom_id) is None:  # an operator may know this
         click.echo(f"Error: Organization {teccom_id} is not in the directory.", err=True)
         sys.exit(1)
     try:
@@ -199,43 +199,29 @@ def keys_group() -> None:
 
 @keys_group.command("rotate")
 def keys_rotate() -> None:
-    """Publish a new signing key now; it signs after AUTHSERVER_KEY_ACTIVATION_DELAY seconds.
+    """Publish a new signing key; it signs after AUTHSERVER_KEY_ACTIVATION_DELAY seconds.
 
     The previous key keeps signing until then and stays in the JWKS until
     every token it signed has expired.
     """
-    from flask import current_app
-
-    from . import key_material, keys
-
-    config = current_app.config
-    key = keys.rotate(
-        db.session(),
-        alg=config["SIGNING_ALG"],
-        cipher=key_material.key_cipher(config.get("KEY_ENCRYPTION_KEY")),
-        activation_delay=int(config["KEY_ACTIVATION_DELAY"]),
-        # a process may sign with the old key until its key cache refreshes
-        # (KEY_CACHE_SECONDS after activation): keep the old key published that much longer
-        max_token_lifetime=int(config["MAX_TOKEN_LIFETIME"]) + int(config["KEY_CACHE_SECONDS"]),
-    )
-    audit.record(
-        audit.CLI,
-        "signing_key.rotated",
-        target=key.kid,
-        details={"alg": key.alg, "activates_at": key.activates_at.isoformat()},
-    )
-    db.session.commit()
+    key = signing_keys.rotate(current_app.config, audit.CLI)
     click.echo(
         f"new key {key.kid} ({key.alg}) published; signs from {key.activates_at.isoformat()}"
     )
 
 
+@keys_group.command("purge")
+def keys_purge() -> None:
+    """Delete retired signing keys (no token they signed is still valid); for cron."""
+    purged = signing_keys.purge_retired(audit.CLI)
+    for kid in purged:
+        click.echo(f"purged retired key {kid}")
+    click.echo(f"{len(purged)} retired key{'' if len(purged) == 1 else 's'} purged.")
+
+
 @keys_group.command("list")
 def keys_list() -> None:
     """Show every stored key with its state (pending, active, retiring, retired)."""
-    from . import keys
-    from .models._base import utcnow
-
     now = utcnow()
     stored = keys.list_keys(db.session())
     if not stored:

@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .keys.material import ALGORITHMS
+
 
 class ConfigError(RuntimeError):
     """The configuration is unusable or unsafe; the message says why."""
@@ -143,7 +145,7 @@ def validate_config(config: Mapping[str, Any]) -> None:
     proxies = config["TRUSTED_PROXIES"]
     if not isinstance(proxies, int) or not 0 <= proxies <= 5:
         raise ConfigError("AUTHSERVER_TRUSTED_PROXIES must be a number of proxies from 0 to 5")
-    if config["SIGNING_ALG"] not in {"ES256", "RS256", "EdDSA"}:
+    if config["SIGNING_ALG"] not in ALGORITHMS:
         raise ConfigError("AUTHSERVER_SIGNING_ALG must be ES256, RS256 or EdDSA")
     _validate_mail(config)
     if config["ENV"] not in {"development", "production", "testing"}:

@@ -40,7 +40,9 @@ def configure(config: Mapping[str, Any]) -> None:
 
 def hasher() -> PasswordHasher:
     if _hasher is None:
-        configure({"ARGON2_TIME_COST": 2, "ARGON2_MEMORY_COST": 19456, "ARGON2_PARALLELISM": 1})
+        from .config import DEFAULTS
+
+        configure(DEFAULTS)
     assert _hasher is not None
     return _hasher
 

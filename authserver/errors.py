@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+#: the media type of every admin API error (RFC 9457 §3)
+PROBLEM_JSON = "application/problem+json"
+
 
 class AuthServerError(Exception):
     """Root of every domain error.
@@ -30,18 +33,6 @@ class AuthServerError(Exception):
     @property
     def type(self) -> str:
         return f"https://authserver.dev/problems/{self.type_suffix}"
-
-    def to_problem(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "type": self.type,
-            "title": self.title,
-            "status": self.code,
-            "detail": self.detail,
-        }
-        if self.field:
-            body["field"] = self.field
-        body.update(self.extra)
-        return body
 
 
 class ValidationError(AuthServerError):
@@ -100,7 +91,7 @@ class NotOrganizationAdmin(Forbidden):
 
 
 class NotClientAdministrator(Forbidden):
-    """Only client administrators may look users up (DESIGN.md rule 5)."""
+    """Only client administrators may look users up (docs/rules.md, rule 5)."""
 
     title = "Not a client administrator"
     type_suffix = "not-client-administrator"
@@ -151,12 +142,6 @@ class TooManyRequests(AuthServerError):
         self.retry_after = retry_after
 
 
-class ServiceUnavailable(AuthServerError):
-    code = 503
-    title = "Service unavailable"
-    type_suffix = "service-unavailable"
-
-
 class MalformedRequest(AuthServerError):
     """The request body is not well-formed (e.g. broken JSON)."""
 
@@ -185,6 +170,14 @@ class GatewayUnauthorized(Unauthorized):
     type_suffix = "gateway-unauthorized"
     #: the ``WWW-Authenticate`` challenge of the answer (RFC 9110 §11.6.1)
     challenge = 'Basic realm="authserver-gateways", charset="UTF-8"'
+
+
+class VerifierUnavailable(AuthServerError):
+    """Every secret verification slot stayed busy (try again)."""
+
+    code = 503
+    title = "Service unavailable"
+    type_suffix = "service-unavailable"
 
 
 class NotAGateway(Forbidden):

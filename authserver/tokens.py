@@ -21,7 +21,7 @@ from typing import Any
 
 import jwt
 
-from .key_material import LoadedKey
+from .keys.material import LoadedKey
 
 #: RFC 9068 §2.1
 TOKEN_TYP = "at+jwt"

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Admin API latency on SQLite with 1,000 clients in the database.
 
-Target (issue 3): p95 under 20 ms for every admin endpoint except those that
+Target: p95 under 20 ms for every admin endpoint except those that
 hash a password or a secret (login, create client, rotate secret: argon2id
 with the production parameters, measured and shown apart).
 
@@ -33,10 +33,10 @@ sys.path.insert(0, str(ROOT))
 from authserver import create_app, credentials  # noqa: E402
 from authserver.extensions import db  # noqa: E402
 from authserver.models import (  # noqa: E402
+    Assignment,
     AuditEvent,
     Client,
     ClientAdministrator,
-    ClientOrganization,
     ClientSecret,
     Organization,
     OrganizationAdmin,
@@ -67,7 +67,7 @@ def seed(clients: int) -> None:
         client = Client(client_id=f"cl_bench{n:05d}", name=f"Org {teccom_id}")
         client.secrets.append(ClientSecret(secret_hash=secret_hash))
         client.organizations.append(
-            ClientOrganization(teccom_id=teccom_id, enabled=True, notification_emails=[])
+            Assignment(teccom_id=teccom_id, enabled=True, notification_emails=[])
         )
         client.administrators.append(ClientAdministrator(user_id=owner.id))
         db.session.add(client)

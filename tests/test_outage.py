@@ -89,10 +89,12 @@ def admin_bearer(app: Any) -> dict[str, str]:
     """A valid admin bearer token (it is signed with a key derived from SECRET_KEY,
     so issuing one needs no database); checking it needs the database."""
     from authserver.models import User
-    from authserver.services import auth
+    from authserver.services import admin_login
 
     with app.app_context():
-        token, _ = auth.issue_admin_token(User(id=1, email="anna@example.com"))
+        token, _ = app.extensions[admin_login.EXTENSION].issue_token(
+            User(id=1, email="anna@example.com")
+        )
     return {"Authorization": f"Bearer {token}"}
 
 

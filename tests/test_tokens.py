@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from support.oauth import partner, token_request
 
 from authserver import tokens
-from authserver.key_material import LoadedKey, generate_private_key, public_jwk
+from authserver.keys.material import LoadedKey, generate_private_key, public_jwk
 from authserver.models._base import utcnow
 
 ISS = "https://auth.example.test"

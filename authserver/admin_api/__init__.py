@@ -1,4 +1,4 @@
-"""The admin API under ``/api/v1`` (DESIGN.md "Admin API").
+"""The admin API under ``/api/v1`` (README "Admin API").
 
 One blueprint per resource, each thin: parse (marshmallow schemas), call a
 service, shape the answer. flask-smorest generates the OpenAPI document at
@@ -16,22 +16,21 @@ import flask_smorest
 from apispec.utils import build_reference
 from flask import Flask, Response, g, request
 
-from .base import request_id
+from ..errors import PROBLEM_JSON
+from ..request_id import request_id
+from .base import PREFIX
 from .schemas import ProblemSchema
-
-PREFIX = "/api/v1"
-PROBLEM_JSON = "application/problem+json"
 
 
 class Api(flask_smorest.Api):  # type: ignore[misc]  # flask-smorest has no type hints
     """flask-smorest, with errors left to the app's one handler
-    (:mod:`authserver.http_errors`) and documented as problem+json.
+    (:mod:`authserver.error_handlers`) and documented as problem+json.
     """
 
     ERROR_SCHEMA = ProblemSchema
 
     def _register_error_handlers(self) -> None:
-        """Errors are rendered by :mod:`authserver.http_errors`, not here."""
+        """Errors are rendered by :mod:`authserver.error_handlers`, not here."""
 
     def _register_responses(self) -> None:
         """Every error response is a problem (RFC 9457), referenced by the
@@ -55,20 +54,18 @@ def _is_api_request() -> bool:
 def _before_request() -> None:
     if _is_api_request():
         g.pop("admin_user", None)
-        g.pop("request_id", None)
-        request_id()
+        request_id()  # every API answer carries one
 
 
 def _after_request(response: Response) -> Response:
     if _is_api_request():
-        response.headers["X-Request-ID"] = request_id()
         response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 
 def init_app(app: Flask) -> None:
     """Register the admin API blueprints and the OpenAPI document."""
-    from . import administrators, auth, clients, events, export_failures, organizations, users
+    from . import administrators, assignments, auth, clients, events, export_failures, users
 
     app.config.setdefault("OPENAPI_URL_PREFIX", PREFIX)
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
@@ -76,9 +73,7 @@ def init_app(app: Flask) -> None:
         "title": "authserver admin API",
         "version": "1",
         "openapi_version": "3.0.3",
-        "info": {
-            "description": 'Self-service management of OAuth2 clients (DESIGN.md "Admin API").'
-        },
+        "info": {"description": 'Self-service management of OAuth2 clients (README "Admin API").'},
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
     }
@@ -101,7 +96,7 @@ def init_app(app: Flask) -> None:
             "description": "API gateway credentials from `authserver gateways create NAME`",
         },
     )
-    for module in (auth, users, clients, organizations, administrators, events, export_failures):
+    for module in (auth, users, clients, assignments, administrators, events, export_failures):
         api.register_blueprint(module.blp)
     api.register_blueprint(export_failures.reports)
     app.before_request(_before_request)

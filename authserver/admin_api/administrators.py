@@ -1,4 +1,4 @@
-"""``/api/v1/clients/{id}/administrators`` (DESIGN.md rule 5)."""
+"""``/api/v1/clients/{id}/administrators`` (docs/rules.md, rule 5)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from typing import Any
 from flask.views import MethodView
 
 from ..services import administrators
-from .base import Blueprint, audit_context, current_user
+from .base import PREFIX, Blueprint, audit_context, current_user
 from .schemas import AdministratorAddSchema, UserSchema
 from .users import _user
 
 blp = Blueprint(
     "administrators",
     __name__,
-    url_prefix="/api/v1/clients/<client_id>/administrators",
+    url_prefix=PREFIX + "/clients/<client_id>/administrators",
     description="Administrators of a client",
 )
 

@@ -6,14 +6,13 @@ from typing import Any
 
 from flask import request
 
-from ..services import auth
-from .base import Blueprint
+from .base import PREFIX, Blueprint, admin_login
 from .schemas import AdminTokenSchema, LoginSchema
 
 blp = Blueprint(
     "auth",
     __name__,
-    url_prefix="/api/v1/auth",
+    url_prefix=PREFIX + "/auth",
     public=True,
     description="Log in: an admin bearer token",
 )
@@ -30,6 +29,7 @@ def login(body: dict[str, Any]) -> dict[str, Any]:
     A wrong e-mail and a wrong password answer the same (401). Repeated
     failures per e-mail or per address answer 429 with ``Retry-After``.
     """
-    user = auth.authenticate_user(body["email"], body["password"], request.remote_addr)
-    token, expires_in = auth.issue_admin_token(user)
+    login = admin_login()
+    user = login.authenticate(body["email"], body["password"], request.remote_addr)
+    token, expires_in = login.issue_token(user)
     return {"access_token": token, "token_type": "Bearer", "expires_in": expires_in}

@@ -7,24 +7,24 @@ from __future__ import annotations
 
 import http
 import json
-import re
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NoReturn, TypeVar
 
 import flask_smorest
 import marshmallow as ma
-from flask import Request, g, request
+from flask import Request, current_app, g, request
 from webargs import core
 from webargs.flaskparser import FlaskParser
 
 from ..errors import MalformedRequest, NotFound, Unauthorized, UnsupportedMediaType, ValidationError
 from ..models import User
-from ..services import auth
+from ..request_id import request_id
+from ..services import admin_login as admin_login_service
 from ..services.audit import AuditContext
 
-#: an incoming X-Request-ID is kept only when it looks like one
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,64}$")
+#: where the admin API lives
+PREFIX = "/api/v1"
+
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 _T = TypeVar("_T")
@@ -194,8 +194,14 @@ def require_admin() -> None:
     if not header:
         raise Unauthorized("A bearer token from /api/v1/auth/login is required.")
     if scheme.lower() != "bearer" or not token.strip() or len(token) > 4096:
-        raise Unauthorized(auth.INVALID_TOKEN)
-    g.admin_user = auth.verify_admin_token(token.strip())
+        raise Unauthorized(admin_login_service.INVALID_TOKEN)
+    g.admin_user = admin_login().verify_token(token.strip())
+
+
+def admin_login() -> admin_login_service.AdminLogin:
+    """This app's admin login (made by the app factory)."""
+    found: admin_login_service.AdminLogin = current_app.extensions[admin_login_service.EXTENSION]
+    return found
 
 
 def current_user() -> User:
@@ -209,15 +215,3 @@ def audit_context() -> AuditContext:
     return AuditContext(
         actor=current_user().email, remote_addr=request.remote_addr, request_id=request_id()
     )
-
-
-def request_id() -> str:
-    """The id of this request: the caller's ``X-Request-ID`` when it is sane,
-    a new one otherwise. Echoed in the response and kept in audit events.
-    """
-    found: str | None = g.get("request_id")
-    if found is None:
-        incoming = request.headers.get("X-Request-ID", "")
-        found = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
-        g.request_id = found
-    return found

@@ -1,4 +1,4 @@
-"""``/api/v1/clients`` and ``/api/v1/clients/{id}/secret`` (DESIGN.md rules 1-3)."""
+"""``/api/v1/clients`` and ``/api/v1/clients/{id}/secret`` (docs/rules.md, rules 1-3)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 from flask import url_for
 from flask.views import MethodView
 
-from ..models import Client, ClientOrganization
-from ..services import clients
-from .base import Blueprint, audit_context, current_user
+from ..models import Assignment, Client
+from ..services import clients, secret_rotation
+from .base import PREFIX, Blueprint, audit_context, current_user
 from .schemas import (
     ClientCreatedSchema,
     ClientCreateSchema,
@@ -18,10 +18,10 @@ from .schemas import (
     RotateSecretSchema,
 )
 
-blp = Blueprint("clients", __name__, url_prefix="/api/v1/clients", description="API clients")
+blp = Blueprint("clients", __name__, url_prefix=PREFIX + "/clients", description="API clients")
 
 
-def assignment_body(assignment: ClientOrganization) -> dict[str, Any]:
+def assignment_body(assignment: Assignment) -> dict[str, Any]:
     return {
         "teccom_id": assignment.teccom_id,
         "name": assignment.organization.name,
@@ -60,7 +60,7 @@ class ClientList(MethodView):
     @blp.refusals(401, 403, 409, 415)
     def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
         """Create a client for an organization the caller administers
-        (DESIGN.md rule 1). The answer holds the secret, shown this once."""
+        (docs/rules.md, rule 1). The answer holds the secret, shown this once."""
         issued = clients.create_client(current_user(), body["teccom_id"], audit_context())
         client = clients.get_client(current_user(), issued.client.client_id)
         location = url_for("clients.ClientItem", client_id=client.client_id)
@@ -91,14 +91,14 @@ class ClientItem(MethodView):
 @blp.response(200, RotatedSecretSchema)
 @blp.refusals(401, 404, 415)
 def rotate_secret(body: dict[str, Any], client_id: str) -> dict[str, Any]:
-    """Rotate the secret (DESIGN.md rule 3). The new secret is in the answer,
+    """Rotate the secret (docs/rules.md, rule 3). The new secret is in the answer,
     shown this once; the previous one works until ``previous_secret_expires_at``
     (or stops at once without a grace period).
 
     At most two secrets are live: the new one and the one it replaces. A new
     rotation drops at once any older secret that is still in its grace period.
     """
-    rotated = clients.rotate_secret(
+    rotated = secret_rotation.rotate_secret(
         current_user(),
         client_id,
         audit_context(),

@@ -1,4 +1,4 @@
-"""``GET /api/v1/clients/{id}/events``: the audit trail (DESIGN.md rule 8)."""
+"""``GET /api/v1/clients/{id}/events``: the audit trail (docs/rules.md, rule 8)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from typing import Any
 import marshmallow as ma
 
 from ..services import events
-from .base import Blueprint, current_user
+from .base import PREFIX, Blueprint, current_user
 from .schemas import EventPageSchema, EventQuerySchema
 
 blp = Blueprint(
     "events",
     __name__,
-    url_prefix="/api/v1/clients/<client_id>/events",
+    url_prefix=PREFIX + "/clients/<client_id>/events",
     description="Audit trail of a client",
 )
 

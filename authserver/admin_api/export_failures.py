@@ -10,11 +10,16 @@ from typing import Any
 import marshmallow as ma
 from flask import current_app, g, request
 
-from ..errors import GatewayUnauthorized, NotAGateway, ServiceUnavailable, TooManyRequests
+from ..errors import GatewayUnauthorized, NotAGateway, TooManyRequests, VerifierUnavailable
 from ..models import KIND_GATEWAY, ExportFailure
+from ..oauth2.client_auth import AuthenticationFailed, TooManyFailures, VerifierBusy
+from ..oauth2.endpoints import server
+from ..oauth2.errors import InvalidClient
+from ..oauth2.requests import _parse_basic
+from ..request_id import request_id
 from ..services import export_failures
 from ..services.audit import AuditContext
-from .base import Blueprint, current_user, request_id
+from .base import Blueprint, current_user
 from .schemas import (
     ExportFailurePageSchema,
     ExportFailureQuerySchema,
@@ -45,11 +50,6 @@ def require_gateway() -> None:
     token endpoint's verifier: the same argon2 check, verified-credential
     cache and failure throttle (RFC 6749 §2.3.1).
     """
-    from ..client_auth import AuthenticationFailed, TooManyFailures, VerifierBusy
-    from ..oauth2 import server
-    from ..oauth_errors import InvalidClient
-    from ..oauth_requests import _parse_basic
-
     header = request.headers.get("Authorization", "")
     if not header:
         raise GatewayUnauthorized("Send the credentials of an API gateway with HTTP Basic.")
@@ -71,7 +71,7 @@ def require_gateway() -> None:
             "Too many failed authentications; try again later.", retry_after=error.retry_after
         ) from None
     except VerifierBusy:
-        raise ServiceUnavailable("Too busy to check credentials; try again.") from None
+        raise VerifierUnavailable("Too busy to check credentials; try again.") from None
     if record.kind != KIND_GATEWAY:
         raise NotAGateway("Only the credentials of an API gateway may report failed exports.")
     g.gateway_id = record.client_id

@@ -12,9 +12,9 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from ..models.export_failure import EXPORT_ID_MAX, REASON_CODE_MAX, REASON_MAX
-from ..services.clients import MAX_GRACE_PERIOD_SECONDS
+from ..services.assignments import MAX_NOTIFICATION_EMAILS
 from ..services.events import MAX_CURSOR, MAX_PAGE_SIZE
-from ..services.organizations import MAX_NOTIFICATION_EMAILS
+from ..services.secret_rotation import MAX_GRACE_PERIOD_SECONDS
 
 
 class StrictBoolean(fields.Boolean):
@@ -169,7 +169,7 @@ class RotateSecretSchema(ma.Schema):
     )
 
 
-#: what a rotation does to older secrets (DESIGN.md rule 3), said in the
+#: what a rotation does to older secrets (docs/rules.md, rule 3), said in the
 #: rotation endpoint's description and in its answer's schema
 AT_MOST_TWO_SECRETS = (
     "At most two secrets are live: the new one and the one it replaces. A new "

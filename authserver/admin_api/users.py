@@ -1,4 +1,4 @@
-"""``GET /api/v1/me`` and ``GET /api/v1/users?email=`` (DESIGN.md rule 5)."""
+"""``GET /api/v1/me`` and ``GET /api/v1/users?email=`` (docs/rules.md, rule 5)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,10 @@ import marshmallow as ma
 
 from ..models import User
 from ..services import administrators, clients
-from .base import Blueprint, current_user
+from .base import PREFIX, Blueprint, current_user
 from .schemas import MeSchema, UserQuerySchema, UserSchema
 
-blp = Blueprint(
-    "users", __name__, url_prefix="/api/v1", description="The caller, and users by e-mail"
-)
+blp = Blueprint("users", __name__, url_prefix=PREFIX, description="The caller, and users by e-mail")
 
 
 @blp.route("/me", methods=["GET"])

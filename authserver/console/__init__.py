@@ -1,4 +1,4 @@
-"""The admin console in the browser (issue 4).
+"""The admin console in the browser.
 
 Server-rendered pages for organization administrators, on top of the same
 services as the admin API (so the same rights and rules apply), with a

@@ -20,8 +20,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from ..error_handlers import discard_session_after_outage
 from ..errors import AuthServerError, ClientNotFound, Unauthorized
-from ..http_errors import discard_session_after_outage
 from . import bp
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 
 from . import bp
-from .session import current_user
+from .login import current_user
 
 #: how the Activity tab names audit actions; others are shown humanized
 ACTION_LABELS = {

@@ -22,10 +22,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..errors import ValidationError as DomainValidationError
-from ..services.clients import MAX_GRACE_PERIOD_SECONDS
-from ..services.organizations import MAX_NOTIFICATION_EMAILS, validate_notification_emails
+from ..services.assignments import MAX_NOTIFICATION_EMAILS, validate_notification_emails
+from ..services.secret_rotation import MAX_GRACE_PERIOD_SECONDS
 
-#: grace periods offered when rotating a secret (DESIGN.md rule 3), in seconds
+#: grace periods offered when rotating a secret (docs/rules.md, rule 3), in seconds
 GRACE_PERIODS = [
     SelectChoice("0", "None: the old secret stops working now"),
     SelectChoice("3600", "1 hour"),

@@ -17,16 +17,14 @@ from datetime import timedelta
 
 from flask import Flask, Response, current_app
 
-from ..admin_api.base import request_id
 from ..extensions import csrf
+from ..request_id import request_id
 from ..services import console_sessions
 from . import bp
-from .sessions import ConsoleSessionInterface
+from .session_interface import ConsoleSessionInterface
 
 #: idle timeout of a console session (enforced on the server; the cookie expires too)
 SESSION_IDLE_SECONDS = console_sessions.IDLE_SECONDS
-#: absolute lifetime of a console session, however active (enforced on the server)
-SESSION_MAX_SECONDS = console_sessions.MAX_SECONDS
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -82,7 +80,6 @@ def add_headers(response: Response) -> Response:
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Cross-Origin-Resource-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
-    headers["X-Request-ID"] = request_id()
     if is_production(current_app):
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     if response.mimetype == "text/html":

@@ -147,7 +147,7 @@ def require_token(
 
 
 def refuse_client_tokens() -> Callable[[F], F]:
-    """For Template API routes (DESIGN.md rule 7): no token of this
+    """For Template API routes (docs/rules.md, rule 7): no token of this
     authorization server is valid there, so every valid client-credentials
     token is answered 403 ``insufficient_scope``, whatever its claims; no
     token is 401, an invalid one 401 ``invalid_token``. The view itself runs

@@ -112,7 +112,7 @@ def protect(
 
 
 def refuse_client_tokens(path: str | re.Pattern[str]) -> Rule:
-    """Template API paths (DESIGN.md rule 7): every valid token of this server
+    """Template API paths (docs/rules.md, rule 7): every valid token of this server
     is 403 ``insufficient_scope``; the request never reaches the application."""
     return Rule(path, "template")
 

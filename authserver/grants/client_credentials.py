@@ -14,7 +14,7 @@
 
 The request (§4.4.2) has ``grant_type=client_credentials`` and an optional
 ``scope`` (§3.3: space-delimited, case-sensitive values). This server's scope
-vocabulary (DESIGN.md "Token request and token"):
+vocabulary (docs/rules.md, "The token"):
 
 * ``export``, ``subscription``: the two APIs;
 * ``org:<TecCom ID>``: narrow the token to some of the client's enabled
@@ -37,6 +37,7 @@ from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import InvalidScopeError, UnauthorizedClientError
 
 from ..models.organization import is_teccom_id
+from ..oauth2.requests import AUTH_METHODS
 from ..tokens import API_SCOPES, ORG_SCOPE_PREFIX, format_scope
 
 #: RFC 6749 §3.3 scope-token characters: %x21 / %x23-5B / %x5D-7E
@@ -98,7 +99,7 @@ def resolve_scope(requested: str | None, organizations: Sequence[str]) -> str:
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):  # type: ignore[misc]
     """RFC 6749 §4.4 with this server's client authentication and scope rules."""
 
-    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+    TOKEN_ENDPOINT_AUTH_METHODS = list(AUTH_METHODS)
 
     def validate_token_request(self) -> None:
         """Authenticate the client (§4.4.2: "The authorization server MUST

@@ -4,24 +4,24 @@ from .audit import AuditEvent
 from .client import (
     KIND_GATEWAY,
     KIND_PARTNER,
+    Assignment,
     Client,
     ClientAdministrator,
-    ClientOrganization,
     ClientSecret,
 )
 from .console_session import ConsoleSession
 from .export_failure import ExportFailure
 from .organization import Organization
 from .outbox import OutboxMessage
+from .revoked_token import RevokedToken
 from .signing_key import SigningKey
-from .token import RevokedToken
-from .user import OrganizationAdmin, User
+from .user import OrganizationAdmin, User, normalize_email
 
 __all__ = [
     "AuditEvent",
     "Client",
     "ClientAdministrator",
-    "ClientOrganization",
+    "Assignment",
     "ClientSecret",
     "ConsoleSession",
     "ExportFailure",
@@ -33,4 +33,5 @@ __all__ = [
     "RevokedToken",
     "SigningKey",
     "User",
+    "normalize_email",
 ]

@@ -41,11 +41,11 @@ class Client(db.Model):  # type: ignore[name-defined,misc]
         passive_deletes=True,
         order_by="ClientSecret.id",
     )
-    organizations: Mapped[list[ClientOrganization]] = relationship(
+    organizations: Mapped[list[Assignment]] = relationship(
         back_populates="client",
         cascade="all, delete-orphan",
         passive_deletes=True,
-        order_by="ClientOrganization.teccom_id",
+        order_by="Assignment.teccom_id",
     )
     administrators: Mapped[list[ClientAdministrator]] = relationship(
         back_populates="client",
@@ -63,7 +63,7 @@ class ClientSecret(db.Model):  # type: ignore[name-defined,misc]
 
     __tablename__ = "client_secrets"
     __table_args__ = (
-        #: at most one current secret per client, whatever races (DESIGN.md rule 3)
+        #: at most one current secret per client, whatever races (docs/rules.md, rule 3)
         Index(
             "uq_client_secrets_current",
             "client_pk",
@@ -82,7 +82,7 @@ class ClientSecret(db.Model):  # type: ignore[name-defined,misc]
     client: Mapped[Client] = relationship(back_populates="secrets")
 
 
-class ClientOrganization(db.Model):  # type: ignore[name-defined,misc]
+class Assignment(db.Model):  # type: ignore[name-defined,misc]
     """The assignment of an organization to a client.
 
     An organization belongs to at most one client: ``teccom_id`` is unique.

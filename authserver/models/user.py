@@ -11,6 +11,14 @@ from ..extensions import db
 from ._base import UTCDateTime, utcnow
 
 
+def normalize_email(email: object) -> str:
+    """The form in which a user's e-mail is stored and looked up: trimmed and
+    lower-cased (users' e-mail addresses are case-insensitive, docs/rules.md).
+    Anything but a string normalizes to ``""``, which no user has.
+    """
+    return email.strip().lower() if isinstance(email, str) else ""
+
+
 class User(db.Model):  # type: ignore[name-defined,misc]
     """A portal user; identified by e-mail, stored lower-cased."""
 

@@ -1,4 +1,4 @@
-"""Client administrators (DESIGN.md rule 5).
+"""Client administrators (docs/rules.md, rule 5).
 
 A client always keeps at least one administrator. Additions and removals
 take the client's row lock and count the administrators after it, so two
@@ -20,7 +20,7 @@ from ..errors import (
     ValidationError,
 )
 from ..extensions import db
-from ..models import ClientAdministrator, User
+from ..models import ClientAdministrator, User, normalize_email
 from . import audit, notices
 from .clients import get_client, lock_administered_client, write_transaction
 
@@ -31,14 +31,15 @@ LAST_ADMINISTRATOR = (
 )
 
 
-def normalize_email(email: object) -> str:
-    """E-mail addresses of users are case-insensitive and stored lower-cased.
+def require_email(email: object) -> str:
+    """*email* normalized (:func:`~authserver.models.normalize_email`).
 
     :raises ValidationError: not a non-empty string.
     """
-    if not isinstance(email, str) or not email.strip():
+    normalized = normalize_email(email)
+    if not normalized:
         raise ValidationError("email must be an e-mail address.", field="email")
-    return email.strip().lower()
+    return normalized
 
 
 def find_user(email: str) -> User:
@@ -47,7 +48,7 @@ def find_user(email: str) -> User:
     :raises UserNotFound: no such user in the directory.
     """
     user: User | None = db.session.execute(
-        db.select(User).where(User.email == normalize_email(email))
+        db.select(User).where(User.email == require_email(email))
     ).scalar_one_or_none()
     if user is None:
         raise UserNotFound("user not found", field="email")
@@ -56,7 +57,7 @@ def find_user(email: str) -> User:
 
 def look_up_user(caller: User, email: str) -> User:
     """Look a user up by e-mail for *caller*, who must administer a client
-    (DESIGN.md rule 5: to add administrators; nobody else may learn names).
+    (docs/rules.md, rule 5: to add administrators; nobody else may learn names).
 
     :raises NotClientAdministrator: *caller* administers no client.
     :raises UserNotFound: no such user in the directory.
@@ -108,7 +109,7 @@ def add_administrator(user: User, client_id: str, email: str, ctx: audit.AuditCo
     :raises UserNotFound: no user with *email*.
     :raises AlreadyAdministrator: that user administers the client already.
     """
-    normalize_email(email)
+    require_email(email)
     client = lock_administered_client(user, client_id, ctx, "administrator.add")
     new = find_user(email)
     if _is_administrator(client.id, new.id):
@@ -139,7 +140,7 @@ def remove_administrator(user: User, client_id: str, email: str, ctx: audit.Audi
     :raises AdministratorNotFound: that user does not administer the client.
     :raises LastAdministrator: that user is the client's last administrator.
     """
-    normalize_email(email)
+    require_email(email)
     client = lock_administered_client(user, client_id, ctx, "administrator.remove")
     target = find_user(email)
     if not _is_administrator(client.id, target.id):

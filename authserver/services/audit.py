@@ -1,4 +1,4 @@
-"""Writing the audit trail (DESIGN.md rule 8).
+"""Writing the audit trail (docs/rules.md, rule 8).
 
 An event is added to the session of the change it records, so that the change
 and its audit record commit together or not at all.
@@ -60,7 +60,7 @@ def record_denial(
     client_id: str | None = None,
     target: str | None = None,
 ) -> None:
-    """Record a refused attempt (DESIGN.md rule 8) on its own.
+    """Record a refused attempt (docs/rules.md, rule 8) on its own.
 
     Whatever the refused operation had started is rolled back first; the
     event is committed at once, because the caller is about to raise.

@@ -1,5 +1,6 @@
-"""Clients: creation (DESIGN.md rule 1), gateway credentials, the clients a
-user administers, deletion and secret rotation (rule 3).
+"""Clients: creation (docs/rules.md, rule 1), gateway credentials, the clients a
+user administers, and deletion. Secret rotation (rule 3) is
+:mod:`.secret_rotation`.
 
 Every function that acts for a user checks the rights against the current
 directory and client administrators on each call. A client that the user does
@@ -10,11 +11,8 @@ that does not exist: its existence is not revealed.
 from __future__ import annotations
 
 import functools
-import math
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import ParamSpec, TypeVar
 
 from sqlalchemy import text
@@ -26,21 +24,19 @@ from ..errors import (
     ClientNotFound,
     NotOrganizationAdmin,
     OrganizationAlreadyAssigned,
-    ValidationError,
 )
 from ..extensions import db
 from ..models import (
     KIND_GATEWAY,
     KIND_PARTNER,
+    Assignment,
     Client,
     ClientAdministrator,
-    ClientOrganization,
     ClientSecret,
     Organization,
     OrganizationAdmin,
     User,
 )
-from ..models._base import utcnow
 from . import audit, notices
 
 P = ParamSpec("P")
@@ -98,7 +94,7 @@ def validate_organization_admin(user: User, teccom_id: str) -> Organization:
 def organization_client(teccom_id: str) -> Client | None:
     """The client that *teccom_id* is assigned to, if any."""
     return db.session.execute(
-        db.select(Client).join(ClientOrganization).where(ClientOrganization.teccom_id == teccom_id)
+        db.select(Client).join(Assignment).where(Assignment.teccom_id == teccom_id)
     ).scalar_one_or_none()
 
 
@@ -106,7 +102,7 @@ def organization_client(teccom_id: str) -> Client | None:
 def create_client(
     creator: User, teccom_id: str, ctx: audit.AuditContext, *, name: str = ""
 ) -> IssuedCredentials:
-    """Create a client for *teccom_id* (DESIGN.md rule 1).
+    """Create a client for *teccom_id* (docs/rules.md, rule 1).
 
     The organization is assigned (enabled) and *creator* becomes the first
     administrator. The unique constraint on the assignment decides a race.
@@ -133,7 +129,7 @@ def create_client(
     )
     client.secrets.append(ClientSecret(secret_hash=credentials.hash_secret(secret)))
     client.organizations.append(
-        ClientOrganization(teccom_id=teccom_id, enabled=True, notification_emails=[])
+        Assignment(teccom_id=teccom_id, enabled=True, notification_emails=[])
     )
     client.administrators.append(ClientAdministrator(user_id=creator.id))
     db.session.add(client)
@@ -168,19 +164,6 @@ def create_gateway(name: str, ctx: audit.AuditContext) -> IssuedCredentials:
     return IssuedCredentials(gateway, secret)
 
 
-#: the longest grace period a rotated-out secret may keep working (DESIGN.md rule 2)
-MAX_GRACE_PERIOD_SECONDS = 7 * 24 * 3600
-
-
-@dataclass(frozen=True)
-class RotatedSecret:
-    """The new secret (shown once) and when the previous one stops working."""
-
-    client: Client
-    client_secret: str
-    previous_expires_at: datetime | None
-
-
 def lock_client(client_pk: int) -> Client:
     """Load a client with a row lock, so that concurrent changes to it are
     serialized until the transaction ends.
@@ -202,114 +185,6 @@ def lock_client(client_pk: int) -> Client:
     if client is None:
         raise ClientNotFound(CLIENT_NOT_FOUND)
     return client
-
-
-def validate_grace_period(grace_period_seconds: object) -> int:
-    """Return the grace period, or raise for one out of range (DESIGN.md rule 3).
-
-    :raises ValidationError: not an integer from 0 to 7 days.
-    """
-    if (
-        isinstance(grace_period_seconds, bool)
-        or not isinstance(grace_period_seconds, int)
-        or not (0 <= grace_period_seconds <= MAX_GRACE_PERIOD_SECONDS)
-    ):
-        raise ValidationError(
-            f"grace_period_seconds must be an integer from 0 to {MAX_GRACE_PERIOD_SECONDS}.",
-            field="grace_period_seconds",
-        )
-    return grace_period_seconds
-
-
-@write_transaction
-def rotate_client_secret(
-    client: Client,
-    ctx: audit.AuditContext,
-    *,
-    grace_period_seconds: int = 0,
-    revoke_tokens: bool = False,
-) -> RotatedSecret:
-    """Give *client* a new secret (DESIGN.md rule 3), without a rights check:
-    callers (the admin API, the demo start) check rights first.
-
-    The previous current secret keeps working for *grace_period_seconds*
-    (0: it stops at once); any older secret is dropped, so at most two are
-    ever live. With *revoke_tokens*, every token issued so far stops working,
-    and the call returns once the current second is over (up to a second), so
-    that tokens made with the new secret are never among them.
-
-    :raises ValidationError: the grace period is out of range.
-    """
-    validate_grace_period(grace_period_seconds)
-    secret = credentials.generate_secret()
-    secret_hash = credentials.hash_secret(secret)
-    locked = lock_client(client.id)
-    return _replace_secret(
-        locked, secret, secret_hash, ctx, grace_period_seconds, bool(revoke_tokens)
-    )
-
-
-def _replace_secret(
-    client: Client,
-    secret: str,
-    secret_hash: str,
-    ctx: audit.AuditContext,
-    grace_period_seconds: int,
-    revoke_tokens: bool,
-) -> RotatedSecret:
-    """Swap the secrets of a *locked* client and commit."""
-    now = utcnow()
-    previous_expires_at: datetime | None = None
-    current = (
-        db.session.execute(
-            db.select(ClientSecret)
-            .where(ClientSecret.client_pk == client.id)
-            .execution_options(populate_existing=True)
-        )
-        .scalars()
-        .all()
-    )
-    for old in current:
-        if old.expires_at is None and grace_period_seconds > 0:
-            old.expires_at = previous_expires_at = now + timedelta(seconds=grace_period_seconds)
-        else:
-            db.session.delete(old)
-    # the old current secret must be gone or expiring before the new one
-    # exists: a partial unique index allows one current secret per client
-    db.session.flush()
-    db.session.add(ClientSecret(client_pk=client.id, secret_hash=secret_hash, created_at=now))
-    if revoke_tokens:
-        client.tokens_invalid_before = now
-    audit.record(
-        ctx,
-        "client.secret_rotated",
-        client_id=client.client_id,
-        details={
-            "grace_period_seconds": grace_period_seconds,
-            "previous_expires_at": previous_expires_at.isoformat() if previous_expires_at else None,
-            "revoke_tokens": revoke_tokens,
-        },
-    )
-    notices.secret_rotated(
-        client, ctx.actor, grace_end=previous_expires_at, tokens_revoked=revoke_tokens
-    )
-    db.session.commit()
-    if revoke_tokens:
-        _wait_out_the_second(now)
-    return RotatedSecret(client, secret, previous_expires_at)
-
-
-def _wait_out_the_second(revoked_at: datetime) -> None:
-    """Return only once the second of *revoked_at* is over.
-
-    Tokens carry whole-second ``iat``, so a token issued later in the same
-    second as a revoke-all would count as revoked
-    (:mod:`authserver.services.tokens`). The new secret is handed out after
-    that second, so no token made with it can fall into it.
-    """
-    remaining = math.floor(revoked_at.timestamp()) + 1 - time.time()
-    if remaining > 0:
-        time.sleep(remaining)
 
 
 # -- acting for a user --------------------------------------------------------
@@ -401,9 +276,9 @@ def delete_client(user: User, client_id: str, ctx: audit.AuditContext) -> None:
     client = lock_administered_client(user, client_id, ctx, "client.delete")
     teccom_ids = list(
         db.session.execute(
-            db.select(ClientOrganization.teccom_id)
-            .where(ClientOrganization.client_pk == client.id)
-            .order_by(ClientOrganization.teccom_id)
+            db.select(Assignment.teccom_id)
+            .where(Assignment.client_pk == client.id)
+            .order_by(Assignment.teccom_id)
         ).scalars()
     )
     audit.record(
@@ -414,33 +289,6 @@ def delete_client(user: User, client_id: str, ctx: audit.AuditContext) -> None:
     db.session.commit()
 
 
-@write_transaction
-def rotate_secret(
-    user: User,
-    client_id: str,
-    ctx: audit.AuditContext,
-    *,
-    grace_period_seconds: int = 0,
-    revoke_tokens: bool = False,
-) -> RotatedSecret:
-    """Rotate the secret of a client that *user* administers (DESIGN.md rule 3).
-
-    Concurrent rotations are serialized by the client's row lock (and a
-    partial unique index allows one current secret), so they never leave
-    more than one current secret.
-
-    :raises ClientNotFound: no such client, or *user* is not its administrator.
-    :raises ValidationError: the grace period is out of range.
-    """
-    if not isinstance(revoke_tokens, bool):
-        raise ValidationError("revoke_tokens must be true or false.", field="revoke_tokens")
-    validate_grace_period(grace_period_seconds)
-    client = lock_administered_client(user, client_id, ctx, "client.rotate_secret")
-    secret = credentials.generate_secret()
-    secret_hash = credentials.hash_secret(secret)
-    return _replace_secret(client, secret, secret_hash, ctx, grace_period_seconds, revoke_tokens)
-
-
 def my_organizations(user: User) -> list[tuple[Organization, str | None]]:
     """The organizations *user* administers, each with the ``client_id`` of
     the client it is assigned to (or ``None``), by TecCom ID.
@@ -448,8 +296,8 @@ def my_organizations(user: User) -> list[tuple[Organization, str | None]]:
     rows = db.session.execute(
         db.select(Organization, Client.client_id)
         .join(OrganizationAdmin, OrganizationAdmin.teccom_id == Organization.teccom_id)
-        .outerjoin(ClientOrganization, ClientOrganization.teccom_id == Organization.teccom_id)
-        .outerjoin(Client, Client.id == ClientOrganization.client_pk)
+        .outerjoin(Assignment, Assignment.teccom_id == Organization.teccom_id)
+        .outerjoin(Client, Client.id == Assignment.client_pk)
         .where(OrganizationAdmin.user_id == user.id)
         .order_by(Organization.teccom_id)
     ).all()

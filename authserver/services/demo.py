@@ -15,7 +15,7 @@ from importlib import resources
 from ..errors import NotInProduction
 from ..extensions import db
 from ..models import KIND_GATEWAY, Client, ClientAdministrator, User
-from . import audit, clients, organizations
+from . import assignments, audit, clients, secret_rotation
 from .clients import IssuedCredentials
 from .directory import ImportSummary, import_directory, parse_directory
 
@@ -74,7 +74,7 @@ def setup_demo(ctx: audit.AuditContext, *, environment: str) -> DemoSetup:
                 target=DEMO_ORGANIZATION,
                 details={"changes": {"enabled": [False, True]}},
             )
-    rotated = clients.rotate_client_secret(client, ctx, grace_period_seconds=0)
+    rotated = secret_rotation.rotate_client_secret(client, ctx, grace_period_seconds=0)
     return DemoSetup(
         summary, client.client_id, rotated.client_secret, False, anna.email, admin_password
     )
@@ -106,7 +106,7 @@ def setup_demo_notifications(ctx: audit.AuditContext, *, environment: str) -> Is
     assert client is not None, "setup_demo makes the demo client first"
     assignment = next(a for a in client.organizations if a.teccom_id == DEMO_ORGANIZATION)
     if not assignment.notification_emails:
-        organizations.update_assignment(
+        assignments.update_assignment(
             anna,
             client.client_id,
             DEMO_ORGANIZATION,
@@ -118,5 +118,5 @@ def setup_demo_notifications(ctx: audit.AuditContext, *, environment: str) -> Is
     ).scalar_one_or_none()
     if gateway is None:
         return clients.create_gateway(DEMO_GATEWAY_NAME, ctx)
-    rotated = clients.rotate_client_secret(gateway, ctx, grace_period_seconds=0)
+    rotated = secret_rotation.rotate_client_secret(gateway, ctx, grace_period_seconds=0)
     return IssuedCredentials(gateway, rotated.client_secret)

@@ -1,5 +1,5 @@
 """The directory from the portal: organizations, users and who administers
-which organization (DESIGN.md "Directory file").
+which organization (docs/rules.md, "The directory file").
 
 Importing is all or nothing: the whole file is validated first (JSON syntax,
 every field, duplicates, every ``admin_of`` naming a known organization), and
@@ -19,7 +19,7 @@ from typing import Any
 from .. import credentials
 from ..errors import InvalidDirectoryFile
 from ..extensions import db
-from ..models import Organization, OrganizationAdmin, User
+from ..models import Organization, OrganizationAdmin, User, normalize_email
 from ..models.organization import TECCOM_ID_MAX, TECCOM_ID_RULE, is_teccom_id
 from . import audit
 
@@ -169,22 +169,38 @@ def parse_directory(raw: bytes | str) -> DirectoryFile:
         and column of a JSON syntax error, else the JSON path of each bad field
         (``users[2].email: missing``) and of each duplicate.
     """
+    document = _load_json(raw)
+    check = _Checker()
+    top = check.obj(document, "", _TOP_FIELDS)
+    if top is None:
+        raise InvalidDirectoryFile(check.problems)
+    organizations = _organizations(check, top)
+    users = _users(check, top)
+    if check.problems:
+        raise InvalidDirectoryFile(check.problems)
+    return DirectoryFile(tuple(organizations), tuple(users))
+
+
+def _load_json(raw: bytes | str) -> Any:
+    """The JSON document of a directory file (UTF-8, a byte-order mark allowed).
+
+    :raises InvalidDirectoryFile: not UTF-8, or not JSON (with the line and column).
+    """
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise InvalidDirectoryFile([f"byte {exc.start}: not UTF-8 text"]) from None
     try:
-        document = json.loads(raw)
+        return json.loads(raw)
     except json.JSONDecodeError as exc:
         raise InvalidDirectoryFile(
             [f"line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}"]
         ) from None
 
-    check = _Checker()
-    top = check.obj(document, "", _TOP_FIELDS)
-    if top is None:
-        raise InvalidDirectoryFile(check.problems)
+
+def _organizations(check: _Checker, top: dict[str, Any]) -> list[OrganizationEntry]:
+    """The file's organizations; each problem is noted in *check*."""
     organizations: list[OrganizationEntry] = []
     seen_orgs: dict[str, str] = {}
     for index, item in enumerate(check.array(top, "organizations", "")):
@@ -209,7 +225,11 @@ def parse_directory(raw: bytes | str) -> DirectoryFile:
             seen_orgs[teccom_id] = path
         if teccom_id is not None and name is not None and kind is not None:
             organizations.append(OrganizationEntry(teccom_id, name.strip(), kind.strip()))
+    return organizations
 
+
+def _users(check: _Checker, top: dict[str, Any]) -> list[UserEntry]:
+    """The file's users; each problem is noted in *check*."""
     users: list[UserEntry] = []
     seen_emails: dict[str, str] = {}
     for index, item in enumerate(check.array(top, "users", "")):
@@ -234,7 +254,7 @@ def parse_directory(raw: bytes | str) -> DirectoryFile:
                 else:
                     admin_of.append(teccom_id.strip())
         if email is not None:
-            email = email.strip().lower()
+            email = normalize_email(email)
             if not _EMAIL.match(email):
                 check.fail(f"{path}.email", "not an e-mail address")
                 continue
@@ -255,9 +275,13 @@ def parse_directory(raw: bytes | str) -> DirectoryFile:
                     path,
                 )
             )
-    if check.problems:
-        raise InvalidDirectoryFile(check.problems)
-    return DirectoryFile(tuple(organizations), tuple(users))
+    return users
+
+
+def find_organization(teccom_id: str) -> Organization | None:
+    """The organization *teccom_id* of the directory, if there is one."""
+    found: Organization | None = db.session.get(Organization, teccom_id)
+    return found
 
 
 def validate_references(directory: DirectoryFile) -> None:

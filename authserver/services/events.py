@@ -1,4 +1,4 @@
-"""Reading the audit trail of a client (DESIGN.md rule 8).
+"""Reading the audit trail of a client (docs/rules.md, rule 8).
 
 Pages go newest first and are keyed by the event id (keyset pagination on
 the ``(client_id, id)`` index): a page stays correct while new events arrive.

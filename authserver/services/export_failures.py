@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..errors import OrganizationNotFound, ReportConflict, TooManyRequests, ValidationError
 from ..extensions import db
-from ..models import KIND_PARTNER, Client, ClientOrganization, ExportFailure, OutboxMessage, User
+from ..models import KIND_PARTNER, Assignment, Client, ExportFailure, OutboxMessage, User
 from ..models._base import utcnow
 from ..models.export_failure import EXPORT_ID_MAX, REASON_CODE_MAX, REASON_MAX
 from ..models.outbox import KIND_EXPORT_FAILURES, KIND_TEST, PENDING
@@ -73,7 +73,7 @@ def _validate_moment(value: object) -> datetime:
         raise ValidationError("failed_at is out of range.", field="failed_at") from None
 
 
-def _assignment(client_id: object, teccom_id: object) -> tuple[Client, ClientOrganization]:
+def _assignment(client_id: object, teccom_id: object) -> tuple[Client, Assignment]:
     client = None
     if isinstance(client_id, str) and client_id:
         client = db.session.execute(
@@ -82,8 +82,8 @@ def _assignment(client_id: object, teccom_id: object) -> tuple[Client, ClientOrg
     if client is None:
         raise ValidationError("No such client.", field="client_id")
     assignment = db.session.execute(
-        db.select(ClientOrganization).where(
-            ClientOrganization.client_pk == client.id, ClientOrganization.teccom_id == teccom_id
+        db.select(Assignment).where(
+            Assignment.client_pk == client.id, Assignment.teccom_id == teccom_id
         )
     ).scalar_one_or_none()
     if assignment is None:
@@ -184,9 +184,7 @@ def report_failure(
     return Report(failure, True)
 
 
-def _digest(
-    client: Client, assignment: ClientOrganization, policy: DigestPolicy, now: datetime
-) -> str:
+def _digest(client: Client, assignment: Assignment, policy: DigestPolicy, now: datetime) -> str:
     """The batch of the assignment's open digest, or a new one."""
     open_rows = (
         db.select(OutboxMessage.batch)
@@ -306,8 +304,8 @@ def send_test_mail(
     """
     client = lock_administered_client(user, client_id, ctx, "mail.test")
     assignment = db.session.execute(
-        db.select(ClientOrganization).where(
-            ClientOrganization.client_pk == client.id, ClientOrganization.teccom_id == teccom_id
+        db.select(Assignment).where(
+            Assignment.client_pk == client.id, Assignment.teccom_id == teccom_id
         )
     ).scalar_one_or_none()
     if assignment is None:

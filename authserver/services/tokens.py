@@ -28,11 +28,10 @@ from sqlalchemy import and_, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import tokens
-from ..client_auth import ClientRecord
 from ..errors import Forbidden
 from ..extensions import db
-from ..key_material import LoadedKey
-from ..models import KIND_PARTNER, Client, ClientOrganization, RevokedToken
+from ..keys import LoadedKey
+from ..models import KIND_PARTNER, Assignment, Client, RevokedToken
 from ..models._base import utcnow
 from . import audit
 
@@ -105,11 +104,11 @@ def active_token(
 
 def _live(claims: dict[str, Any], now: datetime) -> ActiveToken | None:
     rows = db.session.execute(
-        select(Client.kind, Client.tokens_invalid_before, ClientOrganization.teccom_id)
+        select(Client.kind, Client.tokens_invalid_before, Assignment.teccom_id)
         .select_from(Client)
         .outerjoin(
-            ClientOrganization,
-            and_(ClientOrganization.client_pk == Client.id, ClientOrganization.enabled.is_(True)),
+            Assignment,
+            and_(Assignment.client_pk == Client.id, Assignment.enabled.is_(True)),
         )
         .where(Client.client_id == claims["client_id"])
     ).all()
@@ -128,9 +127,15 @@ def _live(claims: dict[str, Any], now: datetime) -> ActiveToken | None:
 
 
 def introspect(
-    caller: ClientRecord, token: str, settings: TokenSettings, now: datetime | None = None
+    token: str,
+    settings: TokenSettings,
+    *,
+    caller_id: str,
+    caller_kind: str,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
-    """RFC 7662 §2.2 answer for *caller* (already authenticated).
+    """RFC 7662 §2.2 answer for the caller *caller_id* of kind *caller_kind*
+    (already authenticated).
 
     A gateway may introspect any token; a partner client only its own (another
     client's token is ``{"active": false}``, as §2.2 allows: "the protected
@@ -139,7 +144,7 @@ def introspect(
     try:
         active = active_token(token, settings, now)
         if active is None or not (
-            caller.kind != KIND_PARTNER or active.claims["client_id"] == caller.client_id
+            caller_kind != KIND_PARTNER or active.claims["client_id"] == caller_id
         ):
             return dict(INACTIVE)
         return active.introspection()
@@ -148,13 +153,16 @@ def introspect(
 
 
 def revoke(
-    caller: ClientRecord,
     token: str,
     settings: TokenSettings,
     ctx: audit.AuditContext,
+    *,
+    caller_id: str,
+    caller_kind: str,
     now: datetime | None = None,
 ) -> bool:
-    """Revoke *token* for *caller* (RFC 7009 §2.1); ``True`` if a revocation was recorded.
+    """Revoke *token* for the caller *caller_id* of kind *caller_kind* (RFC 7009
+    §2.1); ``True`` if a revocation was recorded.
 
     * A token that does not verify or has expired is ignored (§2.2: "invalid
       tokens do not cause an error response").
@@ -170,12 +178,12 @@ def revoke(
     :raises RevocationNotAllowed: a gateway, or another client's token.
     """
     now = now or utcnow()
-    if caller.kind != KIND_PARTNER:
+    if caller_kind != KIND_PARTNER:
         raise RevocationNotAllowed("Gateways cannot revoke tokens.")
     claims = settings.decode(token, now)
     if claims is None:
         return False
-    if claims["client_id"] != caller.client_id:
+    if claims["client_id"] != caller_id:
         raise RevocationNotAllowed("The token was issued to another client.")
     db.session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))
     if db.session.get(RevokedToken, claims["jti"]) is not None:
@@ -184,12 +192,12 @@ def revoke(
     db.session.add(
         RevokedToken(
             jti=claims["jti"],
-            client_id=caller.client_id,
+            client_id=caller_id,
             expires_at=datetime.fromtimestamp(claims["exp"], UTC),
             revoked_at=now,
         )
     )
-    audit.record(ctx, "token.revoked", client_id=caller.client_id, target=claims["jti"])
+    audit.record(ctx, "token.revoked", client_id=caller_id, target=claims["jti"])
     try:
         db.session.commit()
     except IntegrityError:  # revoked at the same moment by another request

@@ -102,7 +102,7 @@ def create_app(validator: Validator | None = None) -> Flask:
     def subscriptions() -> Any:
         return jsonify(tecId=request.args["tecId"], subscriptions=SUBSCRIPTIONS)
 
-    # Template API: not for API clients (DESIGN.md rule 7)
+    # Template API: not for API clients (docs/rules.md, rule 7)
     @app.get("/v1/templates")
     @refuse_client_tokens()
     def templates() -> Any:  # pragma: no cover - no client token ever gets here

@@ -1,4 +1,4 @@
-"""DESIGN.md rule 5 through HTTP."""
+"""docs/rules.md, rule 5 through HTTP."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_look_up_an_unknown_user_is_404(http, anna, base):
 
 @pytest.mark.parametrize("email", ["ben@example.com", "nobody@example.com"])
 def test_look_up_by_someone_who_administers_no_client_is_403(http, anna, email):
-    # DESIGN.md rule 5: a client administrator may look users up; anna has no client yet
+    # docs/rules.md, rule 5: a client administrator may look users up; anna has no client yet
     response = http.get(f"/api/v1/users?email={email}", headers=anna)
     assert response.status_code == 403
     assert response.mimetype == "application/problem+json"

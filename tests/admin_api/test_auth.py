@@ -1,4 +1,4 @@
-"""``POST /api/v1/auth/login`` and the admin token over HTTP (issue 3, item 1)."""
+"""``POST /api/v1/auth/login`` and the admin token over HTTP."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""DESIGN.md rules 1-3 through HTTP: creating, reading, deleting clients and
+"""docs/rules.md, rules 1-3 through HTTP: creating, reading, deleting clients and
 rotating their secrets."""
 
 from __future__ import annotations
@@ -149,7 +149,7 @@ def _token_status(http, client_id, secret):
 
 
 def test_a_new_rotation_drops_a_secret_still_in_its_grace_period(http, anna, created):
-    # DESIGN.md rule 3: at most two secrets are live, the new one and the one it replaces
+    # docs/rules.md, rule 3: at most two secrets are live, the new one and the one it replaces
     client_id = created.json["client_id"]
     first = created.json["client_secret"]
     rotate = {"grace_period_seconds": 3600}

@@ -1,4 +1,4 @@
-"""Issue 3, item 3: the rules hold under real concurrent HTTP requests against
+"""The rules hold under real concurrent HTTP requests against
 a real multi-process server (gunicorn, 4 sync workers), on PostgreSQL (row
 locks, constraints) and on SQLite (write lock). Each race is repeated, with
 a barrier so that the requests start together, enough times that a missing

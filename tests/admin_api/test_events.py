@@ -1,4 +1,4 @@
-"""DESIGN.md rule 8 through HTTP: the audit trail, newest first, in pages."""
+"""docs/rules.md, rule 8 through HTTP: the audit trail, newest first, in pages."""
 
 from __future__ import annotations
 

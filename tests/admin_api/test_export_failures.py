@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 
 from authserver.extensions import db
 from authserver.models import AuditEvent, ExportFailure, OutboxMessage
-from authserver.services import audit, clients, organizations
+from authserver.services import assignments, audit, clients
 
 URL = "/api/v1/export-failures"
 
@@ -26,14 +26,14 @@ def world(directory: Any) -> dict[str, Any]:
     anna = directory.user("anna@example.com", admin_of=("400100", "400200"))
     issued = clients.create_client(anna, "400100", audit.CLI)
     client_id = issued.client.client_id
-    organizations.update_assignment(
+    assignments.update_assignment(
         anna,
         client_id,
         "400100",
         audit.CLI,
         notification_emails=["ops@acme.example", "it@acme.example"],
     )
-    organizations.assign_organization(anna, client_id, "400200", audit.CLI)
+    assignments.assign_organization(anna, client_id, "400200", audit.CLI)
     gateway = clients.create_gateway("export-service", audit.CLI)
     db.session.execute(db.delete(OutboxMessage))  # the notices of the set-up
     db.session.commit()

@@ -10,7 +10,7 @@ import json
 import pytest
 
 from authserver.extensions import db
-from authserver.models import AuditEvent, Client, ClientAdministrator, ClientOrganization
+from authserver.models import Assignment, AuditEvent, Client, ClientAdministrator
 from authserver.services import audit, clients
 
 #: (method, path, JSON body) of every route that needs a token; {id} is a client
@@ -119,9 +119,7 @@ def test_a_client_you_do_not_administer_is_404_like_one_that_does_not_exist(
     http, login, client_id, method, path, body
 ):
     mallory = login("mallory@example.com")
-    before = db.session.execute(
-        db.select(Client.id, ClientOrganization.enabled).join(ClientOrganization)
-    ).all()
+    before = db.session.execute(db.select(Client.id, Assignment.enabled).join(Assignment)).all()
     theirs = _send(http, method, path, body, client_id, mallory)
     missing = _send(http, method, path, body, "cl_does_not_exist", mallory)
     assert theirs.status_code == missing.status_code == 404
@@ -137,9 +135,7 @@ def test_a_client_you_do_not_administer_is_404_like_one_that_does_not_exist(
     )
     db.session.expire_all()
     assert (
-        db.session.execute(
-            db.select(Client.id, ClientOrganization.enabled).join(ClientOrganization)
-        ).all()
+        db.session.execute(db.select(Client.id, Assignment.enabled).join(Assignment)).all()
         == before
     )
     assert db.session.execute(db.select(ClientAdministrator.user_id)).scalars().all() != []

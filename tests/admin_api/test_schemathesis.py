@@ -23,7 +23,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from authserver.services import audit, auth, clients
+from authserver.services import admin_login, audit, clients
 
 CHECKS = [
     not_a_server_error,
@@ -39,7 +39,7 @@ EXAMPLES = 15
 def world(directory, app):
     anna = directory.user("anna@example.com", admin_of=("400100", "400200"))
     directory.user("ben@example.com")
-    token, _ = auth.issue_admin_token(anna)
+    token, _ = app.extensions[admin_login.EXTENSION].issue_token(anna)
     gateway = clients.create_gateway("export-service", audit.CLI)
     basic = base64.b64encode(f"{gateway.client.client_id}:{gateway.client_secret}".encode())
     return {

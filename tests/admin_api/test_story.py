@@ -1,4 +1,4 @@
-"""Issue 3, the story in the words of the seed, through HTTP only.
+"""The whole story of a client administrator, through HTTP only.
 
 Anna (administrator of 400100 and 400200) creates a client for 400100,
 rotates its secret, adds 400200 disabled with two notification e-mails,

@@ -1,6 +1,5 @@
-"""Admin tokens and client access tokens never pass for each other (issue 3,
-item 1), and admin changes take effect at once at the token endpoint and at
-introspection (item 5)."""
+"""Admin tokens and client access tokens never pass for each other, and admin
+changes take effect at once at the token endpoint and at introspection."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The story of issue 4 in Debian's Chromium, against the real server.
+"""The console's whole story in Debian's Chromium, against the real server.
 
 Each test seeds its own people and organizations (see ``World``), logs in
 through the form and clicks through the pages as an organization
@@ -40,7 +40,7 @@ def flash(page: Any) -> Any:
     return page.locator(".flashes .alert")
 
 
-# -- step 1: log in and out ---------------------------------------------------------------
+# -- log in and out ---------------------------------------------------------------
 
 
 def test_login_refuses_wrong_credentials_with_a_message_then_logs_in_and_out(
@@ -218,7 +218,7 @@ def test_create_client_is_refused_when_the_organization_was_assigned_meanwhile(
     )
 
 
-# -- step 4: rotate the secret -----------------------------------------------------------------------------
+# -- rotate the secret -----------------------------------------------------------------------------
 
 
 def test_rotate_secret_asks_for_confirmation_and_offers_grace_periods(
@@ -271,7 +271,7 @@ def test_rotate_secret_asks_for_confirmation_and_offers_grace_periods(
     assert len(hashes) == 1 and hashes[0][1] is None
 
 
-# -- step 5: organizations ---------------------------------------------------------------------------------
+# -- organizations ---------------------------------------------------------------------------------
 
 
 def test_organizations_tab_adds_edits_and_removes_an_organization(page: Any, world: World) -> None:
@@ -371,7 +371,7 @@ def test_add_organization_is_refused_when_it_was_assigned_meanwhile(
     expect(page.get_by_test_id("organizations").locator("tbody tr")).to_have_count(1)
 
 
-# -- step 6: administrators ------------------------------------------------------------------------------
+# -- administrators ------------------------------------------------------------------------------
 
 
 def test_administrators_tab_searches_adds_and_keeps_the_last_administrator(
@@ -424,7 +424,7 @@ def test_administrators_tab_searches_adds_and_keeps_the_last_administrator(
     assert response.status == 404
 
 
-# -- step 7: activity ---------------------------------------------------------------------------------------
+# -- activity ---------------------------------------------------------------------------------------
 
 
 def test_activity_tab_lists_the_audit_trail_newest_first(page: Any, world: World) -> None:

@@ -1,5 +1,5 @@
 """The console at the limits of its input: the most notification e-mails an
-assignment may hold (DESIGN.md rule 4), and characters no database column
+assignment may hold (docs/rules.md, rule 4), and characters no database column
 can hold. A refusal is a page or a message next to the field, never a 500
 and never application/problem+json.
 """
@@ -14,8 +14,8 @@ from conftest import Directory  # tests/conftest.py (rootdir conftest)
 from flask.testing import FlaskClient
 
 from authserver.extensions import db
-from authserver.models import ClientOrganization
-from authserver.services.organizations import MAX_NOTIFICATION_EMAILS
+from authserver.models import Assignment
+from authserver.services.assignments import MAX_NOTIFICATION_EMAILS
 
 from .conftest import form_token, login
 
@@ -70,7 +70,7 @@ def add_email_button(html: str) -> str:
 def stored_emails(teccom_id: str = "400100") -> list[str]:
     db.session.expire_all()
     assignment = db.session.execute(
-        db.select(ClientOrganization).where(ClientOrganization.teccom_id == teccom_id)
+        db.select(Assignment).where(Assignment.teccom_id == teccom_id)
     ).scalar_one_or_none()
     return [] if assignment is None else list(assignment.notification_emails)
 
@@ -245,12 +245,12 @@ def test_a_nul_in_the_address_the_query_or_a_form_is_a_400_page(
     path: str,
     data: dict[str, str] | None,
 ) -> None:
-    before = db.session.execute(db.select(ClientOrganization.teccom_id)).scalars().all()
+    before = db.session.execute(db.select(Assignment.teccom_id)).scalars().all()
     form = None if data is None else {**data, "csrf_token": anna}
     response = http.open(path.replace("{id}", client_id), method=method, data=form)
     assert response.status_code == 400
     assert response.mimetype == "text/html"
     assert "The address or the form holds a NUL character" in response.get_data(as_text=True)
     db.session.expire_all()
-    assert db.session.execute(db.select(ClientOrganization.teccom_id)).scalars().all() == before
+    assert db.session.execute(db.select(Assignment.teccom_id)).scalars().all() == before
     assert http.get(f"/clients/{client_id}/organizations").status_code == 200  # still logged in

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from authserver.extensions import db
 from authserver.models import OutboxMessage
-from authserver.services import audit, export_failures, organizations
+from authserver.services import assignments, audit, export_failures
 
 from .conftest import form_token, login
 from .test_pages import create, flashed, text
@@ -29,7 +29,7 @@ def client_id(http: FlaskClient, directory: Directory) -> str:
     directory.organization("400100", "Acme Parts GmbH")
     anna = directory.user("anna@example.com", admin_of=("400100",))
     client_id = create(http, login(http, "anna@example.com"))
-    organizations.update_assignment(
+    assignments.update_assignment(
         anna, client_id, "400100", audit.CLI, notification_emails=["ops@acme.example"]
     )
     return client_id

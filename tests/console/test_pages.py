@@ -1,6 +1,6 @@
 """The console's pages through Flask's test client: the same rights as the
 admin API (404 for a client one does not administer), refusals shown as
-messages, secrets shown once (issue 4; DESIGN.md rules 1-5 and 8).
+messages, secrets shown once (docs/rules.md, rules 1-5 and 8).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 
 from authserver import credentials
 from authserver.extensions import db
-from authserver.models import AuditEvent, Client, ClientOrganization, User
+from authserver.models import Assignment, AuditEvent, Client, User
 
 from .conftest import PASSWORD, form_token, login
 
@@ -392,7 +392,7 @@ def test_delete_client(http: FlaskClient, people: Directory) -> None:
     assert http.get(f"/clients/{client_id}/organizations").status_code == 404
 
 
-# -- step 5: organizations ----------------------------------------------------------------------------------------
+# -- organizations ----------------------------------------------------------------------------------------
 
 
 def test_add_organization_dialog_offers_only_assignable_organizations(
@@ -436,9 +436,7 @@ def test_add_organization_with_a_bad_email_is_refused_next_to_the_field(
         "like name@example.com.</p>"
     ) in page
     assert (
-        db.session.execute(
-            db.select(ClientOrganization).where(ClientOrganization.teccom_id == "400200")
-        ).first()
+        db.session.execute(db.select(Assignment).where(Assignment.teccom_id == "400200")).first()
         is None
     )
 
@@ -460,9 +458,7 @@ def test_add_email_without_javascript_adds_a_field(http: FlaskClient, people: Di
     assert 'value="ops@acme.example"' in page
     assert 'name="add-notification_emails-1" value=""' in page
     assert (
-        db.session.execute(
-            db.select(ClientOrganization).where(ClientOrganization.teccom_id == "400200")
-        ).first()
+        db.session.execute(db.select(Assignment).where(Assignment.teccom_id == "400200")).first()
         is None
     )
 
@@ -482,7 +478,7 @@ def test_add_edit_and_remove_an_organization(http: FlaskClient, people: Director
     )
     assert flashed(http, response) == ["Organization 400200 was added."]
     assignment = db.session.execute(
-        db.select(ClientOrganization).where(ClientOrganization.teccom_id == "400200")
+        db.select(Assignment).where(Assignment.teccom_id == "400200")
     ).scalar_one()
     assert (assignment.enabled, assignment.notification_emails) == (
         False,
@@ -506,9 +502,7 @@ def test_add_edit_and_remove_an_organization(http: FlaskClient, people: Director
     )
     assert flashed(http, response) == ["Organization 400200 was removed from the client."]
     assert (
-        db.session.execute(
-            db.select(ClientOrganization).where(ClientOrganization.teccom_id == "400200")
-        ).first()
+        db.session.execute(db.select(Assignment).where(Assignment.teccom_id == "400200")).first()
         is None
     )
     actions = db.session.execute(
@@ -553,7 +547,7 @@ def test_assigning_an_organization_of_another_client_is_refused(
     assert flashed(http, response) == ["You are not an administrator of organization 400300."]
 
 
-# -- step 6: administrators -----------------------------------------------------------------------------------------
+# -- administrators -----------------------------------------------------------------------------------------
 
 
 def test_search_add_and_the_last_administrator(http: FlaskClient, people: Directory) -> None:
@@ -591,7 +585,7 @@ def test_search_add_and_the_last_administrator(http: FlaskClient, people: Direct
     assert http.get(base).status_code == 404
 
 
-# -- step 7: activity --------------------------------------------------------------------------------------------------
+# -- activity --------------------------------------------------------------------------------------------------
 
 
 def test_activity_is_newest_first_and_pages_back(http: FlaskClient, people: Directory) -> None:

@@ -1,5 +1,5 @@
 """Browser security of the console, through Flask's test client: headers,
-the session cookie, and CSRF on the console only (issue 4, "Quality bar").
+the session cookie, and CSRF on the console only.
 """
 
 from __future__ import annotations
@@ -213,7 +213,7 @@ def test_csrf_applies_to_the_console_only(app: Flask, anna: str) -> None:
 
 
 def test_machine_endpoints_get_no_session_cookie(http):
-    from authserver.console.sessions import ConsoleSessionInterface
+    from authserver.console.session_interface import ConsoleSessionInterface
 
     assert isinstance(http.application.session_interface, ConsoleSessionInterface)
     for path in (

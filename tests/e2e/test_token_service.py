@@ -21,7 +21,7 @@ from support.oauth import Creds, custom_client, delete_client, gateway, partner,
 
 from authserver.extensions import db
 from authserver.models import Client
-from authserver.services import audit, clients
+from authserver.services import audit, secret_rotation
 
 pytestmark = pytest.mark.e2e
 
@@ -219,7 +219,7 @@ def test_changes_take_effect_at_once_in_every_worker(server, data):
     for _ in range(4):
         assert call(server, "/oauth2/introspect", gw, token).json()["organizations"] == [orgs[0]]
         assert post_token(server, creds).json()["scope"] == f"export subscription org:{orgs[0]}"
-    rotated = clients.rotate_client_secret(_client(creds), audit.CLI, revoke_tokens=True)
+    rotated = secret_rotation.rotate_client_secret(_client(creds), audit.CLI, revoke_tokens=True)
     for _ in range(4):
         assert post_token(server, creds).status_code == 401
         assert call(server, "/oauth2/introspect", gw, token).json() == {"active": False}

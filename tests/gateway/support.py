@@ -64,7 +64,7 @@ class Key:
 
 
 def claims(issuer: str, **overrides: Any) -> dict[str, Any]:
-    """Valid access-token claims (RFC 9068 §2.2, DESIGN.md), with *overrides*;
+    """Valid access-token claims (RFC 9068 §2.2, docs/rules.md), with *overrides*;
     an override of ``None`` removes the claim."""
     now = int(time.time())
     values: dict[str, Any] = {

@@ -1,6 +1,6 @@
 """End to end: the authorization server and the example gateway as real
 processes on loopback ports, tokens from a real OAuth client library
-(requests-oauthlib), and the gateway's answers (issue 5).
+(requests-oauthlib), and the gateway's answers.
 
 The authorization server runs under gunicorn (2 workers, started by
 ``tests/support/server.py``) on its own SQLite file (or its own PostgreSQL

@@ -17,7 +17,7 @@ from authserver.extensions import db
 from authserver.mail.worker import WorkerSettings, drain
 from authserver.models import AuditEvent, OutboxMessage
 from authserver.models._base import utcnow
-from authserver.services import audit, clients, organizations
+from authserver.services import assignments, audit, clients
 from tests.support.smtp import SmtpServer, free_port
 
 WINDOW = 900
@@ -44,7 +44,7 @@ def app_config(database_url: str, tmp_path: Any, smtp: SmtpServer) -> dict[str, 
 def world(directory: Any) -> dict[str, Any]:
     anna = directory.user("anna@example.com", admin_of=("400100",))
     issued = clients.create_client(anna, "400100", audit.CLI, name="Acme ERP")
-    organizations.update_assignment(
+    assignments.update_assignment(
         anna,
         issued.client.client_id,
         "400100",

@@ -1,4 +1,4 @@
-"""DESIGN.md rule 5 (client administrators) at the service level (no HTTP)."""
+"""docs/rules.md, rule 5 (client administrators) at the service level (no HTTP)."""
 
 from __future__ import annotations
 

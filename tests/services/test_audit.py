@@ -1,4 +1,4 @@
-"""DESIGN.md rule 8 / issue 3 item 6: every change and its audit event commit
+"""docs/rules.md, rule 8: every change and its audit event commit
 in one transaction. A database that refuses the audit row must leave the
 change undone too (a service that committed the change first would fail here).
 """
@@ -13,13 +13,13 @@ from sqlalchemy import event
 
 from authserver.extensions import db
 from authserver.models import (
+    Assignment,
     AuditEvent,
     Client,
     ClientAdministrator,
-    ClientOrganization,
     ClientSecret,
 )
-from authserver.services import administrators, audit, clients, organizations
+from authserver.services import administrators, assignments, audit, clients, secret_rotation
 
 CTX = audit.AuditContext(actor="anna@example.com", remote_addr="192.0.2.1", request_id="req-1")
 
@@ -61,10 +61,10 @@ def _state() -> dict[str, Any]:
         ).all(),
         "assignments": db.session.execute(
             db.select(
-                ClientOrganization.teccom_id,
-                ClientOrganization.enabled,
-                ClientOrganization.notification_emails,
-            ).order_by(ClientOrganization.teccom_id)
+                Assignment.teccom_id,
+                Assignment.enabled,
+                Assignment.notification_emails,
+            ).order_by(Assignment.teccom_id)
         ).all(),
         "administrators": db.session.execute(
             db.select(ClientAdministrator.user_id).order_by(ClientAdministrator.user_id)
@@ -76,14 +76,14 @@ def _state() -> dict[str, Any]:
 
 CHANGES = {
     "create client": lambda anna, cid: clients.create_client(anna, "400200", CTX),
-    "rotate secret": lambda anna, cid: clients.rotate_secret(
+    "rotate secret": lambda anna, cid: secret_rotation.rotate_secret(
         anna, cid, CTX, grace_period_seconds=60, revoke_tokens=True
     ),
-    "assign": lambda anna, cid: organizations.assign_organization(anna, cid, "400200", CTX),
-    "edit assignment": lambda anna, cid: organizations.update_assignment(
+    "assign": lambda anna, cid: assignments.assign_organization(anna, cid, "400200", CTX),
+    "edit assignment": lambda anna, cid: assignments.update_assignment(
         anna, cid, "400100", CTX, enabled=False, notification_emails=["ops@example.com"]
     ),
-    "unassign": lambda anna, cid: organizations.unassign_organization(anna, cid, "400100", CTX),
+    "unassign": lambda anna, cid: assignments.unassign_organization(anna, cid, "400100", CTX),
     "remove administrator": lambda anna, cid: administrators.remove_administrator(
         anna, cid, "ben@example.com", CTX
     ),

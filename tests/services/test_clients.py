@@ -1,4 +1,4 @@
-"""DESIGN.md rules 1-3 and the client services of the admin API at the service level (no HTTP)."""
+"""docs/rules.md, rules 1-3 and the client services of the admin API at the service level (no HTTP)."""
 
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ from authserver.errors import (
 )
 from authserver.extensions import db
 from authserver.models import (
+    Assignment,
     AuditEvent,
     Client,
     ClientAdministrator,
-    ClientOrganization,
     ClientSecret,
     OrganizationAdmin,
 )
-from authserver.services import audit, clients
+from authserver.services import audit, clients, secret_rotation
 
 CTX = audit.AuditContext(actor="anna@example.com", remote_addr="192.0.2.1", request_id="req-1")
 
@@ -80,7 +80,7 @@ def test_creation_is_audited_without_the_secret(directory):
 def test_rotation_without_grace_keeps_only_the_new_secret(directory):
     anna = directory.user("anna@example.com", admin_of=("400100",))
     issued = clients.create_client(anna, "400100", CTX)
-    rotated = clients.rotate_client_secret(issued.client, CTX)
+    rotated = secret_rotation.rotate_client_secret(issued.client, CTX)
     hashes = db.session.execute(db.select(ClientSecret)).scalars().all()
     assert len(hashes) == 1 and hashes[0].expires_at is None
     assert credentials.check_secret(hashes[0].secret_hash, rotated.client_secret)
@@ -91,8 +91,8 @@ def test_rotation_without_grace_keeps_only_the_new_secret(directory):
 def test_rotation_with_grace_keeps_two_live_secrets_at_most(directory):
     anna = directory.user("anna@example.com", admin_of=("400100",))
     issued = clients.create_client(anna, "400100", CTX)
-    first = clients.rotate_client_secret(issued.client, CTX, grace_period_seconds=3600)
-    second = clients.rotate_client_secret(issued.client, CTX, grace_period_seconds=60)
+    first = secret_rotation.rotate_client_secret(issued.client, CTX, grace_period_seconds=3600)
+    second = secret_rotation.rotate_client_secret(issued.client, CTX, grace_period_seconds=60)
     rows = db.session.execute(db.select(ClientSecret).order_by(ClientSecret.id)).scalars().all()
     assert len(rows) == 2
     assert credentials.check_secret(rows[0].secret_hash, first.client_secret)
@@ -105,7 +105,7 @@ def test_rotation_refuses_bad_grace_period(directory, grace):
     anna = directory.user("anna@example.com", admin_of=("400100",))
     issued = clients.create_client(anna, "400100", CTX)
     with pytest.raises(ValidationError) as info:
-        clients.rotate_client_secret(issued.client, CTX, grace_period_seconds=grace)
+        secret_rotation.rotate_client_secret(issued.client, CTX, grace_period_seconds=grace)
     assert info.value.field == "grace_period_seconds"
 
 
@@ -113,7 +113,7 @@ def test_rotation_can_revoke_issued_tokens(directory):
     anna = directory.user("anna@example.com", admin_of=("400100",))
     issued = clients.create_client(anna, "400100", CTX)
     assert issued.client.tokens_invalid_before is None
-    clients.rotate_client_secret(issued.client, CTX, revoke_tokens=True)
+    secret_rotation.rotate_client_secret(issued.client, CTX, revoke_tokens=True)
     assert db.session.get(Client, issued.client.id).tokens_invalid_before is not None
 
 
@@ -170,7 +170,7 @@ def test_delete_client_removes_it_with_its_assignments_and_audits(directory):
     client_id = clients.create_client(anna, "400100", CTX).client.client_id
     clients.delete_client(anna, client_id, CTX)
     assert db.session.execute(db.select(Client)).first() is None
-    assert db.session.execute(db.select(ClientOrganization)).first() is None
+    assert db.session.execute(db.select(Assignment)).first() is None
     assert db.session.execute(db.select(ClientSecret)).first() is None
     assert db.session.execute(db.select(ClientAdministrator)).first() is None
     event = (
@@ -215,8 +215,10 @@ def test_rotate_secret_checks_rights_then_rotates(directory):
     ben = directory.user("ben@example.com", admin_of=("400100",))
     issued = clients.create_client(anna, "400100", CTX)
     with pytest.raises(ClientNotFound):
-        clients.rotate_secret(ben, issued.client.client_id, CTX)
-    rotated = clients.rotate_secret(anna, issued.client.client_id, CTX, grace_period_seconds=600)
+        secret_rotation.rotate_secret(ben, issued.client.client_id, CTX)
+    rotated = secret_rotation.rotate_secret(
+        anna, issued.client.client_id, CTX, grace_period_seconds=600
+    )
     rows = db.session.execute(db.select(ClientSecret).order_by(ClientSecret.id)).scalars().all()
     assert [credentials.check_secret(r.secret_hash, issued.client_secret) for r in rows] == [
         True,
@@ -249,7 +251,7 @@ def test_rotate_secret_refuses_bad_values(directory, kwargs, field):
     anna = directory.user("anna@example.com", admin_of=("400100",))
     issued = clients.create_client(anna, "400100", CTX)
     with pytest.raises(ValidationError) as info:
-        clients.rotate_secret(anna, issued.client.client_id, CTX, **kwargs)
+        secret_rotation.rotate_secret(anna, issued.client.client_id, CTX, **kwargs)
     assert info.value.field == field
 
 

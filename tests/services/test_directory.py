@@ -1,4 +1,4 @@
-"""Directory import (DESIGN.md "Directory file"): validation, upsert, audit."""
+"""Directory import (docs/rules.md, "The directory file"): validation, upsert, audit."""
 
 from __future__ import annotations
 

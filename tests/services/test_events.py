@@ -1,11 +1,11 @@
-"""DESIGN.md rule 8: the audit trail, readable by the client's administrators."""
+"""docs/rules.md, rule 8: the audit trail, readable by the client's administrators."""
 
 from __future__ import annotations
 
 import pytest
 
 from authserver.errors import ClientNotFound, ValidationError
-from authserver.services import audit, clients, events, organizations
+from authserver.services import assignments, audit, clients, events, secret_rotation
 
 CTX = audit.AuditContext(actor="anna@example.com", remote_addr="192.0.2.1", request_id="req-1")
 
@@ -22,7 +22,7 @@ def client_id(anna):
 
 def test_events_newest_first_in_pages(anna, client_id):
     for n in range(5):
-        clients.rotate_secret(anna, client_id, CTX, grace_period_seconds=n)
+        secret_rotation.rotate_secret(anna, client_id, CTX, grace_period_seconds=n)
     first = events.list_events(anna, client_id, limit=4)
     assert [e.action for e in first.events] == ["client.secret_rotated"] * 4
     assert [e.details["grace_period_seconds"] for e in first.events] == [4, 3, 2, 1]
@@ -36,14 +36,14 @@ def test_events_newest_first_in_pages(anna, client_id):
 
 
 def test_a_page_exactly_full_has_no_next_cursor(anna, client_id):
-    clients.rotate_secret(anna, client_id, CTX)
+    secret_rotation.rotate_secret(anna, client_id, CTX)
     page = events.list_events(anna, client_id, limit=2)
     assert len(page.events) == 2 and page.next_before is None
 
 
 def test_events_are_only_those_of_the_client(anna, client_id):
     other = clients.create_client(anna, "400200", CTX).client.client_id
-    organizations.update_assignment(anna, other, "400200", CTX, enabled=False)
+    assignments.update_assignment(anna, other, "400200", CTX, enabled=False)
     page = events.list_events(anna, client_id)
     assert [(e.action, e.client_id) for e in page.events] == [("client.created", client_id)]
     event = page.events[0]

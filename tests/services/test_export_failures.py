@@ -16,7 +16,7 @@ from authserver.errors import (
 )
 from authserver.extensions import db
 from authserver.models import OutboxMessage
-from authserver.services import audit, clients, export_failures, organizations
+from authserver.services import assignments, audit, clients, export_failures
 
 CTX = audit.AuditContext(actor="anna@example.com")
 GATEWAY = audit.AuditContext(actor="gateway:gw_1")
@@ -28,10 +28,10 @@ POLICY = export_failures.DigestPolicy(window_seconds=600, daily_cap=2)
 def setup(directory):
     anna = directory.user("anna@example.com", admin_of=("400100", "400200"))
     client_id = clients.create_client(anna, "400100", CTX).client.client_id
-    organizations.update_assignment(
+    assignments.update_assignment(
         anna, client_id, "400100", CTX, notification_emails=["ops@acme.example"]
     )
-    organizations.assign_organization(anna, client_id, "400200", CTX)
+    assignments.assign_organization(anna, client_id, "400200", CTX)
     db.session.execute(db.delete(OutboxMessage))
     db.session.commit()
     return anna, client_id

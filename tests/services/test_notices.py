@@ -11,7 +11,7 @@ from authserver.errors import LastAdministrator
 from authserver.extensions import db
 from authserver.mail.render import render
 from authserver.models import OutboxMessage
-from authserver.services import administrators, audit, clients, organizations
+from authserver.services import administrators, assignments, audit, clients, secret_rotation
 
 CTX = audit.AuditContext(actor="anna@example.com")
 
@@ -40,7 +40,7 @@ def both(kind: str) -> list[tuple[str, str]]:
 
 def test_a_rotation_tells_every_administrator_the_grace_end_and_who_never_the_secret(setup):
     anna, client_id = setup
-    rotated = clients.rotate_secret(anna, client_id, CTX, grace_period_seconds=3600)
+    rotated = secret_rotation.rotate_secret(anna, client_id, CTX, grace_period_seconds=3600)
     assert notices() == both("secret_rotated")
     row = db.session.execute(db.select(OutboxMessage)).scalars().first()
     assert row.params["grace_end"] == rotated.previous_expires_at.isoformat()
@@ -68,11 +68,11 @@ def test_administrator_changes_tell_every_administrator_and_the_one_removed(setu
 
 def test_organization_changes_tell_every_administrator(setup):
     anna, client_id = setup
-    organizations.assign_organization(anna, client_id, "400200", CTX)
-    organizations.update_assignment(anna, client_id, "400200", CTX, enabled=False)
-    organizations.update_assignment(anna, client_id, "400200", CTX, enabled=True)
-    organizations.update_assignment(anna, client_id, "400200", CTX, notification_emails=[])
-    organizations.unassign_organization(anna, client_id, "400200", CTX)
+    assignments.assign_organization(anna, client_id, "400200", CTX)
+    assignments.update_assignment(anna, client_id, "400200", CTX, enabled=False)
+    assignments.update_assignment(anna, client_id, "400200", CTX, enabled=True)
+    assignments.update_assignment(anna, client_id, "400200", CTX, notification_emails=[])
+    assignments.unassign_organization(anna, client_id, "400200", CTX)
     assert notices() == [
         *both("organization_assigned"),
         *both("organization_disabled"),

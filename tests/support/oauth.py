@@ -12,7 +12,7 @@ from werkzeug.test import TestResponse
 
 from authserver import credentials
 from authserver.extensions import db
-from authserver.models import Client, ClientOrganization, ClientSecret, Organization
+from authserver.models import Assignment, Client, ClientSecret, Organization
 from authserver.services import audit, clients
 
 
@@ -29,7 +29,7 @@ def partner(directory: Any, *teccom_ids: str, email: str | None = None) -> Creds
     issued = clients.create_client(user, first, audit.CLI)
     for teccom_id in more:
         db.session.add(
-            ClientOrganization(
+            Assignment(
                 client_pk=issued.client.id,
                 teccom_id=teccom_id,
                 enabled=True,
@@ -53,7 +53,7 @@ def custom_client(client_id: str, secret: str, *teccom_ids: str) -> Creds:
         if db.session.get(Organization, teccom_id) is None:
             db.session.add(Organization(teccom_id=teccom_id, name=teccom_id, kind="supplier"))
         client.organizations.append(
-            ClientOrganization(teccom_id=teccom_id, enabled=True, notification_emails=[])
+            Assignment(teccom_id=teccom_id, enabled=True, notification_emails=[])
         )
     db.session.add(client)
     db.session.commit()
@@ -62,9 +62,9 @@ def custom_client(client_id: str, secret: str, *teccom_ids: str) -> Creds:
 
 def set_enabled(client_id: str, teccom_id: str, enabled: bool) -> None:
     row = db.session.execute(
-        db.select(ClientOrganization)
+        db.select(Assignment)
         .join(Client)
-        .where(Client.client_id == client_id, ClientOrganization.teccom_id == teccom_id)
+        .where(Client.client_id == client_id, Assignment.teccom_id == teccom_id)
     ).scalar_one()
     row.enabled = enabled
     db.session.commit()

@@ -1,4 +1,4 @@
-"""The Administrators and Activity tabs (issue 4, steps 6-7; DESIGN.md rules 5 and 8)."""
+"""The Administrators and Activity tabs (docs/rules.md, rules 5 and 8)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,14 @@ from flask import flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ...errors import UserNotFound, ValidationError
-from ...models import User
+from ...models import User, normalize_email
 from ...services import administrators as administrators_service
 from ...services import clients as clients_service
 from ...services import events as events_service
 from .. import bp
 from ..errors import return_to
 from ..forms import AdministratorForm
-from ..session import audit_context, login_required, require_user
+from ..login import audit_context, login_required, require_user
 from .clients import client_page
 
 
@@ -50,7 +50,7 @@ def add_administrator(client_id: str) -> ResponseReturnValue:
         clients_service.get_client(user, client_id)
         raise ValidationError("Search for a user by e-mail first.", field="email")
     administrators_service.add_administrator(user, client_id, form.email.data, audit_context())
-    flash(f"{form.email.data.strip().lower()} is now an administrator of this client.", "success")
+    flash(f"{normalize_email(form.email.data)} is now an administrator of this client.", "success")
     return redirect(url_for("console.administrators", client_id=client_id), 303)
 
 
@@ -64,7 +64,7 @@ def remove_administrator(client_id: str) -> ResponseReturnValue:
     if not form.validate():
         clients_service.get_client(user, client_id)
         raise ValidationError("Choose an administrator to remove.", field="email")
-    email = form.email.data.strip().lower()
+    email = normalize_email(form.email.data)
     administrators_service.remove_administrator(user, client_id, email, audit_context())
     if email == user.email:
         flash(f"You are no longer an administrator of client {client_id}.", "success")

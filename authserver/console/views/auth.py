@@ -1,4 +1,4 @@
-"""Log in and out, here or everywhere (issue 4, step 1)."""
+"""Log in and out, here or everywhere."""
 
 from __future__ import annotations
 
@@ -6,15 +6,15 @@ from flask import redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from ...errors import TooManyRequests, Unauthorized
-from ...services import auth as auth_service
-from .. import bp, session
+from .. import bp
+from .. import login as console_login
 from ..forms import LoginForm
 from ..inputs import has_nul
 
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    if session.current_user() is None:
+    if console_login.current_user() is None:
         return redirect(url_for("console.login"), 303)
     return redirect(url_for("console.clients"), 303)
 
@@ -28,8 +28,8 @@ def login() -> ResponseReturnValue:
     """
     form = LoginForm()
     if request.method == "GET":
-        form.next.data = session.safe_next(request.args.get("next"))
-        if session.current_user() is not None:
+        form.next.data = console_login.safe_next(request.args.get("next"))
+        if console_login.current_user() is not None:
             return redirect(form.next.data or url_for("console.clients"), 303)
     message = None
     headers: dict[str, str] = {}
@@ -40,7 +40,7 @@ def login() -> ResponseReturnValue:
         message = "Wrong e-mail or password."
     elif submitted:
         try:
-            user = auth_service.authenticate_user(
+            user = console_login.admin_login().authenticate(
                 form.email.data, form.password.data, request.remote_addr
             )
         except Unauthorized:
@@ -50,21 +50,23 @@ def login() -> ResponseReturnValue:
             status = 429
             headers["Retry-After"] = str(error.retry_after)
         else:
-            session.login(user)
-            return redirect(session.safe_next(form.next.data) or url_for("console.clients"), 303)
+            console_login.login(user)
+            return redirect(
+                console_login.safe_next(form.next.data) or url_for("console.clients"), 303
+            )
     return render_template("console/login.html", form=form, message=message), status, headers
 
 
 @bp.post("/logout")
 def logout() -> ResponseReturnValue:
     """End this browser's session, on the server too (OWASP: logout ends the session)."""
-    session.logout()  # the CSRF token was checked by security.protect
+    console_login.logout()  # the CSRF token was checked by security.protect
     return redirect(url_for("console.login", logged_out=1), 303)
 
 
 @bp.post("/logout/everywhere")
-@session.login_required
+@console_login.login_required
 def logout_everywhere() -> ResponseReturnValue:
     """End every session of the user, in every browser (audited)."""
-    session.logout_everywhere()
+    console_login.logout_everywhere()
     return redirect(url_for("console.login", logged_out="everywhere"), 303)

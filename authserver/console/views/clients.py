@@ -1,5 +1,5 @@
 """API clients: choose an organization, create a client, rotate its secret,
-delete it (issue 4, steps 2-4).
+delete it.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from flask.typing import ResponseReturnValue
 from ...errors import OrganizationNotFound, ValidationError
 from ...models import Client
 from ...services import clients as clients_service
+from ...services import secret_rotation
 from .. import bp
 from ..errors import return_to
 from ..forms import ConfirmForm, CreateClientForm, RotateSecretForm
-from ..session import audit_context, login_required, require_user
+from ..login import audit_context, login_required, require_user
 
 
 @bp.get("/clients")
@@ -43,7 +44,7 @@ def clients() -> ResponseReturnValue:
 @bp.post("/clients")
 @login_required
 def create_client() -> ResponseReturnValue:
-    """Create a client for an organization; show its secret once (DESIGN.md rules 1-2)."""
+    """Create a client for an organization; show its secret once (docs/rules.md, rules 1-2)."""
     form = CreateClientForm()
     return_to(url_for("console.clients", org=form.teccom_id.data or None))
     if not form.validate():
@@ -80,7 +81,7 @@ def client(client_id: str) -> ResponseReturnValue:
 @login_required
 def rotate_secret(client_id: str) -> ResponseReturnValue:
     """Rotate the secret with an optional grace period and token revocation
-    (DESIGN.md rule 3); show the new secret once.
+    (docs/rules.md, rule 3); show the new secret once.
     """
     user = require_user()
     return_to(url_for("console.organizations", client_id=client_id))
@@ -90,7 +91,7 @@ def rotate_secret(client_id: str) -> ResponseReturnValue:
         raise ValidationError(
             "Choose one of the offered grace periods.", field="grace_period_seconds"
         )
-    rotated = clients_service.rotate_secret(
+    rotated = secret_rotation.rotate_secret(
         user,
         client_id,
         audit_context(),

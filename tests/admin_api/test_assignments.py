@@ -1,11 +1,11 @@
-"""DESIGN.md rule 4 through HTTP."""
+"""docs/rules.md, rule 4 through HTTP."""
 
 from __future__ import annotations
 
 import pytest
 
 from authserver.extensions import db
-from authserver.models import ClientOrganization
+from authserver.models import Assignment
 
 
 @pytest.fixture
@@ -91,9 +91,7 @@ def test_bad_notification_email_is_422_naming_it(http, anna, base, emails, field
     assert response.status_code == 422
     assert response.json["field"] == field
     assert (
-        db.session.execute(
-            db.select(ClientOrganization).where(ClientOrganization.teccom_id == "400200")
-        ).first()
+        db.session.execute(db.select(Assignment).where(Assignment.teccom_id == "400200")).first()
         is None
     )
     patched = http.patch(f"{base}/400100", json={"notification_emails": emails}, headers=anna)

@@ -1,4 +1,4 @@
-"""Admin login and admin tokens at the service level (issue 3, item 1)."""
+"""Admin login and admin tokens at the service level."""
 
 from __future__ import annotations
 
@@ -7,13 +7,20 @@ import time
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from flask import current_app
 
 from authserver import credentials
 from authserver.errors import TooManyRequests, Unauthorized
 from authserver.extensions import db
-from authserver.services import auth
+from authserver.services import admin_login
 
 PASSWORD = "correct horse battery staple"
+
+
+def login() -> admin_login.AdminLogin:
+    """The admin login of the app under test (made by the app factory)."""
+    found: admin_login.AdminLogin = current_app.extensions[admin_login.EXTENSION]
+    return found
 
 
 @pytest.fixture
@@ -23,7 +30,7 @@ def app_config(app_config):
 
 def test_right_password_returns_the_user_whatever_the_case_of_the_email(directory):
     anna = directory.user("anna@example.com")
-    assert auth.authenticate_user("  Anna@Example.COM ", PASSWORD, "192.0.2.1").id == anna.id
+    assert login().authenticate("  Anna@Example.COM ", PASSWORD, "192.0.2.1").id == anna.id
 
 
 @pytest.mark.parametrize(
@@ -33,7 +40,7 @@ def test_right_password_returns_the_user_whatever_the_case_of_the_email(director
 def test_wrong_email_and_wrong_password_answer_the_same(directory, email, password):
     directory.user("anna@example.com")
     with pytest.raises(Unauthorized) as info:
-        auth.authenticate_user(email, password, "192.0.2.1")
+        login().authenticate(email, password, "192.0.2.1")
     assert info.value.detail == "The e-mail or the password is wrong."
     assert info.value.code == 401
 
@@ -41,8 +48,8 @@ def test_wrong_email_and_wrong_password_answer_the_same(directory, email, passwo
 def test_user_without_password_cannot_log_in(directory):
     directory.user("nopass@example.com", password=None)
     with pytest.raises(Unauthorized) as info:
-        auth.authenticate_user("nopass@example.com", "", "192.0.2.1")
-    assert info.value.detail == auth.INVALID_LOGIN
+        login().authenticate("nopass@example.com", "", "192.0.2.1")
+    assert info.value.detail == admin_login.INVALID_LOGIN
 
 
 def test_unknown_email_still_runs_one_argon2_verification(directory, monkeypatch):
@@ -55,7 +62,7 @@ def test_unknown_email_still_runs_one_argon2_verification(directory, monkeypatch
 
     monkeypatch.setattr(credentials, "check_secret", spy)
     with pytest.raises(Unauthorized):
-        auth.authenticate_user("nobody@example.com", PASSWORD, "192.0.2.1")
+        login().authenticate("nobody@example.com", PASSWORD, "192.0.2.1")
     assert verified == [credentials.dummy_hash()]
     assert verified[0].startswith("$argon2id$")
 
@@ -64,9 +71,9 @@ def test_failures_per_email_are_limited_then_429_even_with_the_right_password(di
     directory.user("anna@example.com")
     for n in range(3):
         with pytest.raises(Unauthorized):
-            auth.authenticate_user("anna@example.com", "wrong", f"192.0.2.{n}")
+            login().authenticate("anna@example.com", "wrong", f"192.0.2.{n}")
     with pytest.raises(TooManyRequests) as info:
-        auth.authenticate_user("anna@example.com", PASSWORD, "192.0.2.99")
+        login().authenticate("anna@example.com", PASSWORD, "192.0.2.99")
     assert 1 <= info.value.retry_after <= 60
     assert info.value.code == 429
 
@@ -75,21 +82,21 @@ def test_failures_per_address_are_limited_across_emails(directory):
     directory.user("anna@example.com")
     for n in range(3):
         with pytest.raises(Unauthorized):
-            auth.authenticate_user(f"guess{n}@example.com", "wrong", "198.51.100.7")
+            login().authenticate(f"guess{n}@example.com", "wrong", "198.51.100.7")
     with pytest.raises(TooManyRequests):
-        auth.authenticate_user("anna@example.com", PASSWORD, "198.51.100.7")
+        login().authenticate("anna@example.com", PASSWORD, "198.51.100.7")
     # another address is not slowed down
     assert (
-        auth.authenticate_user("anna@example.com", PASSWORD, "198.51.100.8").email
+        login().authenticate("anna@example.com", PASSWORD, "198.51.100.8").email
         == "anna@example.com"
     )
 
 
 def test_admin_token_round_trip(directory, app):
     anna = directory.user("anna@example.com")
-    token, expires_in = auth.issue_admin_token(anna)
+    token, expires_in = login().issue_token(anna)
     assert expires_in == 600
-    assert auth.verify_admin_token(token).id == anna.id
+    assert login().verify_token(token).id == anna.id
     header = jwt.get_unverified_header(token)
     assert (header["typ"], header["alg"]) == ("admin+jwt", "HS256")
     claims = jwt.decode(token, options={"verify_signature": False})
@@ -101,7 +108,7 @@ def test_admin_token_round_trip(directory, app):
 
 def test_admin_token_is_not_signed_with_the_flask_secret_itself(directory, app):
     anna = directory.user("anna@example.com")
-    token, _ = auth.issue_admin_token(anna)
+    token, _ = login().issue_token(anna)
     with pytest.raises(jwt.InvalidSignatureError):
         jwt.decode(
             token, app.config["SECRET_KEY"], algorithms=["HS256"], audience="authserver-admin"
@@ -124,7 +131,7 @@ def _forge(app, **changes):
     headers.update(changes.pop("headers", {}))
     claims.update(changes)
     claims = {k: v for k, v in claims.items() if v is not None}
-    return jwt.encode(claims, auth._key(), algorithm="HS256", headers=headers)
+    return jwt.encode(claims, login()._key, algorithm="HS256", headers=headers)
 
 
 @pytest.mark.parametrize(
@@ -142,9 +149,9 @@ def _forge(app, **changes):
 )
 def test_tampered_or_expired_admin_tokens_are_refused(directory, app, changes):
     directory.user("anna@example.com")
-    assert auth.verify_admin_token(_forge(app)).email == "anna@example.com"
+    assert login().verify_token(_forge(app)).email == "anna@example.com"
     with pytest.raises(Unauthorized) as info:
-        auth.verify_admin_token(_forge(app, **changes))
+        login().verify_token(_forge(app, **changes))
     assert info.value.detail == "The bearer token is invalid or expired."
 
 
@@ -169,19 +176,19 @@ def test_client_access_token_is_refused_as_admin_token(directory, app):
         headers={"typ": "at+jwt", "kid": "k1"},
     )
     with pytest.raises(Unauthorized):
-        auth.verify_admin_token(access_token)
+        login().verify_token(access_token)
 
 
 @pytest.mark.parametrize("garbage", ["", "not a jwt", "a.b.c", "eyJhbGciOiJub25lIn0.e30."])
 def test_garbage_tokens_are_refused(directory, garbage):
     with pytest.raises(Unauthorized):
-        auth.verify_admin_token(garbage)
+        login().verify_token(garbage)
 
 
 def test_token_of_a_user_who_left_the_directory_is_refused(directory):
     anna = directory.user("anna@example.com")
-    token, _ = auth.issue_admin_token(anna)
+    token, _ = login().issue_token(anna)
     db.session.delete(anna)
     db.session.commit()
     with pytest.raises(Unauthorized):
-        auth.verify_admin_token(token)
+        login().verify_token(token)

@@ -1,4 +1,4 @@
-"""DESIGN.md rule 4 (assigning organizations) at the service level (no HTTP)."""
+"""docs/rules.md, rule 4 (assigning organizations) at the service level (no HTTP)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from authserver.errors import (
     ValidationError,
 )
 from authserver.extensions import db
-from authserver.models import AuditEvent, ClientOrganization, OrganizationAdmin
-from authserver.services import audit, clients, organizations
+from authserver.models import Assignment, AuditEvent, OrganizationAdmin
+from authserver.services import assignments, audit, clients
 
 CTX = audit.AuditContext(actor="anna@example.com", remote_addr="192.0.2.1", request_id="req-1")
 
@@ -36,7 +36,7 @@ def _events(action=None):
 
 
 def test_assign_with_both_rights(anna, client_id):
-    assignment = organizations.assign_organization(
+    assignment = assignments.assign_organization(
         anna,
         client_id,
         "400200",
@@ -46,7 +46,7 @@ def test_assign_with_both_rights(anna, client_id):
     )
     assert (assignment.teccom_id, assignment.enabled) == ("400200", False)
     assert assignment.notification_emails == ["ops@example.com", "Alerts@example.com"]
-    assert [(a.teccom_id, a.enabled) for a in organizations.list_assignments(anna, client_id)] == [
+    assert [(a.teccom_id, a.enabled) for a in assignments.list_assignments(anna, client_id)] == [
         ("400100", True),
         ("400200", False),
     ]
@@ -68,12 +68,10 @@ def test_assign_needs_admin_of_the_organization_and_is_audited_as_denied(
 ):
     directory.organization("900900")
     with pytest.raises(NotOrganizationAdmin) as info:
-        organizations.assign_organization(anna, client_id, "900900", CTX)
+        assignments.assign_organization(anna, client_id, "900900", CTX)
     assert info.value.code == 403
     assert (
-        db.session.execute(
-            db.select(ClientOrganization).where(ClientOrganization.teccom_id == "900900")
-        ).first()
+        db.session.execute(db.select(Assignment).where(Assignment.teccom_id == "900900")).first()
         is None
     )
     (event,) = _events("authorization.denied")
@@ -87,16 +85,16 @@ def test_assign_needs_admin_of_the_organization_and_is_audited_as_denied(
 def test_assign_needs_admin_of_the_client(directory, anna, client_id):
     ben = directory.user("ben@example.com", admin_of=("400200",))
     with pytest.raises(ClientNotFound):
-        organizations.assign_organization(ben, client_id, "400200", CTX)
+        assignments.assign_organization(ben, client_id, "400200", CTX)
     assert _events("organization.assigned") == []
 
 
 def test_an_unknown_organization_is_refused_like_one_not_administered(directory, anna, client_id):
     directory.organization("400900")
     with pytest.raises(NotOrganizationAdmin) as unknown:
-        organizations.assign_organization(anna, client_id, "999999", CTX)
+        assignments.assign_organization(anna, client_id, "999999", CTX)
     with pytest.raises(NotOrganizationAdmin) as foreign:
-        organizations.assign_organization(anna, client_id, "400900", CTX)
+        assignments.assign_organization(anna, client_id, "400900", CTX)
     assert unknown.value.code == foreign.value.code == 403
     assert str(unknown.value) == "You are not an administrator of organization 999999."
     assert str(foreign.value) == "You are not an administrator of organization 400900."
@@ -105,11 +103,11 @@ def test_an_unknown_organization_is_refused_like_one_not_administered(directory,
 
 def test_an_organization_belongs_to_at_most_one_client(directory, anna, client_id):
     with pytest.raises(OrganizationAlreadyAssigned) as same:
-        organizations.assign_organization(anna, client_id, "400100", CTX)
+        assignments.assign_organization(anna, client_id, "400100", CTX)
     assert same.value.detail == "Organization 400100 is already assigned to this client."
     other = clients.create_client(anna, "400300", CTX).client.client_id
     with pytest.raises(OrganizationAlreadyAssigned) as info:
-        organizations.assign_organization(anna, other, "400100", CTX)
+        assignments.assign_organization(anna, other, "400100", CTX)
     assert info.value.code == 409
     assert info.value.detail == "Organization 400100 is already assigned to another client."
 
@@ -118,18 +116,14 @@ def test_the_unique_constraint_decides_when_the_check_is_raced(anna, client_id):
     # a row another transaction committed after our check: only the constraint sees it
     other = clients.create_client(anna, "400300", CTX).client
     db.session.add(
-        ClientOrganization(
-            client_pk=other.id, teccom_id="400200", enabled=True, notification_emails=[]
-        )
+        Assignment(client_pk=other.id, teccom_id="400200", enabled=True, notification_emails=[])
     )
     db.session.commit()
-    db.session.execute(
-        db.delete(ClientOrganization).where(ClientOrganization.teccom_id == "400200")
-    )
+    db.session.execute(db.delete(Assignment).where(Assignment.teccom_id == "400200"))
     db.session.commit()
-    assert organizations.assign_organization(anna, client_id, "400200", CTX).teccom_id == "400200"
+    assert assignments.assign_organization(anna, client_id, "400200", CTX).teccom_id == "400200"
     with pytest.raises(OrganizationAlreadyAssigned):
-        organizations.assign_organization(anna, other.client_id, "400200", CTX)
+        assignments.assign_organization(anna, other.client_id, "400200", CTX)
 
 
 @pytest.mark.parametrize(
@@ -144,56 +138,52 @@ def test_the_unique_constraint_decides_when_the_check_is_raced(anna, client_id):
 )
 def test_bad_notification_emails_are_refused_naming_the_field(anna, client_id, emails, field):
     with pytest.raises(ValidationError) as info:
-        organizations.assign_organization(
-            anna, client_id, "400200", CTX, notification_emails=emails
-        )
+        assignments.assign_organization(anna, client_id, "400200", CTX, notification_emails=emails)
     assert info.value.field == field
     assert info.value.code == 422
     with pytest.raises(ValidationError):
-        organizations.update_assignment(anna, client_id, "400100", CTX, notification_emails=emails)
+        assignments.update_assignment(anna, client_id, "400100", CTX, notification_emails=emails)
 
 
 def test_enabled_must_be_a_boolean(anna, client_id):
     with pytest.raises(ValidationError) as info:
-        organizations.assign_organization(anna, client_id, "400200", CTX, enabled="yes")
+        assignments.assign_organization(anna, client_id, "400200", CTX, enabled="yes")
     assert info.value.field == "enabled"
 
 
 def test_duplicate_notification_emails_are_kept_once(anna, client_id):
-    assignment = organizations.assign_organization(
+    assignment = assignments.assign_organization(
         anna, client_id, "400200", CTX, notification_emails=["a@example.com", "A@example.com"]
     )
     assert assignment.notification_emails == ["a@example.com"]
 
 
 def test_update_assignment_changes_only_what_is_given_and_audits_the_change(anna, client_id):
-    organizations.assign_organization(
+    assignments.assign_organization(
         anna, client_id, "400200", CTX, enabled=False, notification_emails=["a@example.com"]
     )
-    updated = organizations.update_assignment(anna, client_id, "400200", CTX, enabled=True)
+    updated = assignments.update_assignment(anna, client_id, "400200", CTX, enabled=True)
     assert (updated.enabled, updated.notification_emails) == (True, ["a@example.com"])
-    updated = organizations.update_assignment(
-        anna, client_id, "400200", CTX, notification_emails=[]
-    )
+    updated = assignments.update_assignment(anna, client_id, "400200", CTX, notification_emails=[])
     assert (updated.enabled, updated.notification_emails) == (True, [])
     assert [e.details for e in _events("organization.updated")] == [
         {"changes": {"enabled": [False, True]}},
         {"changes": {"notification_emails": [["a@example.com"], []]}},
     ]
-    organizations.update_assignment(anna, client_id, "400200", CTX, enabled=True)
+    assignments.update_assignment(anna, client_id, "400200", CTX, enabled=True)
     assert len(_events("organization.updated")) == 2
 
 
 def test_update_and_unassign_need_the_organization_right_too(anna, client_id):
-    organizations.assign_organization(anna, client_id, "400200", CTX)
+    assignments.assign_organization(anna, client_id, "400200", CTX)
     db.session.execute(db.delete(OrganizationAdmin).where(OrganizationAdmin.teccom_id == "400200"))
     db.session.commit()
     with pytest.raises(NotOrganizationAdmin):
-        organizations.update_assignment(anna, client_id, "400200", CTX, enabled=False)
+        assignments.update_assignment(anna, client_id, "400200", CTX, enabled=False)
     with pytest.raises(NotOrganizationAdmin):
-        organizations.unassign_organization(anna, client_id, "400200", CTX)
+        assignments.unassign_organization(anna, client_id, "400200", CTX)
     assignment = db.session.execute(
-        db.select(ClientOrganization).where(ClientOrganization.teccom_id == "400200")
+        db.select(Assignment).where(Assignment.teccom_id == "400200")
     ).scalar_one()
     assert assignment.enabled is True
     assert [e.details["operation"] for e in _events("authorization.denied")] == [
@@ -204,31 +194,31 @@ def test_update_and_unassign_need_the_organization_right_too(anna, client_id):
 
 def test_update_or_unassign_an_organization_not_assigned_to_the_client(anna, client_id):
     with pytest.raises(OrganizationNotFound) as info:
-        organizations.update_assignment(anna, client_id, "400200", CTX, enabled=False)
+        assignments.update_assignment(anna, client_id, "400200", CTX, enabled=False)
     assert info.value.code == 404
     with pytest.raises(OrganizationNotFound):
-        organizations.unassign_organization(anna, client_id, "400200", CTX)
+        assignments.unassign_organization(anna, client_id, "400200", CTX)
 
 
 def test_unassign_removes_the_assignment_and_audits(anna, client_id):
-    organizations.assign_organization(anna, client_id, "400200", CTX)
-    organizations.unassign_organization(anna, client_id, "400200", CTX)
-    assert [a.teccom_id for a in organizations.list_assignments(anna, client_id)] == ["400100"]
+    assignments.assign_organization(anna, client_id, "400200", CTX)
+    assignments.unassign_organization(anna, client_id, "400200", CTX)
+    assert [a.teccom_id for a in assignments.list_assignments(anna, client_id)] == ["400100"]
     (event,) = _events("organization.unassigned")
     assert (event.client_id, event.target) == (client_id, "400200")
 
 
 def test_assignable_organizations_are_those_administered_and_free(directory, anna, client_id):
     directory.organization("777777")
-    assert [o.teccom_id for o in organizations.assignable_organizations(anna)] == [
+    assert [o.teccom_id for o in assignments.assignable_organizations(anna)] == [
         "400200",
         "400300",
     ]
-    organizations.assign_organization(anna, client_id, "400200", CTX)
-    assert [o.teccom_id for o in organizations.assignable_organizations(anna)] == ["400300"]
+    assignments.assign_organization(anna, client_id, "400200", CTX)
+    assert [o.teccom_id for o in assignments.assignable_organizations(anna)] == ["400300"]
 
 
 def test_list_assignments_of_a_client_not_administered(directory, client_id):
     ben = directory.user("ben@example.com", admin_of=("400100",))
     with pytest.raises(ClientNotFound):
-        organizations.list_assignments(ben, client_id)
+        assignments.list_assignments(ben, client_id)

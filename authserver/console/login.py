@@ -16,12 +16,14 @@ from collections.abc import Callable
 from typing import TypeVar, cast
 from urllib.parse import urlsplit
 
-from flask import g, redirect, request, session, url_for
+from flask import current_app, g, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from ..admin_api.base import request_id
 from ..models import User
+from ..request_id import request_id
 from ..services import console_sessions
+from ..services.admin_login import EXTENSION as ADMIN_LOGIN
+from ..services.admin_login import AdminLogin
 from ..services.audit import AuditContext
 from . import bp
 
@@ -136,6 +138,13 @@ def safe_next(target: str | None) -> str | None:
 
 
 def audit_context() -> AuditContext:
-    """Who acts and from where, for the audit trail (DESIGN.md rule 8)."""
+    """Who acts and from where, for the audit trail (docs/rules.md, rule 8)."""
     user = require_user()
     return AuditContext(actor=user.email, remote_addr=request.remote_addr, request_id=request_id())
+
+
+def admin_login() -> AdminLogin:
+    """This app's admin login: the console checks e-mail and password, and
+    throttles failures, exactly as the admin API does."""
+    found: AdminLogin = current_app.extensions[ADMIN_LOGIN]
+    return found

@@ -13,7 +13,7 @@ from authserver import tokens
 from authserver.extensions import db
 from authserver.models import AuditEvent, RevokedToken
 from authserver.models._base import utcnow
-from authserver.oauth2 import EXTENSION
+from authserver.oauth2.endpoints import EXTENSION
 
 URL = "/oauth2/revoke"
 

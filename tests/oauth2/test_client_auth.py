@@ -10,17 +10,12 @@ from conftest import make_config
 from support.oauth import assert_oauth_error, partner, set_enabled, token_request
 
 from authserver import credentials
-from authserver.client_auth import (
-    AuthenticationFailed,
-    ClientRecord,
-    SecretVerifier,
-    TooManyFailures,
-    load_client,
-)
 from authserver.extensions import db
 from authserver.models import Client
-from authserver.oauth2 import EXTENSION
-from authserver.services import audit, clients
+from authserver.oauth2.client_auth import AuthenticationFailed, SecretVerifier, TooManyFailures
+from authserver.oauth2.client_record import ClientRecord, load_client
+from authserver.oauth2.endpoints import EXTENSION
+from authserver.services import audit, secret_rotation
 from authserver.throttle import FailureThrottle
 
 
@@ -185,7 +180,7 @@ def test_expired_grace_secret_is_not_served_from_the_cache(app, directory):
         verifier.authenticate(load, creds.client_id, creds.client_secret, "a").client_id
         == creds.client_id
     )
-    clients.rotate_client_secret(client, audit.CLI)
+    secret_rotation.rotate_client_secret(client, audit.CLI)
     with pytest.raises(AuthenticationFailed):
         verifier.authenticate(load, creds.client_id, creds.client_secret, "a")
 
@@ -246,7 +241,7 @@ def test_throttled_verifier_raises_before_loading_argon2(app, directory, argon2_
 
 
 def test_no_free_argon2_slot_is_busy(app, directory, monkeypatch):
-    from authserver import client_auth
+    from authserver.oauth2 import client_auth
 
     creds = partner(directory, "400100")
     with db.engine.connect() as connection:

@@ -11,8 +11,10 @@ from conftest import make_config
 from cryptography.fernet import Fernet
 from support.oauth import get_token, partner
 
-from authserver import key_material, keys, tokens
+from authserver import keys, tokens
 from authserver.extensions import db
+from authserver.keys import material as key_material
+from authserver.keys import rotation
 from authserver.models import AuditEvent, SigningKey
 from authserver.models._base import utcnow
 
@@ -45,7 +47,7 @@ def test_first_key_is_made_on_first_use(app_ctx):
 
 
 def test_racing_processes_make_exactly_one_first_key(app_ctx, monkeypatch):
-    real = keys.new_signing_key
+    real = rotation.new_signing_key
     barrier = threading.Barrier(4, timeout=10)
 
     def slow_new_key(*args, **kwargs):
@@ -53,7 +55,7 @@ def test_racing_processes_make_exactly_one_first_key(app_ctx, monkeypatch):
         threading.Event().wait(0.2)  # widen the window between the check and the insert
         return key
 
-    monkeypatch.setattr(keys, "new_signing_key", slow_new_key)
+    monkeypatch.setattr(rotation, "new_signing_key", slow_new_key)
     engine = db.engine
     results, errors = [], []
 
@@ -100,9 +102,9 @@ def test_private_keys_are_encrypted_at_rest_when_configured(app_ctx):
     assert b"PRIVATE KEY" not in bytes(row.private_key)
     # another process with the same key-encryption key loads it
     assert store(encryption_key=secret).signing_key().kid == key.kid
-    with pytest.raises(key_material.KeyEncryptionError):
+    with pytest.raises(keys.KeyEncryptionError):
         store().signing_key()
-    with pytest.raises(key_material.KeyEncryptionError):
+    with pytest.raises(keys.KeyEncryptionError):
         store(encryption_key=Fernet.generate_key().decode()).signing_key()
 
 
@@ -113,8 +115,8 @@ def test_key_encryption_key_can_be_rotated(app_ctx):
 
 
 def test_malformed_key_encryption_key_is_refused():
-    with pytest.raises(key_material.KeyEncryptionError):
-        key_material.key_cipher("not a fernet key")
+    with pytest.raises(keys.KeyEncryptionError):
+        keys.key_cipher("not a fernet key")
 
 
 def test_unencrypted_key_is_stored_with_a_warning(app_ctx, caplog):

@@ -1,5 +1,7 @@
 """The errors of the OAuth endpoints (RFC 6749 §5.2), with fixed ASCII
-descriptions that never echo the request.
+descriptions that never echo the request, and the one place that turns an
+error into its JSON answer (:func:`error_response`), for the endpoints and for
+the app's error handlers alike (a 405, a 413, an outage on an OAuth path).
 
 Authlib's error classes, narrowed to what this server promises:
 ``invalid_client`` is always 401 with a Basic challenge (RFC 7617), a throttled
@@ -17,6 +19,7 @@ from authlib.oauth2.rfc6749.errors import (
     UnauthorizedClientError,
     UnsupportedGrantTypeError,
 )
+from flask import Response, json
 
 REALM = "authserver"
 
@@ -98,3 +101,51 @@ class TokenTooLarge(InvalidScopeError):  # type: ignore[misc]
     the scope "exceeds" what one token can carry)."""
 
     description = "The token would be too large; ask for fewer organizations with org: scopes."
+
+
+class RequestTooLarge(InvalidRequestError):  # type: ignore[misc]
+    status_code = 413
+    description = "Request body too large."
+
+
+class MethodNotAllowed(InvalidRequestError):  # type: ignore[misc]
+    status_code = 405
+    description = "Method not allowed."
+
+    def __init__(self, allowed: list[str]) -> None:
+        super().__init__()
+        self.allowed = allowed
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        return list(default_json_headers) + [("Allow", ", ".join(self.allowed))]
+
+
+class InvalidValue(InvalidRequestError):  # type: ignore[misc]
+    """A value the database cannot hold or search (e.g. a NUL character)."""
+
+    description = "The request has an invalid value."
+
+
+class Unavailable(OAuth2Error):  # type: ignore[misc]
+    """The database is unreachable: retry in a few seconds."""
+
+    error = "temporarily_unavailable"
+    status_code = 503
+    description = "The service is temporarily unavailable."
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        return list(default_json_headers) + [("Retry-After", "5")]
+
+
+class ServerError(OAuth2Error):  # type: ignore[misc]
+    error = "server_error"
+    status_code = 500
+    description = "The server encountered an unexpected error."
+
+
+def error_response(error: OAuth2Error) -> Response:
+    """The RFC 6749 §5.2 answer for *error*: ``{"error", "error_description"}``
+    as JSON, ``Cache-Control: no-store`` and ``Pragma: no-cache``, and the
+    error's own headers (a challenge, ``Retry-After``)."""
+    body = json.dumps(dict(error.get_body()))
+    return Response(body, status=error.status_code, headers=error.get_headers())

@@ -1,4 +1,4 @@
-"""``/api/v1/clients/{id}/organizations`` (DESIGN.md rule 4)."""
+"""``/api/v1/clients/{id}/organizations`` (docs/rules.md, rule 4)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ from typing import Any
 from flask import url_for
 from flask.views import MethodView
 
-from ..services import organizations
-from .base import Blueprint, audit_context, current_user
+from ..services import assignments
+from .base import PREFIX, Blueprint, audit_context, current_user
 from .clients import assignment_body
 from .schemas import AssignmentCreateSchema, AssignmentSchema, AssignmentUpdateSchema
 
 blp = Blueprint(
-    "organizations",
+    "assignments",
     __name__,
-    url_prefix="/api/v1/clients/<client_id>/organizations",
+    url_prefix=PREFIX + "/clients/<client_id>/organizations",
     description="Organizations assigned to a client",
 )
 
@@ -26,9 +26,7 @@ class AssignmentList(MethodView):
     @blp.refusals(401, 404)
     def get(self, client_id: str) -> list[dict[str, Any]]:
         """The organizations assigned to the client."""
-        return [
-            assignment_body(a) for a in organizations.list_assignments(current_user(), client_id)
-        ]
+        return [assignment_body(a) for a in assignments.list_assignments(current_user(), client_id)]
 
     @blp.arguments(AssignmentCreateSchema)
     @blp.response(201, AssignmentSchema)
@@ -38,7 +36,7 @@ class AssignmentList(MethodView):
     ) -> tuple[dict[str, Any], int, dict[str, str]]:
         """Assign an organization: the caller must administer it too, and it
         must not be assigned to any client (409)."""
-        assignment = organizations.assign_organization(
+        assignment = assignments.assign_organization(
             current_user(),
             client_id,
             body["teccom_id"],
@@ -47,7 +45,7 @@ class AssignmentList(MethodView):
             notification_emails=body["notification_emails"],
         )
         location = url_for(
-            "organizations.AssignmentItem", client_id=client_id, teccom_id=assignment.teccom_id
+            "assignments.AssignmentItem", client_id=client_id, teccom_id=assignment.teccom_id
         )
         return assignment_body(assignment), 201, {"Location": location}
 
@@ -59,7 +57,7 @@ class AssignmentItem(MethodView):
     @blp.refusals(401, 403, 404, 415)
     def patch(self, body: dict[str, Any], client_id: str, teccom_id: str) -> dict[str, Any]:
         """Enable or disable the organization, or replace its notification e-mails."""
-        assignment = organizations.update_assignment(
+        assignment = assignments.update_assignment(
             current_user(),
             client_id,
             teccom_id,
@@ -73,4 +71,4 @@ class AssignmentItem(MethodView):
     @blp.refusals(401, 403, 404)
     def delete(self, client_id: str, teccom_id: str) -> None:
         """Unassign the organization: it is in no token from now on."""
-        organizations.unassign_organization(current_user(), client_id, teccom_id, audit_context())
+        assignments.unassign_organization(current_user(), client_id, teccom_id, audit_context())

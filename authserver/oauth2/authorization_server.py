@@ -1,27 +1,8 @@
-"""Authlib wiring, in one place: the authorization server, its client
-authentication methods, token generator, grant and endpoints.
+"""Authlib's authorization server, configured for this app: the token
+generator, the client-authentication methods, the grant and the two
+endpoints, and the hooks Authlib calls (``query_client``, ``save_token``).
 
-Where Authlib 1.9.10 deviates from what RFC 6749 and this server promise, the
-subclasses here, in :mod:`authserver.oauth_requests` (reading requests) and in
-:mod:`authserver.oauth_errors` (the §5.2 answers) override it (each override
-says why):
-
-* parameters come from the form body only (Authlib also reads the query
-  string), and the body must be ``application/x-www-form-urlencoded``
-  (RFC 6749 §3.2, §4.4.2): a JSON body is ``invalid_request``;
-* a repeated parameter is ``invalid_request`` (§3.2: "Request and response
-  parameters MUST NOT be included more than once"); so are a missing
-  ``grant_type`` (Authlib says ``unsupported_grant_type``) and two
-  authentication methods at once (§2.3: "MUST NOT use more than one");
-* Basic credentials are decoded strictly and form-urldecoded (§2.3.1; Authlib
-  uses plain percent-decoding, lenient base64, and fails with a 500 on bytes
-  that are not UTF-8);
-* ``invalid_client`` is always 401 with ``WWW-Authenticate: Basic realm=...``;
-* Authlib refuses any request URL that is not https or loopback with an
-  exception the endpoint does not catch (a 500 behind a TLS-terminating proxy);
-  transport security is the deployment's job (production requires an https
-  issuer), so that check is left out;
-* error descriptions are fixed ASCII text and never echo the request.
+Where it departs from Authlib, and why, is listed in :mod:`authserver.oauth2`.
 """
 
 from __future__ import annotations
@@ -29,47 +10,29 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
-from typing import Any, cast
+from typing import Any
 
-from authlib.consts import default_json_headers
 from authlib.integrations.flask_oauth2 import AuthorizationServer as _FlaskAuthorizationServer
 from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749.errors import OAuth2Error
-from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
-from authlib.oauth2.rfc7662 import IntrospectionEndpoint as _IntrospectionEndpoint
-from flask import Flask, Response, current_app, json
+from flask import Flask, Response, json
 from flask import request as flask_request
 from sqlalchemy import Engine, create_engine
 
-from . import tokens
-from .client_auth import (
-    AuthenticationFailed,
-    ClientReader,
-    ClientRecord,
-    SecretVerifier,
-    TooManyFailures,
-    VerifierBusy,
-)
-from .extensions import db
-from .grants import ClientCredentialsGrant
-from .keys import KeyStore
-from .oauth_errors import (
-    Busy,
-    InvalidClient,
-    RevocationRefused,
-    TokenTooLarge,
-    TooManyAttempts,
-    UnsupportedGrantType,
-)
-from .oauth_requests import FormRequest, validate_form
-from .services import audit
-from .services import tokens as token_service
-from .throttle import from_config
+from .. import tokens
+from ..extensions import db
+from ..grants import ClientCredentialsGrant
+from ..keys import KeyStore
+from ..services import tokens as token_service
+from ..throttle import from_config
+from .client_auth import SecretAuthentication, SecretVerifier
+from .client_record import ClientReader, ClientRecord
+from .errors import InvalidClient, TokenTooLarge, UnsupportedGrantType, error_response
+from .introspection import IntrospectionEndpoint
+from .requests import BASIC, POST, FormRequest, validate_form
+from .revocation import RevocationEndpoint
 
 log = logging.getLogger(__name__)
-
-EXTENSION = "authserver.oauth2"
-AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 
 
 class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
@@ -87,8 +50,9 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
         self.engine_options: dict[str, Any] = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         self.verifier = SecretVerifier(
             from_config(config, "AUTH_FAILURE_LIMIT", "client-auth"),
-            max_concurrent=int(config.get("ARGON2_MAX_CONCURRENT", 2)),
+            max_concurrent=int(config["ARGON2_MAX_CONCURRENT"]),
         )
+        secret_auth = SecretAuthentication(self.verifier)
         self.key_config = {
             "alg": config["SIGNING_ALG"],
             "encryption_key": config.get("KEY_ENCRYPTION_KEY"),
@@ -100,8 +64,8 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
         self._lock = threading.Lock()
         self.init_app(app, query_client=self.query_client_record, save_token=self.save_nothing)
         self.register_token_generator("default", self.generate_access_token)
-        self.register_client_auth_method("client_secret_basic", authenticate_client_secret_basic)
-        self.register_client_auth_method("client_secret_post", authenticate_client_secret_post)
+        self.register_client_auth_method(BASIC, secret_auth.client_secret_basic)
+        self.register_client_auth_method(POST, secret_auth.client_secret_post)
         self.register_grant(ClientCredentialsGrant)
         self.register_endpoint(IntrospectionEndpoint)
         self.register_endpoint(RevocationEndpoint)
@@ -147,7 +111,7 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
         return reader(client_id)
 
     def save_nothing(self, token: dict[str, Any], request: OAuth2Request) -> None:
-        """Tokens are not stored (issue 2 item 7); revocation is by ``jti``."""
+        """Tokens are not stored (RFC 9068 tokens are self-contained); revocation is by ``jti``."""
 
     def generate_access_token(
         self,
@@ -181,6 +145,9 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
             payload = json.dumps(payload)
         return Response(payload, status=status_code, headers=headers)
 
+    def handle_error_response(self, request: Any, error: OAuth2Error) -> Response:
+        return error_response(error)
+
     def get_token_grant(self, request: FormRequest) -> Any:
         for grant_cls, extensions in self._token_grants:
             if grant_cls.check_token_endpoint(request):
@@ -199,7 +166,7 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
             grant.validate_token_request()
             return self.handle_response(*grant.create_token_response())
         except OAuth2Error as error:
-            return cast(Response, self.handle_error_response(oauth_request, error))
+            return self.handle_error_response(oauth_request, error)
 
     def create_endpoint_response(self, name: str, request: Any = None) -> Response:
         """Introspection and revocation: the form checks first, then the endpoint."""
@@ -209,7 +176,7 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
             validate_form(oauth_request, required=("token",))
             return self.handle_response(*endpoint(oauth_request))
         except OAuth2Error as error:
-            return cast(Response, self.handle_error_response(oauth_request, error))
+            return self.handle_error_response(oauth_request, error)
 
     def authenticate_client(
         self, request: FormRequest, methods: list[str], endpoint: str = "token"
@@ -222,86 +189,3 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
         return token_service.TokenSettings(
             issuer=self.issuer, audience=self.audience, keys=self.keys.verification_key
         )
-
-
-def _authenticate(query_client: Any, request: FormRequest, method: str) -> ClientRecord | None:
-    credentials = request.credentials
-    if credentials is None or credentials.method != method:
-        return None
-    server: AuthorizationServer = current_app.extensions[EXTENSION]
-    try:
-        return server.verifier.authenticate(
-            query_client,
-            credentials.client_id,
-            credentials.client_secret,
-            flask_request.remote_addr,
-        )
-    except AuthenticationFailed:
-        raise InvalidClient() from None
-    except TooManyFailures as error:
-        raise TooManyAttempts(error.retry_after) from None
-    except VerifierBusy:
-        raise Busy() from None
-
-
-def authenticate_client_secret_basic(
-    query_client: Any, request: FormRequest
-) -> ClientRecord | None:
-    """``client_secret_basic`` (RFC 6749 §2.3.1, HTTP Basic)."""
-    return _authenticate(query_client, request, "client_secret_basic")
-
-
-def authenticate_client_secret_post(query_client: Any, request: FormRequest) -> ClientRecord | None:
-    """``client_secret_post`` (RFC 6749 §2.3.1, credentials in the form body)."""
-    return _authenticate(query_client, request, "client_secret_post")
-
-
-# -- introspection and revocation -----------------------------------------------
-
-
-class IntrospectionEndpoint(_IntrospectionEndpoint):  # type: ignore[misc]
-    """RFC 7662. The rules live in :func:`authserver.services.tokens.introspect`."""
-
-    CLIENT_AUTH_METHODS = AUTH_METHODS
-
-    def create_endpoint_response(
-        self, request: FormRequest
-    ) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
-        client = self.authenticate_endpoint_client(request)
-        body = token_service.introspect(client, request.form["token"], self.server.token_settings())
-        return 200, body, default_json_headers
-
-
-class RevocationEndpoint(_RevocationEndpoint):  # type: ignore[misc]
-    """RFC 7009. The rules live in :func:`authserver.services.tokens.revoke`.
-
-    ``token_type_hint`` is ignored (§2.1: only access tokens exist here).
-    """
-
-    CLIENT_AUTH_METHODS = AUTH_METHODS
-
-    def create_endpoint_response(
-        self, request: FormRequest
-    ) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
-        client = self.authenticate_endpoint_client(request)
-        ctx = audit.AuditContext(
-            actor=f"client:{client.client_id}", remote_addr=flask_request.remote_addr
-        )
-        try:
-            token_service.revoke(client, request.form["token"], self.server.token_settings(), ctx)
-        except token_service.RevocationNotAllowed:
-            raise RevocationRefused() from None
-        return 200, {}, default_json_headers
-
-
-def init_app(app: Flask) -> AuthorizationServer:
-    """Make this app's authorization server."""
-    server = AuthorizationServer(app)
-    app.extensions[EXTENSION] = server
-    return server
-
-
-def server() -> AuthorizationServer:
-    """The current app's authorization server."""
-    result: AuthorizationServer = current_app.extensions[EXTENSION]
-    return result

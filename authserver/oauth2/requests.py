@@ -17,7 +17,7 @@ from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Request
 from authlib.oauth2.rfc6749 import OAuth2Payload
 from flask import Request
 
-from .oauth_errors import (
+from .errors import (
     InvalidClient,
     MalformedForm,
     MissingGrantType,
@@ -26,6 +26,11 @@ from .oauth_errors import (
     NotAForm,
     RepeatedParameter,
 )
+
+#: the client authentication methods of this server (RFC 6749 §2.3.1, RFC 8414 §2)
+BASIC = "client_secret_basic"
+POST = "client_secret_post"
+AUTH_METHODS = (BASIC, POST)
 
 
 @dataclass(frozen=True)
@@ -79,6 +84,8 @@ class FormRequest(FlaskOAuth2Request):  # type: ignore[misc]
         self.credential = None
         self._scope = None
         self.credentials: Credentials | None = None
+        #: the client's address (behind trusted proxies: from X-Forwarded-For)
+        self.remote_addr: str | None = request.remote_addr
 
 
 def _parse_basic(value: str) -> tuple[str, str]:
@@ -129,6 +136,6 @@ def validate_form(request: FormRequest, *, required: Iterable[str] = ()) -> None
         client_id, secret = _parse_basic(authorization)
         if body_id is not None and body_id != client_id:
             raise MultipleAuthentication()
-        request.credentials = Credentials("client_secret_basic", client_id, secret)
+        request.credentials = Credentials(BASIC, client_id, secret)
     elif body_secret is not None and body_id is not None:
-        request.credentials = Credentials("client_secret_post", body_id, body_secret)
+        request.credentials = Credentials(POST, body_id, body_secret)

@@ -21,9 +21,9 @@ from support.oauth import (
 
 from authserver import tokens
 from authserver.extensions import db
-from authserver.models import Client, ClientOrganization, RevokedToken
-from authserver.oauth2 import EXTENSION
-from authserver.services import audit, clients
+from authserver.models import Assignment, Client, RevokedToken
+from authserver.oauth2.endpoints import EXTENSION
+from authserver.services import audit, secret_rotation
 
 URL = "/oauth2/introspect"
 INACTIVE = {"active": False}
@@ -179,7 +179,7 @@ def _client(creds):
 
 def test_rotation_that_revokes_tokens_makes_them_inactive_at_once(http, setup):
     creds, gw, token = setup
-    rotated = clients.rotate_client_secret(_client(creds), audit.CLI, revoke_tokens=True)
+    rotated = secret_rotation.rotate_client_secret(_client(creds), audit.CLI, revoke_tokens=True)
     assert introspect(http, gw, token) == INACTIVE
     creds.client_secret = rotated.client_secret
     assert introspect(http, creds, token) == INACTIVE
@@ -189,7 +189,7 @@ def test_a_token_of_the_new_secret_is_active_right_after_a_revoking_rotation(htt
     """The rotation returns once the revocation's second is over, so a token
     the partner gets at once with its new secret is never taken for revoked."""
     creds, gw, _ = setup
-    rotated = clients.rotate_client_secret(_client(creds), audit.CLI, revoke_tokens=True)
+    rotated = secret_rotation.rotate_client_secret(_client(creds), audit.CLI, revoke_tokens=True)
     revoked_at = _client(creds).tokens_invalid_before.timestamp()
     assert time.time() >= math.floor(revoked_at) + 1
     creds.client_secret = rotated.client_secret
@@ -199,7 +199,7 @@ def test_a_token_of_the_new_secret_is_active_right_after_a_revoking_rotation(htt
 
 def test_rotation_without_revocation_keeps_tokens_active(http, setup):
     creds, gw, token = setup
-    clients.rotate_client_secret(_client(creds), audit.CLI)
+    secret_rotation.rotate_client_secret(_client(creds), audit.CLI)
     assert introspect(http, gw, token)["active"] is True
 
 
@@ -236,7 +236,7 @@ def test_disabled_organization_drops_out_of_the_answer(http, setup):
 def test_unassigned_organization_drops_out(http, setup):
     creds, gw, token = setup
     row = db.session.execute(
-        db.select(ClientOrganization).where(ClientOrganization.teccom_id == "400100")
+        db.select(Assignment).where(Assignment.teccom_id == "400100")
     ).scalar_one()
     db.session.delete(row)
     db.session.commit()

@@ -1,4 +1,4 @@
-"""Organizations assigned to a client (DESIGN.md rule 4).
+"""Organizations assigned to a client (docs/rules.md, rule 4).
 
 Assigning, editing and removing an assignment need two rights, checked on
 every call against the current directory: administrator of the client AND
@@ -21,7 +21,7 @@ from ..errors import (
     ValidationError,
 )
 from ..extensions import db
-from ..models import Client, ClientOrganization, Organization, OrganizationAdmin, User
+from ..models import Assignment, Client, Organization, OrganizationAdmin, User
 from . import audit, notices
 from .clients import (
     get_client,
@@ -91,10 +91,10 @@ def _validate_organization_rights(
         raise
 
 
-def _assignment(client: Client, teccom_id: str) -> ClientOrganization:
-    assignment: ClientOrganization | None = db.session.execute(
-        db.select(ClientOrganization)
-        .where(ClientOrganization.client_pk == client.id, ClientOrganization.teccom_id == teccom_id)
+def _assignment(client: Client, teccom_id: str) -> Assignment:
+    assignment: Assignment | None = db.session.execute(
+        db.select(Assignment)
+        .where(Assignment.client_pk == client.id, Assignment.teccom_id == teccom_id)
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if assignment is None:
@@ -102,7 +102,7 @@ def _assignment(client: Client, teccom_id: str) -> ClientOrganization:
     return assignment
 
 
-def list_assignments(user: User, client_id: str) -> list[ClientOrganization]:
+def list_assignments(user: User, client_id: str) -> list[Assignment]:
     """The organizations assigned to a client *user* administers, by TecCom ID.
 
     :raises ClientNotFound: no such client, or *user* is not its administrator.
@@ -110,18 +110,16 @@ def list_assignments(user: User, client_id: str) -> list[ClientOrganization]:
     client = get_client(user, client_id)
     return list(
         db.session.execute(
-            db.select(ClientOrganization)
-            .where(ClientOrganization.client_pk == client.id)
-            .order_by(ClientOrganization.teccom_id)
+            db.select(Assignment)
+            .where(Assignment.client_pk == client.id)
+            .order_by(Assignment.teccom_id)
         ).scalars()
     )
 
 
 def assignable_organizations(user: User) -> list[Organization]:
     """The organizations *user* administers that no client has yet."""
-    assigned = db.select(ClientOrganization.teccom_id).where(
-        ClientOrganization.teccom_id == Organization.teccom_id
-    )
+    assigned = db.select(Assignment.teccom_id).where(Assignment.teccom_id == Organization.teccom_id)
     return list(
         db.session.execute(
             db.select(Organization)
@@ -141,8 +139,8 @@ def assign_organization(
     *,
     enabled: bool = True,
     notification_emails: Iterable[str] = (),
-) -> ClientOrganization:
-    """Assign organization *teccom_id* to a client (DESIGN.md rule 4).
+) -> Assignment:
+    """Assign organization *teccom_id* to a client (docs/rules.md, rule 4).
 
     :raises ClientNotFound: no such client, or *user* is not its administrator.
     :raises NotOrganizationAdmin: *user* does not administer *teccom_id* (or
@@ -163,7 +161,7 @@ def assign_organization(
         raise OrganizationAlreadyAssigned(
             f"Organization {teccom_id} is already assigned to {where}."
         )
-    assignment = ClientOrganization(
+    assignment = Assignment(
         client_pk=client.id, teccom_id=teccom_id, enabled=enabled, notification_emails=emails
     )
     db.session.add(assignment)
@@ -195,8 +193,8 @@ def update_assignment(
     *,
     enabled: bool | None = None,
     notification_emails: Iterable[str] | None = None,
-) -> ClientOrganization:
-    """Edit an assignment; ``None`` leaves a value as it is (DESIGN.md rule 4).
+) -> Assignment:
+    """Edit an assignment; ``None`` leaves a value as it is (docs/rules.md, rule 4).
 
     :raises ClientNotFound: no such client, or *user* is not its administrator.
     :raises OrganizationNotFound: *teccom_id* is not assigned to this client.

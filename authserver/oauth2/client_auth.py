@@ -30,18 +30,13 @@ import hmac
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable
 
-from sqlalchemy import Connection, Engine, and_, bindparam, select
-from sqlalchemy.exc import DBAPIError
-
-from . import credentials
-from .models import KIND_PARTNER, Client, ClientOrganization, ClientSecret
-from .models._base import utcnow
-from .throttle import FailureThrottle
+from .. import credentials
+from ..throttle import FailureThrottle
+from .client_record import ClientRecord
+from .errors import Busy, InvalidClient, TooManyAttempts
+from .requests import BASIC, POST, FormRequest
 
 log = logging.getLogger(__name__)
 
@@ -65,157 +60,6 @@ class TooManyFailures(Exception):
 
 class VerifierBusy(Exception):
     """No argon2 slot became free in time (503)."""
-
-
-@dataclass(frozen=True)
-class ClientRecord:
-    """What the token path needs to know about a client, read in one query.
-
-    It also answers the parts of Authlib's ``ClientMixin`` that the token,
-    introspection and revocation endpoints use.
-    """
-
-    pk: int
-    client_id: str
-    kind: str
-    tokens_invalid_before: datetime | None
-    #: live secrets: (row id, argon2 hash)
-    secrets: tuple[tuple[int, str], ...]
-    #: enabled organizations, sorted TecCom IDs
-    organizations: tuple[str, ...]
-
-    @property
-    def is_partner(self) -> bool:
-        return self.kind == KIND_PARTNER
-
-    def get_client_id(self) -> str:
-        return self.client_id
-
-    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
-        return method in ("client_secret_basic", "client_secret_post")
-
-    def check_grant_type(self, grant_type: str) -> bool:
-        """Only partner clients use the client credentials grant; gateways never get a token."""
-        return grant_type == "client_credentials" and self.is_partner
-
-
-_QUERY = (
-    select(
-        Client.id,
-        Client.kind,
-        Client.tokens_invalid_before,
-        ClientSecret.id,
-        ClientSecret.secret_hash,
-        ClientSecret.expires_at,
-        ClientOrganization.teccom_id,
-    )
-    .select_from(Client)
-    .join(ClientSecret, ClientSecret.client_pk == Client.id)
-    .outerjoin(
-        ClientOrganization,
-        and_(ClientOrganization.client_pk == Client.id, ClientOrganization.enabled.is_(True)),
-    )
-    .where(Client.client_id == bindparam("client_id"))
-)
-
-
-def load_client(
-    connection: Connection, client_id: str, now: datetime | None = None
-) -> ClientRecord | None:
-    """The client *client_id* with its live secrets and enabled organizations,
-    in one query; ``None`` when it does not exist or has no live secret.
-    """
-    rows = connection.execute(_QUERY, {"client_id": client_id}).all()
-    return _record(client_id, rows, now or utcnow())
-
-
-def _record(client_id: str, rows: Sequence[Sequence[Any]], now: datetime) -> ClientRecord | None:
-    live: dict[int, str] = {}
-    organizations: set[str] = set()
-    for row in rows:
-        if row[5] is None or row[5] > now:
-            live[row[3]] = row[4]
-        if row[6] is not None:
-            organizations.add(row[6])
-    if not live:
-        return None
-    first = rows[0]
-    return ClientRecord(
-        pk=first[0],
-        client_id=client_id,
-        kind=first[1],
-        tokens_invalid_before=first[2],
-        secrets=tuple(sorted(live.items())),
-        organizations=tuple(sorted(organizations)),
-    )
-
-
-class ClientReader:
-    """:func:`load_client` for the token path, on the DB-API cursor.
-
-    The SQL is the same statement, compiled once by SQLAlchemy for the engine's
-    dialect, and timestamps go through the columns' own result processing; only
-    SQLAlchemy's per-execution machinery is skipped (it cost more CPU than the
-    query itself: about 2x on SQLite and PostgreSQL, see PERFORMANCE.md). Use
-    an autocommit engine so that the read needs no BEGIN/ROLLBACK round trips.
-
-    Database errors are raised as SQLAlchemy's (so the app answers 503); a
-    connection the database dropped is discarded and the read retried once.
-    """
-
-    def __init__(self, engine: Engine) -> None:
-        dialect = engine.dialect
-        compiled = _QUERY.compile(dialect=dialect)
-        self.engine = engine
-        self.sql = str(compiled)
-        self.positional = bool(compiled.positional)
-        self.processors = [
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in _QUERY.selected_columns
-        ]
-        self.dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
-
-    def __call__(self, client_id: str) -> ClientRecord | None:
-        params: Any = (client_id,) if self.positional else {"client_id": client_id}
-        for attempt in (1, 2):
-            try:
-                connection = self.engine.raw_connection()
-            except self.dbapi_error as error:  # the database is unreachable
-                raise DBAPIError.instance(
-                    self.sql, params, error, self.dbapi_error, connection_invalidated=True
-                ) from error
-            cursor = None
-            try:
-                cursor = connection.cursor()
-                cursor.execute(self.sql, params)
-                raw = cursor.fetchall()
-                cursor.close()
-            except self.dbapi_error as error:
-                gone = self.engine.dialect.is_disconnect(
-                    error,  # type: ignore[arg-type]
-                    connection.dbapi_connection,
-                    cursor,
-                )
-                if gone:
-                    connection.invalidate(error)
-                else:
-                    connection.close()
-                if gone and attempt == 1:
-                    continue
-                raise DBAPIError.instance(
-                    self.sql, params, error, self.dbapi_error, connection_invalidated=gone
-                ) from error
-            connection.close()
-            processors = self.processors
-            rows = [
-                [
-                    value if proc is None else proc(value)
-                    for value, proc in zip(row, processors, strict=True)
-                ]
-                for row in raw
-            ]
-            return _record(client_id, rows, utcnow())
-        return None  # pragma: no cover - the loop returns or raises
 
 
 def _key(value: str) -> str:
@@ -255,7 +99,7 @@ class SecretVerifier:
     ) -> ClientRecord:
         """The client whose id and secret these are.
 
-        :param load: reads the client's live record (:func:`load_client`).
+        :param load: reads the client's live record (:mod:`.client_record`).
         :raises TooManyFailures: throttled; nothing was verified.
         :raises AuthenticationFailed: unknown client or wrong secret.
         :raises VerifierBusy: every argon2 slot stayed busy.
@@ -315,3 +159,52 @@ class SecretVerifier:
         """Drop every cached verification (tests; an operator's emergency)."""
         with self._cache_lock:
             self._cache.clear()
+
+
+class SecretAuthentication:
+    """The ``client_secret_basic`` and ``client_secret_post`` methods (RFC 6749
+    §2.3.1) as Authlib client-authentication hooks.
+
+    Registered as bound methods (``server.register_client_auth_method(BASIC,
+    auth.client_secret_basic)``), so a hook finds its verifier on ``self``,
+    never through the current app. A hook answers ``None`` for a request that
+    uses another method, so that Authlib tries the next one.
+    """
+
+    def __init__(self, verifier: SecretVerifier) -> None:
+        self.verifier = verifier
+
+    def client_secret_basic(
+        self, query_client: Callable[[str], ClientRecord | None], request: FormRequest
+    ) -> ClientRecord | None:
+        """``client_secret_basic`` (RFC 6749 §2.3.1, HTTP Basic, RFC 7617)."""
+        return self._authenticate(query_client, request, BASIC)
+
+    def client_secret_post(
+        self, query_client: Callable[[str], ClientRecord | None], request: FormRequest
+    ) -> ClientRecord | None:
+        """``client_secret_post`` (RFC 6749 §2.3.1, credentials in the form body)."""
+        return self._authenticate(query_client, request, POST)
+
+    def _authenticate(
+        self,
+        query_client: Callable[[str], ClientRecord | None],
+        request: FormRequest,
+        method: str,
+    ) -> ClientRecord | None:
+        credentials = request.credentials
+        if credentials is None or credentials.method != method:
+            return None
+        try:
+            return self.verifier.authenticate(
+                query_client,
+                credentials.client_id,
+                credentials.client_secret,
+                request.remote_addr,
+            )
+        except AuthenticationFailed:
+            raise InvalidClient() from None
+        except TooManyFailures as error:
+            raise TooManyAttempts(error.retry_after) from None
+        except VerifierBusy:
+            raise Busy() from None

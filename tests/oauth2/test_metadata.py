@@ -7,7 +7,7 @@ import pytest
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 from support.oauth import get_token, partner
 
-from authserver.oauth_endpoints import jwks_max_age
+from authserver.oauth2.endpoints import jwks_max_age
 
 ISSUER = "https://auth.example.test"
 

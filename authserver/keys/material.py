@@ -1,9 +1,9 @@
 """Signing-key material: making keys, encrypting them at rest, their JWKs.
 
-Private keys are encrypted with Fernet when ``AUTHSERVER_KEY_ENCRYPTION_KEY``
-is set. A key's ``kid`` is its RFC 7638 thumbprint; the JWK Set (RFC 7517 §5)
-holds public keys only. Pure functions of their arguments: storing, rotating
-and caching keys is :mod:`authserver.keys`.
+Private keys are encrypted at rest by :mod:`.encryption`. A key's ``kid`` is
+its RFC 7638 thumbprint; the JWK Set (RFC 7517 §5) holds public keys only.
+Pure functions of their arguments: storing and rotating keys is
+:mod:`.rotation`, caching them in a process :mod:`.store`.
 """
 
 from __future__ import annotations
@@ -17,12 +17,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.fernet import MultiFernet
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
-from .models import SigningKey
+from ..models import SigningKey
+from .encryption import decrypt, encrypt
+from .errors import SigningKeyError
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +33,6 @@ ALGORITHMS = ("ES256", "RS256", "EdDSA")
 
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey | ed25519.Ed25519PrivateKey
 PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey | ed25519.Ed25519PublicKey
-
-
-class SigningKeyError(RuntimeError):
-    """A stored key cannot be used (e.g. encrypted, but no or the wrong key)."""
-
-
-class KeyEncryptionError(SigningKeyError):
-    """The key-encryption key is missing, malformed, or does not fit."""
 
 
 @dataclass(frozen=True)
@@ -95,28 +89,6 @@ def thumbprint(members: dict[str, str]) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
 
 
-def key_cipher(encryption_key: str | None) -> MultiFernet | None:
-    """The Fernet cipher for ``AUTHSERVER_KEY_ENCRYPTION_KEY``.
-
-    Several comma-separated Fernet keys may be given: the first encrypts, all
-    decrypt (so the key-encryption key itself can be rotated).
-
-    :raises KeyEncryptionError: a value is not a Fernet key.
-    """
-    if not encryption_key:
-        return None
-    try:
-        return MultiFernet(
-            [Fernet(part.strip()) for part in encryption_key.split(",") if part.strip()]
-        )
-    except (ValueError, TypeError):
-        raise KeyEncryptionError(
-            "AUTHSERVER_KEY_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64-encoded "
-            "bytes); make one with: python -c 'from cryptography.fernet import Fernet; "
-            "print(Fernet.generate_key().decode())'"
-        ) from None
-
-
 def new_signing_key(
     alg: str, cipher: MultiFernet | None, *, now: datetime, activates_at: datetime | None = None
 ) -> SigningKey:
@@ -132,11 +104,12 @@ def new_signing_key(
             "set AUTHSERVER_KEY_ENCRYPTION_KEY to encrypt keys at rest",
             jwk["kid"],
         )
+    data, encrypted = encrypt(pem, cipher)
     return SigningKey(
         kid=jwk["kid"],
         alg=alg,
-        private_key=cipher.encrypt(pem) if cipher else pem,
-        encrypted=cipher is not None,
+        private_key=data,
+        encrypted=encrypted,
         public_jwk=jwk,
         created_at=now,
         activates_at=activates_at or now,
@@ -149,18 +122,7 @@ def load_key(row: Any, cipher: MultiFernet | None) -> LoadedKey:
 
     :raises KeyEncryptionError: the key is encrypted and *cipher* cannot decrypt it.
     """
-    data = bytes(row.private_key)
-    if row.encrypted:
-        if cipher is None:
-            raise KeyEncryptionError(
-                f"signing key {row.kid} is encrypted but AUTHSERVER_KEY_ENCRYPTION_KEY is not set"
-            )
-        try:
-            data = cipher.decrypt(data)
-        except InvalidToken:
-            raise KeyEncryptionError(
-                f"signing key {row.kid} cannot be decrypted with AUTHSERVER_KEY_ENCRYPTION_KEY"
-            ) from None
+    data = decrypt(row.kid, bytes(row.private_key), bool(row.encrypted), cipher)
     private_key = serialization.load_pem_private_key(data, password=None)
     if not isinstance(
         private_key, (ec.EllipticCurvePrivateKey, rsa.RSAPrivateKey, ed25519.Ed25519PrivateKey)

@@ -20,7 +20,7 @@ from support.oauth import (
 from authserver import credentials
 from authserver.extensions import db
 from authserver.models import Client
-from authserver.services import audit, clients
+from authserver.services import audit, secret_rotation
 from authserver.tokens import MAX_TOKEN_LENGTH
 
 URL = "/oauth2/token"
@@ -309,7 +309,7 @@ def test_rotated_secret_stops_working_at_once(http, directory):
     client = db.session.execute(
         db.select(Client).where(Client.client_id == creds.client_id)
     ).scalar_one()
-    rotated = clients.rotate_client_secret(client, audit.CLI)
+    rotated = secret_rotation.rotate_client_secret(client, audit.CLI)
     _assert_invalid_client(token_request(http, creds))
     creds.client_secret = rotated.client_secret
     assert token_request(http, creds).status_code == 200
@@ -326,7 +326,7 @@ def test_grace_period_secret_works_until_it_expires(http, directory):
     client = db.session.execute(
         db.select(Client).where(Client.client_id == creds.client_id)
     ).scalar_one()
-    rotated = clients.rotate_client_secret(client, audit.CLI, grace_period_seconds=3600)
+    rotated = secret_rotation.rotate_client_secret(client, audit.CLI, grace_period_seconds=3600)
     assert token_request(http, creds).status_code == 200
     old = db.session.execute(
         db.select(ClientSecret).where(ClientSecret.expires_at.is_not(None))

@@ -1,5 +1,5 @@
-"""The Organizations tab: assign, edit and remove organizations (issue 4, step 5;
-DESIGN.md rule 4).
+"""The Organizations tab: assign, edit and remove organizations (docs/rules.md,
+rule 4).
 """
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ from flask.typing import ResponseReturnValue
 from wtforms.fields.choices import SelectChoice
 
 from ...models import Client
+from ...services import assignments as assignments_service
 from ...services import clients as clients_service
 from ...services import export_failures
-from ...services import organizations as organizations_service
 from .. import bp
 from ..errors import return_to
 from ..forms import AssignmentForm, ConfirmForm, EditAssignmentForm, with_emails
-from ..session import audit_context, login_required, require_user
+from ..login import audit_context, login_required, require_user
 from .clients import client_page
 
 
@@ -27,12 +27,12 @@ def _page(
     open_dialog: str | None = None,
 ) -> str:
     user = require_user()
-    assignments = organizations_service.list_assignments(user, client.client_id)
+    assignments = assignments_service.list_assignments(user, client.client_id)
     if add_form is None:
         add_form = with_emails(AssignmentForm(formdata=None, prefix="add"), [])
     add_form.teccom_id.choices = [
         SelectChoice(o.teccom_id, f"{o.teccom_id} · {o.name}")
-        for o in organizations_service.assignable_organizations(user)
+        for o in assignments_service.assignable_organizations(user)
     ]
     edit_forms = {
         a.teccom_id: with_emails(
@@ -78,7 +78,7 @@ def assign_organization(client_id: str) -> ResponseReturnValue:
     if not form.validate():
         client = clients_service.get_client(user, client_id)
         return _page(client, add_form=form, open_dialog="add-organization"), 422
-    organizations_service.assign_organization(
+    assignments_service.assign_organization(
         user,
         client_id,
         form.teccom_id.data,
@@ -105,7 +105,7 @@ def update_organization(client_id: str, teccom_id: str) -> ResponseReturnValue:
     if not form.validate():
         client = clients_service.get_client(user, client_id)
         return _page(client, edit_form=(teccom_id, form), open_dialog=dialog), 422
-    organizations_service.update_assignment(
+    assignments_service.update_assignment(
         user,
         client_id,
         teccom_id,
@@ -122,9 +122,7 @@ def update_organization(client_id: str, teccom_id: str) -> ResponseReturnValue:
 def unassign_organization(client_id: str, teccom_id: str) -> ResponseReturnValue:
     """The bin, after its confirmation dialog."""
     return_to(url_for("console.organizations", client_id=client_id))
-    organizations_service.unassign_organization(
-        require_user(), client_id, teccom_id, audit_context()
-    )
+    assignments_service.unassign_organization(require_user(), client_id, teccom_id, audit_context())
     flash(f"Organization {teccom_id} was removed from the client.", "success")
     return redirect(url_for("console.organizations", client_id=client_id), 303)
 

@@ -12,12 +12,11 @@ from flask import Flask, Response, json, request
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from .errors import AuthServerError, TooManyRequests, Unauthorized
+from .errors import PROBLEM_JSON, AuthServerError, TooManyRequests, Unauthorized
 from .extensions import db
+from .oauth2 import errors as oauth_errors
 
 log = logging.getLogger(__name__)
-
-PROBLEM_JSON = "application/problem+json"
 
 
 def problem(
@@ -32,18 +31,6 @@ def problem(
 
 def _is_oauth_endpoint() -> bool:
     return request.path.startswith("/oauth2/")
-
-
-def _oauth_error(status: int, error: str, description: str) -> Response:
-    """An RFC 6749 §5.2 shaped error for the OAuth endpoints."""
-    response = Response(
-        json.dumps({"error": error, "error_description": description}),
-        status=status,
-        mimetype="application/json",
-    )
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
-    return response
 
 
 def handle_domain_error(error: AuthServerError) -> Response:
@@ -71,11 +58,10 @@ def handle_http_error(error: HTTPException) -> Response:
     status = error.code or 500
     if _is_oauth_endpoint():
         if status == 413:
-            return _oauth_error(413, "invalid_request", "Request body too large.")
+            return oauth_errors.error_response(oauth_errors.RequestTooLarge())
         if status == 405:
-            response = _oauth_error(405, "invalid_request", "Method not allowed.")
-            response.headers["Allow"] = ", ".join(getattr(error, "valid_methods", None) or ["POST"])
-            return response
+            allowed = getattr(error, "valid_methods", None) or ["POST"]
+            return oauth_errors.error_response(oauth_errors.MethodNotAllowed(allowed))
     response = problem(status, error.name, error.description or error.name)
     if isinstance(error, MethodNotAllowed) and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
@@ -97,7 +83,7 @@ def handle_data_error(error: DataError) -> Response:
     log.warning("data error: %s", type(error.orig).__name__)
     db.session.rollback()
     if _is_oauth_endpoint():
-        return _oauth_error(400, "invalid_request", "The request has an invalid value.")
+        return oauth_errors.error_response(oauth_errors.InvalidValue())
     return problem(422, "Invalid value", "A value in the request cannot be stored or searched.")
 
 
@@ -114,11 +100,8 @@ def discard_session_after_outage(error: Exception) -> None:
 def handle_database_error(error: Exception) -> Response:
     discard_session_after_outage(error)
     if _is_oauth_endpoint():
-        response = _oauth_error(
-            503, "temporarily_unavailable", "The service is temporarily unavailable."
-        )
-    else:
-        response = problem(503, "Service unavailable", "The database is unavailable.")
+        return oauth_errors.error_response(oauth_errors.Unavailable())
+    response = problem(503, "Service unavailable", "The database is unavailable.")
     response.headers["Retry-After"] = "5"
     return response
 
@@ -126,7 +109,7 @@ def handle_database_error(error: Exception) -> Response:
 def handle_unexpected(error: Exception) -> Response:
     log.exception("unhandled error")
     if _is_oauth_endpoint():
-        return _oauth_error(500, "server_error", "The server encountered an unexpected error.")
+        return oauth_errors.error_response(oauth_errors.ServerError())
     return problem(500, "Internal server error", "The server encountered an unexpected error.")
 
 

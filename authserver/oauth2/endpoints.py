@@ -1,32 +1,45 @@
 """The machine-facing HTTP surface: token (RFC 6749 §4.4), introspection
 (RFC 7662), revocation (RFC 7009), JWKS (RFC 7517) and metadata (RFC 8414).
 
-Thin: each view hands the request to the Authlib server in
-:mod:`authserver.oauth2`. Every response carries ``Cache-Control: no-store``
-and ``Pragma: no-cache`` (RFC 6749 §5.1), but for the JWK Set, which a
-gateway may cache for as long as no new key can be signing (:func:`jwks_max_age`).
+Thin: each view hands the request to this app's Authlib server
+(:class:`~.authorization_server.AuthorizationServer`), made by
+:func:`init_app`. Every response carries ``Cache-Control: no-store`` and
+``Pragma: no-cache`` (RFC 6749 §5.1), but for the JWK Set, which a gateway may
+cache for as long as no new key can be signing (:func:`jwks_max_age`).
 """
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify
-from flask.blueprints import BlueprintSetupState
 
-from . import oauth2
-from .grants import ClientCredentialsGrant
-from .tokens import API_SCOPES
+from ..grants import ClientCredentialsGrant
+from ..tokens import API_SCOPES
+from .authorization_server import AuthorizationServer
+from .requests import AUTH_METHODS
 
 bp = Blueprint("oauth", __name__)
 
+#: where this app's authorization server is kept (``app.extensions``)
+EXTENSION = "authserver.oauth2"
 #: the longest a gateway may keep the JWK Set (seconds)
 JWKS_MAX_AGE = 300
 
 
-@bp.record_once
-def _init(state: BlueprintSetupState) -> None:
-    oauth2.init_app(cast(Flask, state.app))
+def init_app(app: Flask) -> AuthorizationServer:
+    """Make *app*'s authorization server (one per app, so tests can run many
+    apps) and serve the OAuth endpoints."""
+    authorization_server = AuthorizationServer(app)
+    app.extensions[EXTENSION] = authorization_server
+    app.register_blueprint(bp)
+    return authorization_server
+
+
+def server() -> AuthorizationServer:
+    """The current app's authorization server."""
+    found: AuthorizationServer = current_app.extensions[EXTENSION]
+    return found
 
 
 @bp.after_request
@@ -52,25 +65,25 @@ def jwks_max_age(config: Any) -> int:
 @bp.post("/oauth2/token")
 def token() -> Response:
     """RFC 6749 §4.4: the client credentials grant."""
-    return oauth2.server().create_token_response()
+    return server().create_token_response()
 
 
 @bp.post("/oauth2/introspect")
 def introspect() -> Response:
     """RFC 7662 §2."""
-    return oauth2.server().create_endpoint_response("introspection")
+    return server().create_endpoint_response("introspection")
 
 
 @bp.post("/oauth2/revoke")
 def revoke() -> Response:
     """RFC 7009 §2."""
-    return oauth2.server().create_endpoint_response("revocation")
+    return server().create_endpoint_response("revocation")
 
 
 @bp.get("/oauth2/jwks")
 def jwks() -> Response:
     """The public signing keys (RFC 7517 §5)."""
-    response = jsonify(oauth2.server().keys.jwks())
+    response = jsonify(server().keys.jwks())
     max_age = jwks_max_age(current_app.config)
     if max_age:
         response.headers["Cache-Control"] = f"public, max-age={max_age}"
@@ -80,14 +93,14 @@ def jwks() -> Response:
 @bp.get("/.well-known/oauth-authorization-server")
 def metadata() -> Response:
     """Authorization server metadata (RFC 8414 §2); ``issuer`` is the tokens' ``iss``."""
-    return jsonify(server_metadata(oauth2.server()))
+    return jsonify(server_metadata(server()))
 
 
-def server_metadata(server: oauth2.AuthorizationServer) -> dict[str, Any]:
-    base = server.issuer.rstrip("/")
-    methods = list(oauth2.AUTH_METHODS)
+def server_metadata(authorization_server: AuthorizationServer) -> dict[str, Any]:
+    base = authorization_server.issuer.rstrip("/")
+    methods = list(AUTH_METHODS)
     return {
-        "issuer": server.issuer,
+        "issuer": authorization_server.issuer,
         "token_endpoint": base + "/oauth2/token",
         "jwks_uri": base + "/oauth2/jwks",
         "introspection_endpoint": base + "/oauth2/introspect",

@@ -1,0 +1,31 @@
+"""Token signing keys (RFC 7517 JWK Set).
+
+* :mod:`.material`: making a key, its JWK and ``kid`` (RFC 7638), loading it
+  as key objects, the active key and the published set;
+* :mod:`.encryption`: private keys encrypted at rest (Fernet);
+* :mod:`.rotation`: keys in the database: the first key, rotation, each key's
+  state, purging retired keys;
+* :mod:`.store`: one process's cached view (:class:`KeyStore`), what the token
+  path signs and verifies with.
+"""
+
+from __future__ import annotations
+
+from .encryption import key_cipher
+from .errors import KeyEncryptionError, SigningKeyError
+from .material import ALGORITHMS, LoadedKey
+from .rotation import key_state, list_keys, purge_retired, rotate
+from .store import KeyStore
+
+__all__ = [
+    "ALGORITHMS",
+    "KeyEncryptionError",
+    "KeyStore",
+    "LoadedKey",
+    "SigningKeyError",
+    "key_cipher",
+    "key_state",
+    "list_keys",
+    "purge_retired",
+    "rotate",
+]

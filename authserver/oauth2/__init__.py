@@ -1,0 +1,48 @@
+"""The token path: the OAuth 2.0 endpoints on Authlib.
+
+Code map, in the order a request travels:
+
+1. :mod:`.endpoints`: the blueprint (``/oauth2/token``, ``/oauth2/introspect``,
+   ``/oauth2/revoke``, ``/oauth2/jwks``, RFC 8414 metadata) and
+   :func:`~.endpoints.init_app`, which the app factory calls;
+2. :mod:`.authorization_server`: Authlib's ``AuthorizationServer``, configured
+   for this app (grant, endpoints, token generator, hooks);
+3. :mod:`.requests`: the request read as RFC 6749 wants it (form body only,
+   each parameter once, exactly one authentication method);
+4. :mod:`.client_record`: the token path's one read, the client with its live
+   secrets and enabled organizations;
+5. :mod:`.client_auth`: ``client_secret_basic`` and ``client_secret_post``
+   against argon2id hashes, with the verified-credential cache and the
+   failure throttle;
+6. :mod:`authserver.grants`: the client credentials grant (RFC 6749 §4.4) and
+   the scope rules; :mod:`authserver.tokens` signs the RFC 9068 token;
+7. :mod:`.introspection` (RFC 7662) and :mod:`.revocation` (RFC 7009): the
+   endpoints; their rules are :mod:`authserver.services.tokens`;
+8. :mod:`.errors`: every error answer (RFC 6749 §5.2), the one place OAuth
+   error JSON is made.
+
+Where this server departs from Authlib 1.9, and why:
+
+* parameters come from the form body only (Authlib also reads the query
+  string), and the body must be ``application/x-www-form-urlencoded``
+  (RFC 6749 §3.2, §4.4.2): a JSON body is ``invalid_request``;
+* a repeated parameter is ``invalid_request`` (§3.2: "Request and response
+  parameters MUST NOT be included more than once"); so are a missing
+  ``grant_type`` (Authlib says ``unsupported_grant_type``; §5.2 calls a
+  request "missing a required parameter" invalid) and two authentication
+  methods at once (§2.3: "MUST NOT use more than one");
+* Basic credentials are decoded strictly and form-urldecoded (§2.3.1: the
+  client id and secret are encoded with ``application/x-www-form-urlencoded``
+  before Basic; Authlib uses plain percent-decoding, lenient base64, and fails
+  with a 500 on bytes that are not UTF-8);
+* ``invalid_client`` is always 401 with ``WWW-Authenticate: Basic`` (§5.2
+  allows 400 when no ``Authorization`` header was sent; one answer is simpler
+  for clients and never tells which method was tried);
+* Authlib refuses any request URL that is not https or loopback with an
+  exception the endpoint does not catch (a 500 behind a TLS-terminating
+  proxy); transport security (§1.6, §3.2) is the deployment's job, and
+  production requires an https issuer, so that check is left out;
+* error descriptions are fixed ASCII text and never echo the request (§5.2:
+  ``error_description`` is US-ASCII, "MUST NOT include characters outside
+  the set %x20-21 / %x23-5B / %x5D-7E").
+"""

@@ -1,0 +1,174 @@
+"""The token path's one read: a client with its live secrets and enabled
+organizations, in one query (:class:`ClientRecord`).
+
+Every token, introspection and revocation request reads the client afresh,
+so a rotated, deleted or expired secret, a deleted client and a disabled
+organization take effect for the very next request in every process. The
+read is one SQL statement on an autocommit engine: on this path the ORM's
+per-query machinery would cost more than the query itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, bindparam, select
+from sqlalchemy.exc import DBAPIError
+
+from ..models import KIND_PARTNER, Assignment, Client, ClientSecret
+from ..models._base import utcnow
+from .requests import AUTH_METHODS
+
+
+@dataclass(frozen=True)
+class ClientRecord:
+    """What the token path needs to know about a client, read in one query.
+
+    It also answers the parts of Authlib's ``ClientMixin`` that the token,
+    introspection and revocation endpoints use.
+    """
+
+    pk: int
+    client_id: str
+    kind: str
+    tokens_invalid_before: datetime | None
+    #: live secrets: (row id, argon2 hash)
+    secrets: tuple[tuple[int, str], ...]
+    #: enabled organizations, sorted TecCom IDs
+    organizations: tuple[str, ...]
+
+    @property
+    def is_partner(self) -> bool:
+        return self.kind == KIND_PARTNER
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return method in AUTH_METHODS
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        """Only partner clients use the client credentials grant; gateways never get a token."""
+        return grant_type == "client_credentials" and self.is_partner
+
+
+_QUERY = (
+    select(
+        Client.id,
+        Client.kind,
+        Client.tokens_invalid_before,
+        ClientSecret.id,
+        ClientSecret.secret_hash,
+        ClientSecret.expires_at,
+        Assignment.teccom_id,
+    )
+    .select_from(Client)
+    .join(ClientSecret, ClientSecret.client_pk == Client.id)
+    .outerjoin(
+        Assignment,
+        and_(Assignment.client_pk == Client.id, Assignment.enabled.is_(True)),
+    )
+    .where(Client.client_id == bindparam("client_id"))
+)
+
+
+def load_client(
+    connection: Connection, client_id: str, now: datetime | None = None
+) -> ClientRecord | None:
+    """The client *client_id* with its live secrets and enabled organizations,
+    in one query; ``None`` when it does not exist or has no live secret.
+    """
+    rows = connection.execute(_QUERY, {"client_id": client_id}).all()
+    return _record(client_id, rows, now or utcnow())
+
+
+def _record(client_id: str, rows: Sequence[Sequence[Any]], now: datetime) -> ClientRecord | None:
+    live: dict[int, str] = {}
+    organizations: set[str] = set()
+    for row in rows:
+        if row[5] is None or row[5] > now:
+            live[row[3]] = row[4]
+        if row[6] is not None:
+            organizations.add(row[6])
+    if not live:
+        return None
+    first = rows[0]
+    return ClientRecord(
+        pk=first[0],
+        client_id=client_id,
+        kind=first[1],
+        tokens_invalid_before=first[2],
+        secrets=tuple(sorted(live.items())),
+        organizations=tuple(sorted(organizations)),
+    )
+
+
+class ClientReader:
+    """:func:`load_client` for the token path, on the DB-API cursor.
+
+    The SQL is the same statement, compiled once by SQLAlchemy for the engine's
+    dialect, and timestamps go through the columns' own result processing; only
+    SQLAlchemy's per-execution machinery is skipped (it cost more CPU than the
+    query itself: about 2x on SQLite and PostgreSQL, see PERFORMANCE.md). Use
+    an autocommit engine so that the read needs no BEGIN/ROLLBACK round trips.
+
+    Database errors are raised as SQLAlchemy's (so the app answers 503); a
+    connection the database dropped is discarded and the read retried once.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        dialect = engine.dialect
+        compiled = _QUERY.compile(dialect=dialect)
+        self.engine = engine
+        self.sql = str(compiled)
+        self.positional = bool(compiled.positional)
+        self.processors = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in _QUERY.selected_columns
+        ]
+        self.dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
+
+    def __call__(self, client_id: str) -> ClientRecord | None:
+        params: Any = (client_id,) if self.positional else {"client_id": client_id}
+        for attempt in (1, 2):
+            try:
+                connection = self.engine.raw_connection()
+            except self.dbapi_error as error:  # the database is unreachable
+                raise DBAPIError.instance(
+                    self.sql, params, error, self.dbapi_error, connection_invalidated=True
+                ) from error
+            cursor = None
+            try:
+                cursor = connection.cursor()
+                cursor.execute(self.sql, params)
+                raw = cursor.fetchall()
+                cursor.close()
+            except self.dbapi_error as error:
+                gone = self.engine.dialect.is_disconnect(
+                    error,  # type: ignore[arg-type]
+                    connection.dbapi_connection,
+                    cursor,
+                )
+                if gone:
+                    connection.invalidate(error)
+                else:
+                    connection.close()
+                if gone and attempt == 1:
+                    continue
+                raise DBAPIError.instance(
+                    self.sql, params, error, self.dbapi_error, connection_invalidated=gone
+                ) from error
+            connection.close()
+            processors = self.processors
+            rows = [
+                [
+                    value if proc is None else proc(value)
+                    for value, proc in zip(row, processors, strict=True)
+                ]
+                for row in raw
+            ]
+            return _record(client_id, rows, utcnow())
+        return None  # pragma: no cover - the loop returns or raises
