@@ -1,5 +1,5 @@
 """Failed exports reported by the Export service, and the digest mails they
-cause (the organization's notification addresses, DESIGN.md rule 4).
+cause (the organization's notification addresses, docs/rules.md, rule 4).
 
 A report is idempotent on (client, organization, export id). No mail storm:
 the failures of one assignment that arrive within the digest window join one
