@@ -64,8 +64,10 @@ browser:
 		echo "$(CHROMIUM) is missing and apt-get needs root: the browser tests will be skipped"; \
 	fi
 
+## the whole suite, in TEST_WORKERS processes (pytest-xdist; a module stays on one worker)
+TEST_WORKERS ?= 2
 test: install-test browser
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 LINTED := authserver tests bench examples wsgi.py
 

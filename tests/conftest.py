@@ -2,6 +2,10 @@
 
 Every test that uses ``app`` runs on SQLite and, when
 ``AUTHSERVER_TEST_DATABASE_URL`` is set, on PostgreSQL too.
+
+Under pytest-xdist (``make test`` runs two workers) each worker gets a
+PostgreSQL database and a Redis database of its own, so that no two tests
+running at once share tables or counters (:func:`_per_worker`).
 """
 
 from __future__ import annotations
@@ -14,11 +18,32 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from support.postgres import ensure_database
 
 from authserver import create_app, credentials
 from authserver.extensions import db
 from authserver.models import Organization, OrganizationAdmin, User
 
+
+def _per_worker() -> None:
+    """Give this xdist worker (``gw0``, ``gw1``, ...) its own PostgreSQL database
+    (the test database's name + ``_gw0``, made when missing) and Redis database
+    (the test db number minus the worker's index), through the same variables
+    every test module reads."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return
+    index = int(worker.removeprefix("gw"))
+    pg_url = os.environ.get("AUTHSERVER_TEST_DATABASE_URL")
+    if pg_url:
+        os.environ["AUTHSERVER_TEST_DATABASE_URL"] = ensure_database(pg_url, "_" + worker)
+    redis_url = os.environ.get("AUTHSERVER_TEST_REDIS_URL")
+    if redis_url:
+        base, _, number = redis_url.rpartition("/")
+        os.environ["AUTHSERVER_TEST_REDIS_URL"] = f"{base}/{int(number or 0) - index}"
+
+
+_per_worker()
 PG_URL = os.environ.get("AUTHSERVER_TEST_DATABASE_URL")
 DATABASES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 

@@ -29,6 +29,17 @@ def create_database(test_database_url: str, suffix: str) -> str:
     return url.set(database=name).render_as_string(hide_password=False)
 
 
+def ensure_database(test_database_url: str, suffix: str) -> str:
+    """The database ``<test database><suffix>``, made if it does not exist; its URL."""
+    url = make_url(test_database_url)
+    name = f"{url.database}{suffix}"
+    with psycopg.connect(_admin_url(test_database_url), autocommit=True) as connection:
+        found = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if found.fetchone() is None:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
 def drop_database(url: str) -> None:
     name = make_url(url).database
     with psycopg.connect(_admin_url(url), autocommit=True) as connection:
