@@ -12,13 +12,13 @@ import pytest
 from conftest import make_config
 from flask import Flask
 from flask.testing import FlaskClient
+from support.smtp import SmtpServer, free_port
 
 from authserver.extensions import db
 from authserver.mail.worker import WorkerSettings, drain
 from authserver.models import AuditEvent, OutboxMessage
 from authserver.models._base import utcnow
 from authserver.services import assignments, audit, clients
-from tests.support.smtp import SmtpServer, free_port
 
 WINDOW = 900
 SENDER = "authserver <noreply@auth.example.com>"

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 import requests
-
-from tests.support.server import running_server
+from support.server import running_server
 
 pytestmark = pytest.mark.e2e
 

@@ -17,6 +17,7 @@ import pytest
 from conftest import make_config
 from flask import Flask
 from sqlalchemy import create_engine, text
+from support.smtp import SmtpServer
 
 from authserver.config import normalize_database_url
 from authserver.extensions import db
@@ -25,7 +26,6 @@ from authserver.models import OutboxMessage
 from authserver.models._base import utcnow
 from authserver.models.outbox import KIND_TEST
 from authserver.services import outbox
-from tests.support.smtp import SmtpServer
 
 pytestmark = pytest.mark.e2e
 
