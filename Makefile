@@ -5,10 +5,11 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
-GUNICORN = $(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --no-control-socket \
-	--access-logfile - wsgi:app
+# the production server (gunicorn) in a supervisor that drains it on SIGTERM;
+# the app writes its own access log (no secret in it): the server's stays off
+SERVE = $(BIN)/authserver serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
-.PHONY: run test lint format install install-test migrate demo serve browser bench clean
+.PHONY: run test lint format install install-test migrate demo serve browser nginx bench clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 ($(PYTHON)) is required"; exit 1; }
@@ -35,13 +36,13 @@ migrate: install
 demo: migrate
 	$(BIN)/authserver demo setup
 
-## serve with gunicorn (sync workers) on $(HOST):$(PORT)
+## serve with gunicorn (sync workers) on $(HOST):$(PORT); SIGTERM drains (AUTHSERVER_DRAIN_SECONDS)
 serve: install
-	exec $(GUNICORN)
+	exec $(SERVE)
 
 ## install, migrate, load the demo data, serve: safe to run again
 run: demo
-	exec $(GUNICORN)
+	exec $(SERVE)
 
 # In development the server delivers mail itself (a background thread; .eml
 # files under ./instance/mail without AUTHSERVER_SMTP_URL) and groups failed
@@ -64,9 +65,23 @@ browser:
 		echo "$(CHROMIUM) is missing and apt-get needs root: the browser tests will be skipped"; \
 	fi
 
+# The balancer end-to-end tests run Debian's nginx the same way.
+NGINX := /usr/sbin/nginx
+
+nginx:
+	@if [ -x $(NGINX) ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's nginx for the balancer tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null || \
+		echo "Could not install nginx: the balancer tests will be skipped"; \
+	else \
+		echo "$(NGINX) is missing and apt-get needs root: the balancer tests will be skipped"; \
+	fi
+
 ## the whole suite, in TEST_WORKERS processes (pytest-xdist; a module stays on one worker)
 TEST_WORKERS ?= 2
-test: install-test browser
+test: install-test browser nginx
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
 
 LINTED := authserver tests bench examples wsgi.py

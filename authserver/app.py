@@ -43,19 +43,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     mail_background.init_app(app)
+    register_observability(app)
     return app
 
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(__file__).parent / "migrations"))
-    from . import (
-        models,  # noqa: F401  (every table known to Alembic)
-        request_id,
-    )
+    from . import models  # noqa: F401  (every table known to Alembic)
     from .services import admin_login
 
-    request_id.init_app(app)
     app.extensions[admin_login.EXTENSION] = admin_login.AdminLogin.from_config(app.config)
 
 
@@ -79,6 +76,17 @@ def register_commands(app: Flask) -> None:
     from . import cli
 
     cli.register(app)
+
+
+def register_observability(app: Flask) -> None:
+    """Logs, the access log with the request id (wrapping everything above),
+    metrics, and tracing when configured."""
+    from . import observability
+    from .observability import tracing, views
+
+    observability.init_app(app)
+    views.init_app(app)
+    tracing.init_app(app)
 
 
 def _development_secret_key(instance_path: str) -> str:

@@ -5,8 +5,10 @@ Every command calls a service; none holds a business rule of its own.
 
 from __future__ import annotations
 
+import json
 import sys
-from typing import BinaryIO
+from datetime import UTC, datetime, timedelta
+from typing import Any, BinaryIO
 
 import click
 from flask import Flask, current_app
@@ -17,7 +19,7 @@ from .errors import AuthServerError, InvalidDirectoryFile, UserNotFound
 from .extensions import db
 from .mail.cli import mail_group
 from .models._base import utcnow
-from .services import audit, clients, console_sessions, signing_keys
+from .services import audit, audit_trail, clients, console_sessions, signing_keys
 from .services import demo as demo_service
 from .services import directory as directory_service
 from .services.administrators import find_user
@@ -43,6 +45,33 @@ def main() -> None:
 def _fail(error: AuthServerError) -> None:
     click.echo(f"Error: {error.detail}", err=True)
     sys.exit(1)
+
+
+class Duration(click.ParamType[timedelta]):
+    """``400d``, ``30d``, ``12h``, ``90m``: a number and a unit (days, hours, minutes)."""
+
+    name = "duration"
+    UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        text = str(value).strip().lower()
+        number, unit = text[:-1], text[-1:]
+        if unit not in self.UNITS or not number.isdigit() or int(number) > 100_000:
+            self.fail(f"{value!r} is not a duration such as 400d, 12h or 90m", param, ctx)
+        return timedelta(**{self.UNITS[unit]: int(number)})
+
+
+def _instant(value: str) -> datetime:
+    """An ISO 8601 date or date-time; UTC unless it says otherwise."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 date or date-time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 @click.group("clients")
@@ -198,13 +227,27 @@ def keys_group() -> None:
 
 
 @keys_group.command("rotate")
-def keys_rotate() -> None:
+@click.option(
+    "--if-older-than",
+    "older_than",
+    type=Duration(),
+    default=None,
+    help="Only when the newest key is older than this, e.g. 30d (for cron).",
+)
+def keys_rotate(older_than: timedelta | None) -> None:
     """Publish a new signing key; it signs after AUTHSERVER_KEY_ACTIVATION_DELAY seconds.
 
     The previous key keeps signing until then and stays in the JWKS until
     every token it signed has expired.
     """
-    key = signing_keys.rotate(current_app.config, audit.CLI)
+    if older_than is None:
+        key = signing_keys.rotate(current_app.config, audit.CLI)
+    else:
+        found = signing_keys.rotate_if_older(current_app.config, audit.CLI, older_than)
+        if found is None:
+            click.echo(f"newest key is not older than {older_than.days} days: not rotated")
+            return
+        key = found
     click.echo(
         f"new key {key.kid} ({key.alg}) published; signs from {key.activates_at.isoformat()}"
     )
@@ -217,6 +260,21 @@ def keys_purge() -> None:
     for kid in purged:
         click.echo(f"purged retired key {kid}")
     click.echo(f"{len(purged)} retired key{'' if len(purged) == 1 else 's'} purged.")
+
+
+@keys_group.command("reencrypt")
+def keys_reencrypt() -> None:
+    """Encrypt every stored private key under the first AUTHSERVER_KEY_ENCRYPTION_KEY.
+
+    To change the key-encryption key: configure "NEW,OLD" on every instance,
+    run this once, then configure "NEW" alone.
+    """
+    try:
+        kids = signing_keys.reencrypt(current_app.config, audit.CLI)
+    except keys.KeyEncryptionError as error:
+        click.echo(f"Error: {error}; nothing changed.", err=True)
+        sys.exit(1)
+    click.echo(f"{len(kids)} signing key{'' if len(kids) == 1 else 's'} re-encrypted.")
 
 
 @keys_group.command("list")
@@ -272,6 +330,48 @@ def _sessions(count: int) -> str:
     return f"{count} console session{'' if count == 1 else 's'}"
 
 
+@click.group("audit")
+def audit_group() -> None:
+    """The audit trail: export and retention."""
+
+
+@audit_group.command("export")
+@click.option("--since", required=True, help="ISO 8601 date or date-time (UTC unless given).")
+@click.option("--until", default=None, help="Up to this instant (exclusive); default: now.")
+@click.option(
+    "--format", "format_", type=click.Choice(["ndjson"]), default="ndjson", show_default=True
+)
+def audit_export(since: str, until: str | None, format_: str) -> None:
+    """Write the audit events from --since on to stdout, oldest first, one JSON object a line."""
+    start = _instant(since)
+    end = _instant(until) if until else None
+    for event in audit_trail.export(start, end):
+        click.echo(json.dumps(event, ensure_ascii=False, separators=(",", ":")))
+
+
+@audit_group.command("purge")
+@click.option("--older-than", required=True, type=Duration(), help="e.g. 400d (at least 30d).")
+def audit_purge(older_than: timedelta) -> None:
+    """Delete audit events older than --older-than (audited as audit.purged); for cron."""
+    try:
+        deleted = audit_trail.purge(older_than, audit.CLI)
+    except AuthServerError as error:
+        _fail(error)
+        return
+    click.echo(f"Purged {deleted} audit event{'' if deleted == 1 else 's'}.")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, help="Port to listen on.")
+@click.option("--workers", default=2, show_default=True, help="Worker processes.")
+def serve(host: str, port: int, workers: int) -> None:
+    """Run the production server; on SIGTERM, drain for AUTHSERVER_DRAIN_SECONDS, then stop."""
+    from . import serving
+
+    sys.exit(serving.serve(host, port, workers, float(current_app.config["DRAIN_SECONDS"])))
+
+
 def register(app: Flask) -> None:
     """Attach the command groups to *app* (``flask --app`` and ``authserver`` alike)."""
     app.cli.add_command(clients_group)
@@ -281,3 +381,5 @@ def register(app: Flask) -> None:
     app.cli.add_command(keys_group)
     app.cli.add_command(sessions_group)
     app.cli.add_command(mail_group)
+    app.cli.add_command(audit_group)
+    app.cli.add_command(serve)

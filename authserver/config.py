@@ -41,6 +41,13 @@ _ENV: dict[str, tuple[str, Any]] = {
     "AUTHSERVER_MAIL_DIGEST_WINDOW": ("MAIL_DIGEST_WINDOW", int),
     "AUTHSERVER_MAIL_DAILY_CAP": ("MAIL_DAILY_CAP", int),
     "AUTHSERVER_MAIL_LEASE_SECONDS": ("MAIL_LEASE_SECONDS", int),
+    "AUTHSERVER_ARGON2_FAILURE_BUDGET": ("ARGON2_FAILURE_BUDGET", str),
+    "AUTHSERVER_TRACING": ("TRACING", str),
+    "AUTHSERVER_LOG_FORMAT": ("LOG_FORMAT", str),
+    "AUTHSERVER_LOG_LEVEL": ("LOG_LEVEL", str),
+    "AUTHSERVER_METRICS_TOKEN": ("METRICS_TOKEN", str),
+    "AUTHSERVER_DRAIN_SECONDS": ("DRAIN_SECONDS", float),
+    "AUTHSERVER_DRAIN_FILE": ("DRAIN_FILE", str),
     "AUTHSERVER_DEBUG": ("DEBUG", lambda v: v.lower() in {"1", "true", "yes", "on"}),
 }
 
@@ -64,6 +71,9 @@ DEFAULTS: dict[str, Any] = {
     "ARGON2_PARALLELISM": 1,
     #: argon2 verifications running at once in one process
     "ARGON2_MAX_CONCURRENT": 2,
+    #: failed argon2 verifications (all clients, all addresses) past which only
+    #: known clients within their own failure count are verified (429 for others)
+    "ARGON2_FAILURE_BUDGET": "5/second",
     #: failed client authentications before 429 (per client id / per address)
     "AUTH_FAILURE_LIMIT": "10/minute",
     #: failed admin logins before 429 (per e-mail / per address)
@@ -89,6 +99,17 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_LEASE_SECONDS": 300,
     #: seconds between two test mails of one assignment
     "MAIL_TEST_INTERVAL": 300,
+    #: ``text`` (development) or ``json`` (one JSON object per line)
+    "LOG_FORMAT": "text",
+    "LOG_LEVEL": "INFO",
+    #: ``off`` or ``otlp`` (OpenTelemetry, ``pip install authserver[otel]``)
+    "TRACING": "off",
+    #: bearer token of ``GET /metrics``; unset: no metrics endpoint (404)
+    "METRICS_TOKEN": None,
+    #: seconds ``/readyz`` answers 503 after SIGTERM before ``authserver serve`` stops the server
+    "DRAIN_SECONDS": 5.0,
+    #: set by ``authserver serve``: while this file exists, ``/readyz`` answers 503
+    "DRAIN_FILE": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     #: bytes; larger request bodies are refused before any work
     "MAX_CONTENT_LENGTH": 16 * 1024,
@@ -145,6 +166,18 @@ def validate_config(config: Mapping[str, Any]) -> None:
     proxies = config["TRUSTED_PROXIES"]
     if not isinstance(proxies, int) or not 0 <= proxies <= 5:
         raise ConfigError("AUTHSERVER_TRUSTED_PROXIES must be a number of proxies from 0 to 5")
+    if config["LOG_FORMAT"] not in {"text", "json"}:
+        raise ConfigError("AUTHSERVER_LOG_FORMAT must be text or json")
+    if str(config["LOG_LEVEL"]).upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+        raise ConfigError("AUTHSERVER_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+    if config["TRACING"] not in {"off", "otlp"}:
+        raise ConfigError("AUTHSERVER_TRACING must be off or otlp")
+    token = config.get("METRICS_TOKEN")
+    if token is not None and len(str(token)) < 16:
+        raise ConfigError("AUTHSERVER_METRICS_TOKEN must be at least 16 characters")
+    drain = config["DRAIN_SECONDS"]
+    if not isinstance(drain, (int, float)) or not 0 <= drain <= 300:
+        raise ConfigError("AUTHSERVER_DRAIN_SECONDS must be between 0 and 300 seconds")
     if config["SIGNING_ALG"] not in ALGORITHMS:
         raise ConfigError("AUTHSERVER_SIGNING_ALG must be ES256, RS256 or EdDSA")
     _validate_mail(config)

@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from .errors import PROBLEM_JSON, AuthServerError, TooManyRequests, Unauthorized
 from .extensions import db
 from .oauth2 import errors as oauth_errors
+from .observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +92,7 @@ def discard_session_after_outage(error: Exception) -> None:
     """Log a database outage (its type only: the message may hold SQL
     parameters) and roll the session back, which may fail too."""
     log.error("database error: %s", type(error).__name__)
+    metrics.DATABASE_ERRORS.labels(type(error).__name__).inc()
     try:
         db.session.rollback()
     except Exception:  # noqa: BLE001 - the connection may be gone

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+import os
+
+from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
@@ -20,7 +22,11 @@ def healthz() -> ResponseReturnValue:
 
 @bp.get("/readyz")
 def readyz() -> ResponseReturnValue:
-    """Readiness: the database answers (503 when it does not)."""
+    """Readiness: the database answers (503 when it does not), and the
+    instance is not draining (503 after SIGTERM: see :mod:`authserver.serving`)."""
+    drain_file = current_app.config.get("DRAIN_FILE")
+    if drain_file and os.path.exists(drain_file):
+        return jsonify(status="draining", detail="the instance is shutting down"), 503
     try:
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError:

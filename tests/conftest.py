@@ -68,6 +68,8 @@ def make_config(database_url: str, tmp_path: Path, **overrides: Any) -> dict[str
         "SQLALCHEMY_DATABASE_URI": database_url,
         "ISSUER": "https://auth.example.test",
         "KEY_ACTIVATION_DELAY": 0,
+        # tests make many failures a second; tests/oauth2/test_argon2_budget.py sets its own
+        "ARGON2_FAILURE_BUDGET": "100000/second",
         **FAST_ARGON2,
     }
     config.update(overrides)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -94,3 +95,41 @@ def test_there_is_one_head(tmp_path):
     heads = authserver_cli(f"sqlite:///{tmp_path / 'heads.sqlite3'}", tmp_path, "db", "heads")
     assert heads.returncode == 0, heads.stderr
     assert len([line for line in heads.stdout.splitlines() if "(head)" in line]) == 1
+
+
+def test_instances_starting_at_once_upgrade_one_after_the_other(fresh_database, tmp_path):
+    """PostgreSQL: ``db upgrade`` takes an advisory lock, so that of several
+    instances starting at once one migrates while the others wait, then find
+    nothing to do. Here the test holds the lock: all four wait for it."""
+    if fresh_database.startswith("sqlite"):
+        pytest.skip("PostgreSQL only: SQLite has one writer at a time anyway")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHSERVER_")}
+    env.update(
+        AUTHSERVER_DATABASE_URL=fresh_database, AUTHSERVER_INSTANCE_PATH=str(tmp_path / "instance")
+    )
+    command = [sys.executable, "-c", "from authserver.cli import main; main()", "db", "upgrade"]
+    engine = create_engine(normalize_database_url(fresh_database), isolation_level="AUTOCOMMIT")
+    waiting = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
+    try:
+        with engine.connect() as holder:
+            holder.execute(text("SELECT pg_advisory_lock(7204315002)"))
+            runs = [
+                subprocess.Popen(
+                    command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+                )
+                for _ in range(4)
+            ]
+            deadline = time.monotonic() + 60
+            while holder.execute(waiting).scalar_one() < 4:
+                finished = [run for run in runs if run.poll() is not None]
+                assert not finished, "an upgrade ran without waiting for the lock"
+                assert time.monotonic() < deadline, "the upgrades never asked for the lock"
+                time.sleep(0.1)
+            holder.execute(text("SELECT pg_advisory_unlock(7204315002)"))
+        results = [(run.wait(timeout=120), run.communicate()[1]) for run in runs]
+        assert [code for code, _ in results] == [0, 0, 0, 0], results
+        with engine.connect() as connection:
+            versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+            assert len(versions) == 1
+    finally:
+        engine.dispose()

@@ -12,6 +12,9 @@ publishes the same JWKS. Life of a key (see :class:`~authserver.models.SigningKe
   view of the keys; so every token it signed can still be verified;
 * once retired, it is deleted by :func:`purge_retired` (``authserver keys purge``).
 
+:func:`newest_key_age` tells a scheduled rotation whether one is due, and
+:func:`reencrypt` moves every private key under a new key-encryption key.
+
 Plain arguments (an engine, a session, settings); no Flask globals.
 """
 
@@ -21,12 +24,13 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from cryptography.fernet import MultiFernet
-from sqlalchemy import Connection, Engine, select, text
+from cryptography.fernet import InvalidToken, MultiFernet
+from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from ..models import SigningKey
 from ..models._base import utcnow
+from .errors import KeyEncryptionError
 from .material import LoadedKey, new_signing_key
 
 log = logging.getLogger(__name__)
@@ -132,3 +136,44 @@ def purge_retired(session: Session, now: datetime | None = None) -> int:
     now = now or utcnow()
     result = session.execute(_TABLE.delete().where(_TABLE.c.retire_at <= now))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def newest_key_age(session: Session, now: datetime | None = None) -> timedelta | None:
+    """How long ago the newest key was made (``None``: there is no key).
+
+    A pending key counts: a rotation already under way is not repeated.
+    """
+    newest = session.execute(select(func.max(SigningKey.created_at))).scalar_one()
+    if newest is None:
+        return None
+    return (now or utcnow()) - newest
+
+
+def reencrypt(session: Session, cipher: MultiFernet) -> list[str]:
+    """Encrypt every stored private key under *cipher*'s first key
+    (``MultiFernet.rotate``: decrypted with any of its keys), and encrypt
+    the keys stored unencrypted; the ``kid`` of each key rewritten.
+
+    All or nothing: a key that none of *cipher*'s keys decrypts raises before
+    anything is written. The caller commits (with its audit record).
+
+    :raises KeyEncryptionError: a stored key cannot be decrypted with *cipher*.
+    """
+    _lock_keys(session.connection())
+    stored = list(session.execute(select(SigningKey).order_by(SigningKey.kid)).scalars())
+    rewritten: list[tuple[SigningKey, bytes]] = []
+    for key in stored:
+        if key.encrypted:
+            try:
+                rewritten.append((key, cipher.rotate(key.private_key)))
+            except InvalidToken:
+                raise KeyEncryptionError(
+                    f"signing key {key.kid} cannot be decrypted with AUTHSERVER_KEY_ENCRYPTION_KEY"
+                ) from None
+        else:
+            rewritten.append((key, cipher.encrypt(key.private_key)))
+    for key, data in rewritten:
+        key.private_key = data
+        key.encrypted = True
+    session.flush()
+    return [key.kid for key, _ in rewritten]

@@ -20,7 +20,11 @@ class AuditEvent(db.Model):  # type: ignore[name-defined,misc]
     """
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_client_id_id", "client_id", "id"),)
+    __table_args__ = (
+        Index("ix_audit_events_client_id_id", "client_id", "id"),
+        #: export and retention select by age
+        Index("ix_audit_events_created_at", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -25,6 +25,7 @@ from ..grants import ClientCredentialsGrant
 from ..keys import KeyStore
 from ..services import tokens as token_service
 from ..throttle import from_config
+from .argon2_budget import VerificationBudget
 from .client_auth import SecretAuthentication, SecretVerifier
 from .client_record import ClientReader, ClientRecord
 from .errors import InvalidClient, TokenTooLarge, UnsupportedGrantType, error_response
@@ -51,6 +52,7 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
         self.verifier = SecretVerifier(
             from_config(config, "AUTH_FAILURE_LIMIT", "client-auth"),
             max_concurrent=int(config["ARGON2_MAX_CONCURRENT"]),
+            budget=VerificationBudget.from_config(config),
         )
         secret_auth = SecretAuthentication(self.verifier)
         self.key_config = {

@@ -18,9 +18,12 @@ per address (not globally) means that someone guessing at a client's secret
 from elsewhere can never lock the client out, even in a process that has not
 verified its secret yet; guessing a 256-bit secret is hopeless anyway, so the
 throttle is there to protect CPU, which the per-address count and the bound on
-concurrent verifications do. An unknown client id
-costs a dummy verification too, so that timing does not tell which ids exist.
-At most ``ARGON2_MAX_CONCURRENT`` verifications run at once in a process.
+concurrent verifications do; addresses are also counted per /24 or /64
+network. A flood from changing addresses is bounded by the budget of failed
+verifications (:mod:`.argon2_budget`), checked right after the throttle. An
+unknown client id costs a dummy verification too, so that timing does not tell
+which ids exist. At most ``ARGON2_MAX_CONCURRENT`` verifications run at once in
+a process.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ import threading
 from collections.abc import Callable
 
 from .. import credentials
+from ..observability import context, metrics
 from ..throttle import FailureThrottle
+from .argon2_budget import VerificationBudget, network_of
 from .client_record import ClientRecord
 from .errors import Busy, InvalidClient, TooManyAttempts
 from .requests import BASIC, POST, FormRequest
@@ -75,9 +80,14 @@ class SecretVerifier:
     """
 
     def __init__(
-        self, throttle: FailureThrottle, max_concurrent: int = 2, cache_size: int = CACHE_SIZE
+        self,
+        throttle: FailureThrottle,
+        max_concurrent: int = 2,
+        cache_size: int = CACHE_SIZE,
+        budget: VerificationBudget | None = None,
     ) -> None:
         self.throttle = throttle
+        self.budget = budget
         self._mac_key = secrets.token_bytes(32)
         #: secret row id -> (argon2 hash of the row, HMAC of the verified secret)
         self._cache: dict[int, tuple[str, bytes]] = {}
@@ -115,15 +125,24 @@ class SecretVerifier:
                     and entry[0] == secret_hash
                     and hmac.compare_digest(entry[1], mac)
                 ):
+                    metrics.CREDENTIAL_CACHE_HITS.inc()
                     return record
         address = remote_addr or "-"
-        keys = ("client:" + _key(client_id) + "@" + address, "addr:" + address)
+        keys = (
+            "client:" + _key(client_id) + "@" + address,
+            "addr:" + address,
+            "net:" + network_of(address),
+        )
         wait = self.throttle.retry_after(*keys)
+        if not wait and self.budget is not None:
+            wait = self.budget.retry_after(client_id, known=record is not None)
         if wait:
             raise TooManyFailures(wait)
         matched = self._verify(record, secret)
         if matched is None:
             self.throttle.failed(*keys)
+            if self.budget is not None:
+                self.budget.failed(client_id)
             log.info(
                 "client authentication failed for a %s client id", "known" if record else "unknown"
             )
@@ -139,9 +158,12 @@ class SecretVerifier:
         try:
             if record is None or not secret:
                 credentials.check_secret(credentials.dummy_hash(), secret or "-")
+                metrics.ARGON2_VERIFICATIONS.labels("dummy").inc()
                 return None
             for row_id, secret_hash in record.secrets:
-                if credentials.check_secret(secret_hash, secret):
+                matched = credentials.check_secret(secret_hash, secret)
+                metrics.ARGON2_VERIFICATIONS.labels("match" if matched else "mismatch").inc()
+                if matched:
                     return row_id
             return None
         finally:
@@ -196,7 +218,7 @@ class SecretAuthentication:
         if credentials is None or credentials.method != method:
             return None
         try:
-            return self.verifier.authenticate(
+            record = self.verifier.authenticate(
                 query_client,
                 credentials.client_id,
                 credentials.client_secret,
@@ -208,3 +230,5 @@ class SecretAuthentication:
             raise TooManyAttempts(error.retry_after) from None
         except VerifierBusy:
             raise Busy() from None
+        context.set_client_id(record.client_id)  # for the logs of this request
+        return record

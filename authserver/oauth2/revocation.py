@@ -13,6 +13,7 @@ from typing import Any
 from authlib.consts import default_json_headers
 from authlib.oauth2.rfc7009 import RevocationEndpoint as _RevocationEndpoint
 
+from ..request_id import request_id
 from ..services import audit
 from ..services import tokens as token_service
 from .errors import RevocationRefused
@@ -29,7 +30,9 @@ class RevocationEndpoint(_RevocationEndpoint):  # type: ignore[misc]
     ) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         client = self.authenticate_endpoint_client(request)
         ctx = audit.AuditContext(
-            actor=f"client:{client.client_id}", remote_addr=request.remote_addr
+            actor=f"client:{client.client_id}",
+            remote_addr=request.remote_addr,
+            request_id=request_id(),
         )
         try:
             token_service.revoke(

@@ -37,6 +37,7 @@ from .. import credentials, throttle
 from ..errors import TooManyRequests, Unauthorized
 from ..extensions import db
 from ..models import User, normalize_email
+from ..observability import metrics
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,7 @@ class AdminLogin:
         )
         if user is None or stored is None or not matches:
             self.failures.failed(*keys)
+            metrics.LOGIN_FAILURES.inc()
             log.info("admin login failed from %s", remote_addr)
             raise Unauthorized(INVALID_LOGIN)
         return user

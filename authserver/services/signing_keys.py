@@ -2,13 +2,13 @@
 
 The key rules themselves live in :mod:`authserver.keys.rotation`; this module
 commits a change together with its audit event (``signing_key.rotated``,
-``signing_key.purged``).
+``signing_key.purged``, ``signing_key.reencrypted``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from .. import keys
@@ -41,6 +41,41 @@ def rotate(config: Mapping[str, Any], ctx: audit.AuditContext) -> SigningKey:
     )
     db.session.commit()
     return key
+
+
+def rotate_if_older(
+    config: Mapping[str, Any], ctx: audit.AuditContext, older_than: timedelta
+) -> SigningKey | None:
+    """:func:`rotate` when the newest key (a pending one included) was made
+    more than *older_than* ago, or there is none; ``None`` when not due. For
+    a scheduled job: running it more often than *older_than* is harmless."""
+    age = keys.newest_key_age(db.session())
+    if age is not None and age <= older_than:
+        db.session.rollback()
+        return None
+    return rotate(config, ctx)
+
+
+def reencrypt(config: Mapping[str, Any], ctx: audit.AuditContext) -> list[str]:
+    """Encrypt every stored private key under the first ``KEY_ENCRYPTION_KEY``
+    (the others only decrypt); audited as ``signing_key.reencrypted``.
+
+    :raises KeyEncryptionError: no key-encryption key is configured, or a
+        stored key cannot be decrypted with the configured ones (nothing changes).
+    """
+    cipher = keys.key_cipher(config.get("KEY_ENCRYPTION_KEY"))
+    if cipher is None:
+        raise keys.KeyEncryptionError(
+            "set AUTHSERVER_KEY_ENCRYPTION_KEY to the new key, then the old one(s), comma-separated"
+        )
+    try:
+        kids = keys.reencrypt(db.session(), cipher)
+    except keys.KeyEncryptionError:
+        db.session.rollback()
+        raise
+    audit.record(ctx, "signing_key.reencrypted", details={"keys": kids})
+    db.session.commit()
+    return kids
 
 
 def purge_retired(ctx: audit.AuditContext, now: datetime | None = None) -> list[str]:

@@ -1,4 +1,5 @@
-"""Start the real server (``gunicorn wsgi:app`` from this worktree's venv) for a test.
+"""Start the real server for a test, as ``make serve`` does (``authserver serve``:
+gunicorn in a supervisor that drains it on SIGTERM), from this worktree's venv.
 
 Usage::
 
@@ -12,6 +13,7 @@ always terminated, whatever happens in the test.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -33,6 +35,7 @@ BIN = Path(sys.executable).parent
 SHARED_ADDRESS_LIMITS = {
     "AUTHSERVER_AUTH_FAILURE_LIMIT": "100000/minute",
     "AUTHSERVER_LOGIN_FAILURE_LIMIT": "100000/minute",
+    "AUTHSERVER_ARGON2_FAILURE_BUDGET": "100000/second",
 }
 
 
@@ -41,6 +44,8 @@ class Server:
     url: str
     env: dict[str, str]
     log: Path
+    #: the ``authserver serve`` process (the supervisor of gunicorn)
+    process: subprocess.Popen[bytes] | None = None
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
         """Run an ``authserver`` command against the server's database."""
@@ -66,6 +71,8 @@ def server_env(
             "AUTHSERVER_ARGON2_TIME_COST": "1",
             "AUTHSERVER_ARGON2_MEMORY_COST": "1024",
             "PYTHONUNBUFFERED": "1",
+            # a test server stops at once (tests/test_serving.py measures a drain)
+            "AUTHSERVER_DRAIN_SECONDS": "0",
             **SHARED_ADDRESS_LIMITS,
         }
     )
@@ -93,7 +100,7 @@ def running_server(
     extra_env: Mapping[str, str] | None = None,
     startup_timeout: float = 60.0,
 ) -> Iterator[Server]:
-    """Migrate the database, start gunicorn on a free loopback port, wait for ``/healthz``."""
+    """Migrate the database, start the server on a free loopback port, wait for ``/healthz``."""
     instance_path.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = server_env(database_url, instance_path, port, extra_env)
@@ -104,27 +111,29 @@ def running_server(
     with open(log, "wb") as output:
         process = subprocess.Popen(
             [
-                str(BIN / "gunicorn"),
+                str(BIN / "authserver"),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
                 "--workers",
                 str(workers),
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--no-control-socket",
-                "--graceful-timeout",
-                "5",
-                "wsgi:app",
             ],
             cwd=ROOT,
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: nothing outlives the test
         )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + startup_timeout
         while True:
             if process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log.read_text()}")
+                raise RuntimeError(
+                    f"the server exited with {process.returncode}:\n{log.read_text()}"
+                )
             try:
                 if requests.get(url + "/healthz", timeout=2).status_code == 200:
                     break
@@ -133,11 +142,21 @@ def running_server(
             if time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not answer /healthz in time:\n{log.read_text()}")
             time.sleep(0.1)
-        yield Server(url, env, log)
+        yield Server(url, env, log, process)
     finally:
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    """SIGTERM the server (a drain); SIGKILL its whole process group if it lingers."""
+    if process.poll() is None:
         process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # the supervisor, gunicorn and its workers
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=15)

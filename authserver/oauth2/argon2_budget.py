@@ -1,0 +1,92 @@
+"""A budget for argon2 work spent on failures, so that a flood of wrong
+secrets cannot take the CPU from the clients that authenticate.
+
+The failure throttle (:mod:`authserver.throttle`) counts per address; a flood
+from changing addresses (a botnet, or many ``X-Forwarded-For`` values behind
+trusted proxies) never reaches it. So failed verifications are also counted
+all together, in a window of ``ARGON2_FAILURE_BUDGET`` (default 5 a second:
+about a twentieth of what two idle cores verify with the production
+parameters, and still a fair share of two busy ones), in memory (per process)
+or, with ``AUTHSERVER_REDIS_URL``, shared by every process of every instance.
+
+While the budget is spent, a verification runs only for a known client id that
+is within its own failure count (``AUTH_FAILURE_LIMIT``, counted per client id
+from every address); an unknown client id, or one that has failed too often, is
+refused with 429 before any hashing. A client whose secret a process has
+verified is never affected: the verified-credential cache answers it first.
+(Under a flood, a 429 instead of a 401 tells that a client id does not exist;
+the flood's sender learns nothing it could use: secrets have 256 bits.)
+
+Addresses are also counted per network (:func:`network_of`: /24 for IPv4,
+/64 for IPv6), as one host usually holds a whole IPv6 /64.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from collections.abc import Mapping
+from typing import Any
+
+from ..observability import metrics
+from ..throttle import FailureThrottle
+
+#: the one key of the instance-wide (or, with Redis, shared) failure count
+_ALL = "all"
+
+
+def network_of(address: str) -> str:
+    """The /24 (IPv4) or /64 (IPv6) network of *address*; *address* itself
+    when it is not an IP address."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    prefix = 24 if ip.version == 4 else 64
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def _client_key(client_id: str) -> str:
+    return hashlib.sha256(client_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+class VerificationBudget:
+    """Failed verifications per second, overall and per client id.
+
+    :param budget: a ``limits`` expression for all failures (``"5/second"``).
+    :param client_limit: a client id's own failure count (``"10/minute"``).
+    :param storage_uri: ``redis://...`` to share the counts; ``None``: this process.
+    """
+
+    def __init__(self, budget: str, client_limit: str, storage_uri: str | None = None) -> None:
+        self._all = FailureThrottle(budget, "argon2-budget", storage_uri)
+        self._clients = FailureThrottle(client_limit, "argon2-client-failures", storage_uri)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> VerificationBudget:
+        return cls(
+            config["ARGON2_FAILURE_BUDGET"], config["AUTH_FAILURE_LIMIT"], config.get("REDIS_URL")
+        )
+
+    def retry_after(self, client_id: str, *, known: bool) -> int:
+        """Seconds to wait before verifying for *client_id* (0: go ahead).
+
+        :param known: whether *client_id* is a client with a live secret.
+        """
+        if not self._all.retry_after(_ALL):
+            return 0
+        wait = 1  # the budget is per second
+        if known:
+            own = self._clients.retry_after(_client_key(client_id))
+            if not own:
+                return 0
+            wait = max(wait, own)
+        metrics.ARGON2_BUDGET_REFUSALS.labels("known" if known else "unknown").inc()
+        return wait
+
+    def failed(self, client_id: str) -> None:
+        """Count one failed verification (of *client_id*)."""
+        self._all.failed(_ALL)
+        self._clients.failed(_client_key(client_id))
