@@ -16,9 +16,9 @@ from support.smtp import SmtpServer, free_port
 
 from authserver.extensions import db
 from authserver.mail.worker import WorkerSettings, drain
-from authserver.models import AuditEvent, OutboxMessage
+from authserver.models import AuditEvent, OutboxMessage, User
 from authserver.models._base import utcnow
-from authserver.services import assignments, audit, clients
+from authserver.services import assignments, audit, clients, events
 
 WINDOW = 900
 SENDER = "authserver <noreply@auth.example.com>"
@@ -173,6 +173,27 @@ def test_a_recipient_refused_with_550_is_recorded_and_the_others_delivered(app, 
     )
     # a permanent failure is never retried
     assert drain(settings(app), clock=after(10 * WINDOW)) == 0
+    # the client's administrators read it all in the audit trail (GET .../events)
+    anna = db.session.execute(db.select(User).where(User.email == "anna@example.com")).scalar_one()
+    trail = events.list_events(anna, world["client_id"]).events
+    assert {(e.action, e.target) for e in trail[:2]} == {
+        ("mail.sent", "ops@acme.example"),
+        ("mail.failed", "it@acme.example"),
+    }
+    assert (trail[2].action, trail[2].target) == ("export_failure.reported", "400100")
+
+
+def test_a_mail_is_given_up_after_its_last_attempt(app, http, world, smtp):
+    assert post_report(http, world, "exp-1") == 202
+    down = settings(app, max_attempts=2)
+    down = settings(app, max_attempts=2, smtp=down.smtp.__class__("smtp", "127.0.0.1", free_port()))
+    assert drain(down, clock=after(WINDOW + 1)) == 2
+    assert drain(down, clock=after(WINDOW + 100)) == 2
+    rows = db.session.execute(db.select(OutboxMessage)).scalars().all()
+    assert {(row.status, row.attempts) for row in rows} == {("failed", 2)}
+    assert all(row.last_error.startswith("gave up after 2 attempts: connection:") for row in rows)
+    assert drain(settings(app), clock=after(10 * WINDOW)) == 0
+    assert smtp.received == []
 
 
 def test_cr_lf_in_the_reason_never_reaches_a_header(app, http, world, smtp):
