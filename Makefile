@@ -5,24 +5,33 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
-# the production server (gunicorn) in a supervisor that drains it on SIGTERM;
+# the development issuer (the `iss` of tokens, the base of every printed URL)
+# follows HOST and PORT unless AUTHSERVER_ISSUER is set; only for the targets
+# that serve or print URLs (the tests set their own)
+run serve demo migrate: export AUTHSERVER_ISSUER ?= http://$(HOST):$(PORT)
+# the production server in a supervisor that drains it on SIGTERM;
 # the app writes its own access log (no secret in it): the server's stays off
 SERVE = $(BIN)/authserver serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 
-.PHONY: run test lint format install install-test migrate demo serve browser nginx bench clean
+.PHONY: run test lint format install install-test migrate demo serve browser nginx bench clean screenshots
+
+PIP_INSTALL = $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 ($(PYTHON)) is required"; exit 1; }
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	@echo "Creating the virtual environment $(VENV)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(PIP_INSTALL) --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml
-	$(BIN)/pip install --quiet -e .
-	touch $@
+	@echo "Installing authserver and its dependencies into $(VENV) (about a minute)"
+	@$(PIP_INSTALL) -e .
+	@touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed setup.cfg
-	$(BIN)/pip install --quiet -e '.[test]'
-	touch $@
+	@echo "Installing the test tools into $(VENV)"
+	@$(PIP_INSTALL) -e '.[test]'
+	@touch $@
 
 install: $(VENV)/.installed
 
@@ -36,12 +45,16 @@ migrate: install
 demo: migrate
 	$(BIN)/authserver demo setup
 
-## serve with gunicorn (sync workers) on $(HOST):$(PORT); SIGTERM drains (AUTHSERVER_DRAIN_SECONDS)
+## serve on $(HOST):$(PORT) with the production server; SIGTERM drains (AUTHSERVER_DRAIN_SECONDS)
 serve: install
 	exec $(SERVE)
 
-## install, migrate, load the demo data, serve: safe to run again
-run: demo
+## check that $(HOST):$(PORT) is free, then install, migrate, load the demo data and serve:
+## safe to run again
+run: install
+	@$(BIN)/python -m authserver.free_port $(HOST) $(PORT)
+	@$(BIN)/authserver db upgrade
+	@$(BIN)/authserver demo setup
 	exec $(SERVE)
 
 # In development the server delivers mail itself (a background thread; .eml
@@ -83,6 +96,11 @@ nginx:
 TEST_WORKERS ?= 2
 test: install-test browser nginx
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope $(PYTEST_ARGS)
+
+## the README's screenshots (docs/*.png), from the demo data, by the browser test that makes them
+screenshots: install-test browser
+	AUTHSERVER_SCREENSHOTS_DIR=$(CURDIR)/docs $(BIN)/python -m pytest -q -p no:cacheprovider \
+		tests/console/test_browser.py -k readme_screenshots
 
 LINTED := authserver tests bench examples wsgi.py
 

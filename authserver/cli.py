@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup
+from flask_migrate import cli as migrate_cli
 
 from . import keys
 from .errors import AuthServerError, InvalidDirectoryFile, UserNotFound
@@ -35,11 +36,57 @@ def _create_app() -> Flask:
         raise click.ClickException(str(error)) from None
 
 
-@click.group(
-    cls=FlaskGroup, create_app=_create_app, add_default_commands=True, add_version_option=False
-)
+def is_ours(command: click.Command | None) -> bool:
+    """Whether *command* is defined in this package (not by Flask or an extension)."""
+    module = getattr(getattr(command, "callback", None), "__module__", None) or ""
+    return module == __package__ or module.startswith(f"{__package__}.")
+
+
+class CommandLine(FlaskGroup):
+    """The ``authserver`` command: a Flask CLI group that offers only this
+    package's commands, without Flask's generic options and commands
+    (``--app``, ``--env-file``, ``run``, ``shell``...), which do not apply.
+    Commands of extensions still run when called by name; they are not listed.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(add_default_commands=False, add_version_option=False, **options)
+        self.params = [param for param in self.params if param.name == "help"]
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in super().list_commands(ctx) if is_ours(self.get_command(ctx, name))]
+
+
+@click.group(cls=CommandLine, create_app=_create_app)
 def main() -> None:
     """authserver: OAuth2 client-credentials authorization server."""
+
+
+class _OperatorCommands(click.Group):
+    """Lists only the commands an operator needs; the others still run."""
+
+    def __init__(self, *args: Any, listed: tuple[str, ...], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.listed = listed
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in super().list_commands(ctx) if name in self.listed]
+
+
+def _database(**options: object) -> None:
+    """Database migrations: upgrade, downgrade, current, history."""
+    click.get_current_context().invoke(migrate_cli.db.callback, **options)
+
+
+#: Flask-Migrate's ``db`` group; an operator needs ``upgrade`` (and may look back)
+db_group = _OperatorCommands(
+    "db",
+    callback=_database,
+    params=list(migrate_cli.db.params),
+    commands=dict(migrate_cli.db.commands),
+    listed=("upgrade", "downgrade", "current", "history"),
+    help=_database.__doc__,
+)
 
 
 def _fail(error: AuthServerError) -> None:
@@ -82,9 +129,12 @@ def clients_group() -> None:
 @clients_group.command("create")
 @click.option("--org", "teccom_id", required=True, help="TecCom ID of the organization.")
 @click.option("--admin", "admin_email", required=True, help="E-mail of its first administrator.")
-@click.option("--name", default="", help="A display name (default: the organization's name).")
+@click.option("--name", default="", help='Its name (default: "<organization name> API client").')
 def clients_create(teccom_id: str, admin_email: str, name: str) -> None:
-    """Create a client for an organization, as docs/rules.md, rule 1 allows.
+    """Create a client for an organization.
+
+    The same rules as in the admin API (docs/rules.md, rule 1): ADMIN must
+    administer the organization.
 
     Prints the client id and the secret; the secret is not shown again.
     """
@@ -97,7 +147,7 @@ def clients_create(teccom_id: str, admin_email: str, name: str) -> None:
         click.echo(f"Error: Organization {teccom_id} is not in the directory.", err=True)
         sys.exit(1)
     try:
-        issued = clients.create_client(user, teccom_id, audit.CLI, name=name)
+        issued = clients.create_client(user, teccom_id, audit.CLI, name=name or None)
     except AuthServerError as error:
         _fail(error)
         return
@@ -114,7 +164,10 @@ def gateways_group() -> None:
 @gateways_group.command("create")
 @click.argument("name")
 def gateways_create(name: str) -> None:
-    """Credentials for an API gateway: introspection only, never a token."""
+    """Make credentials for an API gateway.
+
+    A gateway may introspect any token and never gets one itself.
+    """
     issued = clients.create_gateway(name, audit.CLI)
     click.echo(f"client_id:     {issued.client.client_id}")
     click.echo(f"client_secret: {issued.client_secret}")
@@ -123,13 +176,15 @@ def gateways_create(name: str) -> None:
 
 @click.group("directory")
 def directory_group() -> None:
-    """The portal directory: organizations, users, organization administrators."""
+    """The portal directory: organizations, users, admins."""
 
 
 @directory_group.command("import")
 @click.argument("file", type=click.File("rb"))
 def directory_import(file: BinaryIO) -> None:
-    """Import a directory FILE (JSON, see README): an all-or-nothing upsert.
+    """Import a directory FILE (JSON): all or nothing.
+
+    An upsert of organizations and users (see README).
 
     A bad file is refused with the location at fault and changes nothing.
     """
@@ -156,7 +211,9 @@ def demo_group() -> None:
 
 @demo_group.command("setup")
 def demo_setup() -> None:
-    """Load the demo directory, make sure the demo client exists, and print
+    """Load the demo data and print fresh demo credentials.
+
+    Loads the demo directory, makes sure the demo client exists, and prints
     how to log in and a working token request.
 
     Secrets are stored only as hashes, so every run rotates the demo client's
@@ -235,7 +292,9 @@ def keys_group() -> None:
     help="Only when the newest key is older than this, e.g. 30d (for cron).",
 )
 def keys_rotate(older_than: timedelta | None) -> None:
-    """Publish a new signing key; it signs after AUTHSERVER_KEY_ACTIVATION_DELAY seconds.
+    """Publish a new signing key (it signs after a delay).
+
+    The key signs after AUTHSERVER_KEY_ACTIVATION_DELAY seconds.
 
     The previous key keeps signing until then and stays in the JWKS until
     every token it signed has expired.
@@ -255,7 +314,10 @@ def keys_rotate(older_than: timedelta | None) -> None:
 
 @keys_group.command("purge")
 def keys_purge() -> None:
-    """Delete retired signing keys (no token they signed is still valid); for cron."""
+    """Delete retired signing keys; for a scheduled job.
+
+    A key is retired when no token it signed is still valid.
+    """
     purged = signing_keys.purge_retired(audit.CLI)
     for kid in purged:
         click.echo(f"purged retired key {kid}")
@@ -264,10 +326,11 @@ def keys_purge() -> None:
 
 @keys_group.command("reencrypt")
 def keys_reencrypt() -> None:
-    """Encrypt every stored private key under the first AUTHSERVER_KEY_ENCRYPTION_KEY.
+    """Encrypt the stored signing keys under the newest encryption key.
 
-    To change the key-encryption key: configure "NEW,OLD" on every instance,
-    run this once, then configure "NEW" alone.
+    Every private key is encrypted again under the first key of
+    AUTHSERVER_KEY_ENCRYPTION_KEY. To change the key-encryption key: configure
+    "NEW,OLD" on every instance, run this once, then configure "NEW" alone.
     """
     try:
         kids = signing_keys.reencrypt(current_app.config, audit.CLI)
@@ -279,7 +342,10 @@ def keys_reencrypt() -> None:
 
 @keys_group.command("list")
 def keys_list() -> None:
-    """Show every stored key with its state (pending, active, retiring, retired)."""
+    """Show every stored signing key with its state.
+
+    States: pending, active, retiring, retired.
+    """
     now = utcnow()
     stored = keys.list_keys(db.session())
     if not stored:
@@ -301,7 +367,9 @@ def sessions_group() -> None:
 @sessions_group.command("revoke")
 @click.option("--user", "email", required=True, help="E-mail of the user.")
 def sessions_revoke(email: str) -> None:
-    """End every console session of a user at once (audited as session.revoked_all).
+    """End every console session of a user at once.
+
+    Audited as session.revoked_all.
 
     Their browsers get the login page on their next request.
     """
@@ -319,7 +387,9 @@ def sessions_revoke(email: str) -> None:
 
 @sessions_group.command("purge")
 def sessions_purge() -> None:
-    """Delete the sessions that have ended by time (idle or absolute limit).
+    """Delete console sessions that have ended by time.
+
+    Sessions end after an idle or an absolute limit.
 
     Logging in purges them too; this is for a scheduled job.
     """
@@ -342,7 +412,10 @@ def audit_group() -> None:
     "--format", "format_", type=click.Choice(["ndjson"]), default="ndjson", show_default=True
 )
 def audit_export(since: str, until: str | None, format_: str) -> None:
-    """Write the audit events from --since on to stdout, oldest first, one JSON object a line."""
+    """Export audit events as NDJSON, oldest first.
+
+    Writes the events from --since on to stdout, one JSON object a line.
+    """
     start = _instant(since)
     end = _instant(until) if until else None
     for event in audit_trail.export(start, end):
@@ -352,7 +425,10 @@ def audit_export(since: str, until: str | None, format_: str) -> None:
 @audit_group.command("purge")
 @click.option("--older-than", required=True, type=Duration(), help="e.g. 400d (at least 30d).")
 def audit_purge(older_than: timedelta) -> None:
-    """Delete audit events older than --older-than (audited as audit.purged); for cron."""
+    """Delete audit events older than --older-than; for cron.
+
+    The purge itself is audited (audit.purged).
+    """
     try:
         deleted = audit_trail.purge(older_than, audit.CLI)
     except AuthServerError as error:
@@ -366,7 +442,10 @@ def audit_purge(older_than: timedelta) -> None:
 @click.option("--port", default=8000, show_default=True, help="Port to listen on.")
 @click.option("--workers", default=2, show_default=True, help="Worker processes.")
 def serve(host: str, port: int, workers: int) -> None:
-    """Run the production server; on SIGTERM, drain for AUTHSERVER_DRAIN_SECONDS, then stop."""
+    """Run the production server, draining it on SIGTERM.
+
+    On SIGTERM, /readyz fails for AUTHSERVER_DRAIN_SECONDS, then the server stops.
+    """
     from . import serving
 
     sys.exit(serving.serve(host, port, workers, float(current_app.config["DRAIN_SECONDS"])))
@@ -374,6 +453,7 @@ def serve(host: str, port: int, workers: int) -> None:
 
 def register(app: Flask) -> None:
     """Attach the command groups to *app* (``flask --app`` and ``authserver`` alike)."""
+    app.cli.add_command(db_group)
     app.cli.add_command(clients_group)
     app.cli.add_command(gateways_group)
     app.cli.add_command(directory_group)

@@ -8,11 +8,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, json, request
+from flask import Flask, Response, current_app, json, request
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
-from .errors import PROBLEM_JSON, AuthServerError, TooManyRequests, Unauthorized
+from .errors import PROBLEM_JSON, AuthServerError, TooManyRequests, Unauthorized, ValidationError
 from .extensions import db
 from .oauth2 import errors as oauth_errors
 from .observability import metrics
@@ -34,8 +34,16 @@ def _is_oauth_endpoint() -> bool:
     return request.path.startswith("/oauth2/")
 
 
+def problem_type(type_suffix: str) -> str:
+    """The URI of a problem type: a page of this deployment that explains it
+    (RFC 9457 §3.1.1), ``{issuer}/problems/{type_suffix}``."""
+    return f"{str(current_app.config['ISSUER']).rstrip('/')}/problems/{type_suffix}"
+
+
 def handle_domain_error(error: AuthServerError) -> Response:
-    response = problem(error.code, error.title, error.detail, error.type, **_extras(error))
+    response = problem(
+        error.code, error.title, error.detail, problem_type(error.type_suffix), **_extras(error)
+    )
     if isinstance(error, TooManyRequests):
         response.headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, Unauthorized) and request.path.startswith("/api/"):
@@ -52,6 +60,8 @@ def _extras(error: AuthServerError) -> dict[str, Any]:
     extra: dict[str, Any] = dict(error.extra)
     if error.field:
         extra["field"] = error.field
+    if isinstance(error, ValidationError):
+        extra["errors"] = error.errors
     return extra
 
 
@@ -85,7 +95,14 @@ def handle_data_error(error: DataError) -> Response:
     db.session.rollback()
     if _is_oauth_endpoint():
         return oauth_errors.error_response(oauth_errors.InvalidValue())
-    return problem(422, "Invalid value", "A value in the request cannot be stored or searched.")
+    detail = "A value in the request cannot be stored or searched."
+    return problem(
+        422,
+        ValidationError.title,
+        detail,
+        problem_type(ValidationError.type_suffix),
+        errors=[{"field": "", "message": detail}],
+    )
 
 
 def discard_session_after_outage(error: Exception) -> None:

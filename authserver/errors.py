@@ -1,6 +1,12 @@
 """Domain errors: one root, one class per meaning (like Werkzeug's
 ``exceptions``). Services raise them; one app-level handler renders them as
 ``application/problem+json`` (RFC 9457).
+
+Each class names its problem type with ``type_suffix`` and explains it in
+``description``. The type URI is made at the HTTP edge, relative to the
+issuer (``{issuer}/problems/{type_suffix}``, RFC 9457 §3.1.1), where a page
+explains every type (:func:`problem_types`): services raise these errors
+without an application, so they never build a URI themselves.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ class AuthServerError(Exception):
     code: int = 400
     title: str = "Bad request"
     type_suffix: str = "bad-request"
+    #: what the problem type means and what to do about it (the type's page)
+    description: str = "The request cannot be processed as it is."
 
     def __init__(
         self, detail: str | None = None, *, field: str | None = None, **extra: Any
@@ -30,15 +38,36 @@ class AuthServerError(Exception):
         self.field = field
         self.extra = extra
 
-    @property
-    def type(self) -> str:
-        return f"https://authserver.dev/problems/{self.type_suffix}"
-
 
 class ValidationError(AuthServerError):
+    """A well-formed request with a value that is not acceptable.
+
+    Every validation error lists each field at fault in ``errors``
+    (``[{"field": ..., "message": ...}]``); by default the one *field* with
+    the *detail*.
+    """
+
     code = 422
     title = "Invalid value"
     type_suffix = "validation-error"
+    description = (
+        "The request is well-formed, but a value in it is not acceptable (missing, of the "
+        "wrong type, out of range, or an unknown field). The errors member lists every "
+        "field at fault, each with a message: correct them and send the request again."
+    )
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        field: str | None = None,
+        errors: list[dict[str, str]] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail, field=field, **extra)
+        self.errors = (
+            errors if errors is not None else [{"field": field or "", "message": self.detail}]
+        )
 
 
 class InvalidDirectoryFile(ValidationError):
@@ -48,6 +77,11 @@ class InvalidDirectoryFile(ValidationError):
 
     title = "Invalid directory file"
     type_suffix = "invalid-directory-file"
+    description = (
+        "A directory file cannot be imported. Every location at fault is listed (a line and "
+        "column for broken JSON, else a path such as users[2].email); nothing was changed. "
+        "Correct the file and import it again."
+    )
 
     def __init__(self, problems: list[str]) -> None:
         super().__init__("; ".join(problems))
@@ -58,12 +92,18 @@ class Unauthorized(AuthServerError):
     code = 401
     title = "Authentication required"
     type_suffix = "unauthorized"
+    description = (
+        "The request needs an admin bearer token (RFC 6750) and has none, or one that is "
+        "invalid or expired, or the e-mail and password of a login do not match. Log in at "
+        "/api/v1/auth/login and send the token as Authorization: Bearer."
+    )
 
 
 class Forbidden(AuthServerError):
     code = 403
     title = "Forbidden"
     type_suffix = "forbidden"
+    description = "You are authenticated, but you may not do this."
 
 
 class NotInProduction(Forbidden):
@@ -71,23 +111,35 @@ class NotInProduction(Forbidden):
 
     title = "Not available in production"
     type_suffix = "not-in-production"
+    description = (
+        "The operation is meant for development and demos only, and this server runs in production."
+    )
 
 
 class NotFound(AuthServerError):
     code = 404
     title = "Not found"
     type_suffix = "not-found"
+    description = "Nothing is at this address, or it is not yours to see."
 
 
 class Conflict(AuthServerError):
     code = 409
     title = "Conflict"
     type_suffix = "conflict"
+    description = (
+        "The change conflicts with the current state of the resource. Reload it and decide again."
+    )
 
 
 class NotOrganizationAdmin(Forbidden):
     title = "Not an administrator of the organization"
     type_suffix = "not-organization-admin"
+    description = (
+        "The change needs you to be an administrator of the organization in the portal "
+        "directory, and you are not (or no such organization exists). Ask an administrator of "
+        "the organization, or have the portal make you one."
+    )
 
 
 class NotClientAdministrator(Forbidden):
@@ -95,47 +147,71 @@ class NotClientAdministrator(Forbidden):
 
     title = "Not a client administrator"
     type_suffix = "not-client-administrator"
+    description = (
+        "Only administrators of a client may do this (for example, look users up to add them "
+        "as administrators)."
+    )
 
 
 class OrganizationAlreadyAssigned(Conflict):
     title = "Organization already assigned to a client"
     type_suffix = "organization-already-assigned"
+    description = (
+        "An organization belongs to at most one API client, and this one is already assigned "
+        "to a client. Use that client, or have it unassigned first."
+    )
 
 
 class LastAdministrator(Conflict):
     title = "Last administrator"
     type_suffix = "last-administrator"
+    description = (
+        "A client always keeps at least one administrator: the last one cannot be removed. "
+        "Add another administrator first."
+    )
 
 
 class AlreadyAdministrator(Conflict):
     title = "Already an administrator"
     type_suffix = "already-administrator"
+    description = "The user is already an administrator of the client; nothing was changed."
 
 
 class UserNotFound(NotFound):
     title = "User not found"
     type_suffix = "user-not-found"
+    description = "No user with this e-mail address is in the portal directory."
 
 
 class ClientNotFound(NotFound):
     title = "Client not found"
     type_suffix = "client-not-found"
+    description = (
+        "No such client, or you are not one of its administrators: the answer is the same, so "
+        "that it never tells which clients exist."
+    )
 
 
 class AdministratorNotFound(NotFound):
     title = "Administrator not found"
     type_suffix = "administrator-not-found"
+    description = "The user is not an administrator of the client."
 
 
 class OrganizationNotFound(NotFound):
     title = "Organization not found"
     type_suffix = "organization-not-found"
+    description = "The organization is not assigned to the client, or you do not administer it."
 
 
 class TooManyRequests(AuthServerError):
     code = 429
     title = "Too many requests"
     type_suffix = "too-many-requests"
+    description = (
+        "Too many failed attempts in a short time. Wait for the number of seconds in the "
+        "Retry-After header, then try again."
+    )
 
     def __init__(self, detail: str | None = None, *, retry_after: int = 60) -> None:
         super().__init__(detail)
@@ -148,12 +224,27 @@ class MalformedRequest(AuthServerError):
     code = 400
     title = "Malformed request"
     type_suffix = "malformed-request"
+    description = "The request body is not well-formed JSON (RFC 8259). Send a JSON object."
 
 
 class UnsupportedMediaType(AuthServerError):
     code = 415
     title = "Unsupported media type"
     type_suffix = "unsupported-media-type"
+    description = "The request body must be sent as application/json."
+
+
+def problem_types() -> dict[str, type[AuthServerError]]:
+    """Every problem type, by ``type_suffix``: this module's classes and any
+    subclass defined elsewhere (the first class to use a suffix names it).
+    """
+    found: dict[str, type[AuthServerError]] = {}
+    pending: list[type[AuthServerError]] = [AuthServerError]
+    while pending:
+        cls = pending.pop(0)
+        found.setdefault(cls.type_suffix, cls)
+        pending.extend(cls.__subclasses__())
+    return dict(sorted(found.items()))
 
 
 class ReportConflict(Conflict):
@@ -161,6 +252,11 @@ class ReportConflict(Conflict):
 
     title = "Report differs from the one already received"
     type_suffix = "report-conflict"
+    description = (
+        "A failed export with this client, organization and export id was reported before "
+        "with another failed_at, reason or reason_code. A report is kept as first received: "
+        "send a repeat unchanged, or report the new failure under a new export id."
+    )
 
 
 class GatewayUnauthorized(Unauthorized):
@@ -168,6 +264,11 @@ class GatewayUnauthorized(Unauthorized):
 
     title = "Gateway authentication required"
     type_suffix = "gateway-unauthorized"
+    description = (
+        "Failed exports are reported with the credentials of an API gateway (from "
+        "'authserver gateways create NAME'), sent with HTTP Basic. None were sent, or they "
+        "are wrong."
+    )
     #: the ``WWW-Authenticate`` challenge of the answer (RFC 9110 §11.6.1)
     challenge = 'Basic realm="authserver-gateways", charset="UTF-8"'
 
@@ -178,6 +279,7 @@ class VerifierUnavailable(AuthServerError):
     code = 503
     title = "Service unavailable"
     type_suffix = "service-unavailable"
+    description = "Too many credentials are being checked at once. Try again in a moment."
 
 
 class NotAGateway(Forbidden):
@@ -185,3 +287,7 @@ class NotAGateway(Forbidden):
 
     title = "Not a gateway"
     type_suffix = "not-a-gateway"
+    description = (
+        "These credentials are valid, but they are not an API gateway's: only the Export "
+        "service, with gateway credentials, reports failed exports."
+    )

@@ -23,6 +23,7 @@ from support.postgres import ensure_database
 from authserver import create_app, credentials
 from authserver.extensions import db
 from authserver.models import Organization, OrganizationAdmin, User
+from authserver.oauth2.endpoints import EXTENSION
 
 
 def _per_worker() -> None:
@@ -92,10 +93,16 @@ def app(
         db.drop_all()
         db.create_all()
     yield app
+    # the process's writer of the secrets' last use must not outlive the tables
+    authorization_server = app.extensions[EXTENSION]
+    authorization_server.usage.stop()
     with app.app_context():
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
+    # the token path's own engine: its connections go now, not when collected
+    if authorization_server._read_engine is not None:
+        authorization_server._read_engine.dispose()
     credentials.configure(FAST_ARGON2)
 
 

@@ -418,3 +418,80 @@ def test_sessions_purge_deletes_the_sessions_that_ended_by_time(runner, director
         runner.invoke(args=["sessions", "purge"]).stdout
         == "Purged 0 console sessions that had expired.\n"
     )
+
+
+# --- authserver --help ---------------------------------------------------------
+
+
+def _listed(group, ctx, prefix=()):
+    import click
+
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        yield (*prefix, name), command
+        if isinstance(command, click.Group):
+            yield from _listed(command, ctx, (*prefix, name))
+
+
+@pytest.fixture
+def command_line(tmp_path, monkeypatch):
+    """The real ``authserver`` entry point, with its own instance folder."""
+    from click.testing import CliRunner
+
+    from authserver.cli import main
+
+    monkeypatch.setenv("AUTHSERVER_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.delenv("AUTHSERVER_ENV", raising=False)
+    return lambda *args: CliRunner().invoke(main, list(args), prog_name="authserver")
+
+
+def test_help_lists_only_our_commands_without_flasks_generic_options(command_line):
+    result = command_line("--help")
+    assert result.exit_code == 0, result.output
+    commands = result.output.split("Commands:\n", 1)[1]
+    names = [line.split()[0] for line in commands.splitlines() if line.strip()]
+    assert names == [
+        "audit",
+        "clients",
+        "db",
+        "demo",
+        "directory",
+        "gateways",
+        "keys",
+        "mail",
+        "serve",
+        "sessions",
+    ]
+    options = result.output.split("Options:\n", 1)[1].split("Commands:", 1)[0]
+    assert options.split() == ["--help", "Show", "this", "message", "and", "exit."]
+    for generic in ("--env-file", "--app", "--debug", " run ", " shell ", " routes ", "openapi"):
+        assert generic not in result.output
+
+
+def test_every_listed_command_has_a_one_line_help_that_fits(command_line):
+    import click
+
+    from authserver.cli import main
+
+    with click.Context(main) as ctx:
+        listed = list(_listed(main, ctx))
+    assert ("db", "upgrade") in [path for path, _ in listed]
+    for path, command in listed:
+        short = command.get_short_help_str(limit=1000)
+        assert short and len(short) <= 60 and not short.endswith("..."), (path, short)
+        assert "\n" not in short
+
+
+def test_the_db_group_lists_what_an_operator_needs_and_the_others_still_answer(command_line):
+    result = command_line("db", "--help")
+    assert result.exit_code == 0, result.output
+    commands = result.output.split("Commands:\n", 1)[1]
+    assert [line.split()[0] for line in commands.splitlines() if line.strip()] == [
+        "current",
+        "downgrade",
+        "history",
+        "upgrade",
+    ]
+    assert command_line("db", "upgrade", "--help").exit_code == 0
+    # a developer's command is not listed, but still there
+    assert "Autogenerate" in command_line("db", "migrate", "--help").output

@@ -64,21 +64,26 @@ def test_sigterm_fails_readiness_keeps_serving_then_stops(tmp_path: Path) -> Non
         time.sleep(0.3)
         sigterm_at = time.monotonic()
         server.process.send_signal(signal.SIGTERM)
-        ready: list[int] = []
+        ready: list[tuple[float, int]] = []
         while time.monotonic() - sigterm_at < DRAIN_SECONDS - 0.5:
-            ready.append(requests.get(server.url + "/readyz", timeout=5).status_code)
+            status = requests.get(server.url + "/readyz", timeout=5).status_code
+            ready.append((time.monotonic() - sigterm_at, status))
             time.sleep(0.1)
         assert server.process.wait(timeout=DRAIN_SECONDS + 20) == 0
         drained_in = time.monotonic() - sigterm_at
         stop.set()
         worker.join(timeout=10)
 
-    assert ready[-1] == 503 and ready.count(200) <= 1, ready  # 503 from the first poll or so
+    statuses = [status for _, status in ready]
+    assert 503 in statuses, ready
+    flipped = statuses.index(503)
+    # readiness fails within a second of SIGTERM (the supervisor looks every 0.2 s), for good
+    assert set(statuses[flipped:]) == {503} and ready[flipped][0] < 1.0, ready
     during = [status for at, status in answers if sigterm_at <= at < sigterm_at + DRAIN_SECONDS]
     assert during and set(during) == {200}, during  # nothing failed while draining
     # once stopped: refused (a connection still in the listen queue may be reset)
     assert {status for _, status in answers} <= {200, "refused", "reset"}, answers
-    assert DRAIN_SECONDS <= drained_in < DRAIN_SECONDS + 8, drained_in
+    assert DRAIN_SECONDS <= drained_in < DRAIN_SECONDS + 15, drained_in
     print(
         f"drain: SIGTERM to exit in {drained_in:.2f} s (AUTHSERVER_DRAIN_SECONDS={DRAIN_SECONDS})"
     )

@@ -73,7 +73,12 @@ def init_app(app: Flask) -> None:
         "title": "authserver admin API",
         "version": "1",
         "openapi_version": "3.0.3",
-        "info": {"description": 'Self-service management of OAuth2 clients (README "Admin API").'},
+        "info": {
+            "description": 'Self-service management of OAuth2 clients (README "Admin API"). '
+            "Errors are application/problem+json (RFC 9457); each type URI, "
+            "{issuer}/problems/{name}, is a page that explains the problem. Every validation "
+            "error (422) lists the fields at fault in errors: [{field, message}]."
+        },
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],
     }

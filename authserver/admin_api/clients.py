@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import url_for
+from flask import current_app, url_for
 from flask.views import MethodView
 
 from ..models import Assignment, Client
-from ..services import clients, secret_rotation
+from ..services import client_settings, clients, secret_rotation
 from .base import PREFIX, Blueprint, audit_context, current_user
 from .schemas import (
     ClientCreatedSchema,
     ClientCreateSchema,
     ClientSchema,
+    ClientUpdateSchema,
     RotatedSecretSchema,
     RotateSecretSchema,
 )
@@ -39,7 +40,14 @@ def client_body(client: Client) -> dict[str, Any]:
     return {
         "client_id": client.client_id,
         "name": client.name,
+        "description": client.description,
+        "contacts": list(client.contacts),
+        "access_token_lifetime": client.access_token_lifetime,
         "created_at": client.created_at,
+        "secrets": [
+            {"created_at": s.created_at, "expires_at": s.expires_at, "last_used_at": s.last_used_at}
+            for s in sorted(client.secrets, key=lambda s: (s.expires_at is not None, -s.id))
+        ],
         "secret_created_at": current[0].created_at if current else None,
         "previous_secret_expires_at": max(previous) if previous else None,
         "tokens_invalid_before": client.tokens_invalid_before,
@@ -61,7 +69,14 @@ class ClientList(MethodView):
     def post(self, body: dict[str, Any]) -> tuple[dict[str, Any], int, dict[str, str]]:
         """Create a client for an organization the caller administers
         (docs/rules.md, rule 1). The answer holds the secret, shown this once."""
-        issued = clients.create_client(current_user(), body["teccom_id"], audit_context())
+        issued = clients.create_client(
+            current_user(),
+            body["teccom_id"],
+            audit_context(),
+            name=body.get("name"),
+            description=body["description"],
+            contacts=body["contacts"],
+        )
         client = clients.get_client(current_user(), issued.client.client_id)
         location = url_for("clients.ClientItem", client_id=client.client_id)
         return (
@@ -78,6 +93,23 @@ class ClientItem(MethodView):
     def get(self, client_id: str) -> dict[str, Any]:
         """One client the caller administers (404 for any other)."""
         return client_body(clients.get_client(current_user(), client_id))
+
+    @blp.arguments(ClientUpdateSchema)
+    @blp.response(200, ClientSchema)
+    @blp.refusals(401, 404, 415, 422)
+    def patch(self, body: dict[str, Any], client_id: str) -> dict[str, Any]:
+        """Change the client's name, description, technical contacts or
+        access-token lifetime (audited as ``client.updated``); a field left
+        out keeps its value."""
+        user = current_user()
+        client_settings.update_client(
+            user,
+            client_id,
+            audit_context(),
+            body,
+            max_token_lifetime=int(current_app.config["MAX_TOKEN_LIFETIME"]),
+        )
+        return client_body(clients.get_client(user, client_id))
 
     @blp.response(204)
     @blp.refusals(401, 404)

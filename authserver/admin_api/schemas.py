@@ -13,6 +13,12 @@ from marshmallow import fields, validate
 
 from ..models.export_failure import EXPORT_ID_MAX, REASON_CODE_MAX, REASON_MAX
 from ..services.assignments import MAX_NOTIFICATION_EMAILS
+from ..services.client_profile import (
+    MAX_CONTACTS,
+    MAX_DESCRIPTION_LENGTH,
+    MAX_NAME_LENGTH,
+    MIN_ACCESS_TOKEN_LIFETIME,
+)
 from ..services.events import MAX_CURSOR, MAX_PAGE_SIZE
 from ..services.secret_rotation import MAX_GRACE_PERIOD_SECONDS
 
@@ -75,9 +81,26 @@ class ProblemSchema(ma.Schema):
         metadata={"description": "the request field at fault, for validation errors"}
     )
     errors = fields.List(
-        fields.Dict(keys=fields.String(), values=fields.String()),
-        metadata={"description": "every field at fault: [{field, message}]"},
+        fields.Nested(lambda: FieldErrorSchema()),
+        metadata={
+            "description": "validation errors (422) only, and always there: every field at "
+            "fault, each with a message"
+        },
     )
+
+
+class FieldErrorSchema(ma.Schema):
+    """One field at fault in a validation error (422)."""
+
+    field = fields.String(
+        required=True,
+        metadata={
+            "description": "dotted path of the field (notification_emails.1); json for the "
+            "body as a whole; empty when no single field is at fault",
+            "example": "notification_emails.1",
+        },
+    )
+    message = fields.String(required=True, metadata={"example": "Not a valid e-mail address."})
 
 
 class LoginSchema(ma.Schema):
@@ -125,10 +148,43 @@ class AssignmentSchema(ma.Schema):
     updated_at = fields.DateTime(required=True)
 
 
+class SecretSchema(ma.Schema):
+    """A live secret of a client (never the secret itself)."""
+
+    created_at = fields.DateTime(required=True)
+    expires_at = fields.DateTime(
+        required=True,
+        allow_none=True,
+        metadata={"description": "null for the current secret; else the end of its grace period"},
+    )
+    last_used_at = fields.DateTime(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "when it last got a token, to about a minute (null: not since it "
+            "was made)"
+        },
+    )
+
+
 class ClientSchema(ma.Schema):
     client_id = fields.String(required=True)
     name = fields.String(required=True)
+    description = fields.String(required=True)
+    contacts = fields.List(
+        fields.String(), required=True, metadata={"description": "technical contacts (e-mail)"}
+    )
+    access_token_lifetime = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "seconds; null: the server's default"},
+    )
     created_at = fields.DateTime(required=True)
+    secrets = fields.List(
+        fields.Nested(SecretSchema),
+        required=True,
+        metadata={"description": "the live secrets: the current one, and one in its grace period"},
+    )
     secret_created_at = fields.DateTime(
         required=True, allow_none=True, metadata={"description": "when the current secret was made"}
     )
@@ -145,8 +201,48 @@ class ClientSchema(ma.Schema):
     organizations = fields.List(fields.Nested(AssignmentSchema), required=True)
 
 
+def _name(description: str = "what its administrators call it") -> fields.String:
+    return Text(
+        validate=validate.Length(min=1, max=MAX_NAME_LENGTH),
+        metadata={"description": description, "example": "ERP production"},
+    )
+
+
+def _description(**kwargs: Any) -> fields.String:
+    return Text(validate=validate.Length(max=MAX_DESCRIPTION_LENGTH), **kwargs)
+
+
+def _contacts(**kwargs: Any) -> fields.List[Any]:
+    return fields.List(
+        Text(validate=validate.Length(max=320)),
+        validate=validate.Length(max=MAX_CONTACTS),
+        metadata={"description": "technical contacts: e-mail addresses"},
+        **kwargs,
+    )
+
+
 class ClientCreateSchema(ma.Schema):
     teccom_id = _teccom_id(required=True)
+    name = _name('what its administrators call it; default: "<organization name> API client"')
+    description = _description(load_default="")
+    contacts = _contacts(load_default=list)
+
+
+class ClientUpdateSchema(ma.Schema):
+    """The settings to change; a field left out keeps its value."""
+
+    name = _name()
+    description = _description()
+    contacts = _contacts()
+    access_token_lifetime = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=MIN_ACCESS_TOKEN_LIFETIME),
+        metadata={
+            "description": "seconds, up to the server's maximum (AUTHSERVER_TOKEN_LIFETIME's "
+            "upper bound, 3600 by default); null: the server's default"
+        },
+    )
 
 
 class ClientCreatedSchema(ClientSchema):

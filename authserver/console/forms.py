@@ -17,12 +17,15 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectField,
+    StringField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from ..errors import ValidationError as DomainValidationError
 from ..services.assignments import MAX_NOTIFICATION_EMAILS, validate_notification_emails
+from ..services.client_profile import MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH
 from ..services.secret_rotation import MAX_GRACE_PERIOD_SECONDS
 
 #: grace periods offered when rotating a secret (docs/rules.md, rule 3), in seconds
@@ -55,6 +58,33 @@ class ConfirmForm(FlaskForm):  # type: ignore[misc]
 
 class CreateClientForm(FlaskForm):  # type: ignore[misc]
     teccom_id = HiddenField(validators=[InputRequired(), Length(max=32)])
+    #: blank: the service names it after the organization
+    name = StringField("Client name", validators=[Length(max=MAX_NAME_LENGTH)])
+
+
+#: access-token lifetimes offered for a client, in seconds (up to the server's maximum)
+TOKEN_LIFETIMES = [60, 300, 900, 1800, 3600, 7200, 14400, 43200, 86400]
+
+
+class ClientSettingsForm(FlaskForm):  # type: ignore[misc]
+    """Edit client: name, description, technical contacts, token lifetime."""
+
+    name = StringField(
+        "Name", validators=[InputRequired("Name the client."), Length(max=MAX_NAME_LENGTH)]
+    )
+    description = TextAreaField("Description", validators=[Length(max=MAX_DESCRIPTION_LENGTH)])
+    contacts = TextAreaField("Technical contacts", validators=[Length(max=5 * 321)])
+    access_token_lifetime = SelectField("Access-token lifetime", validate_choice=True)
+
+    def contact_list(self) -> list[str]:
+        """The e-mail addresses, one per line (or separated by commas)."""
+        text = (self.contacts.data or "").replace(",", "\n")
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def lifetime(self) -> int | None:
+        """Seconds, or ``None`` for the server's default."""
+        value = self.access_token_lifetime.data
+        return int(value) if value else None
 
 
 class RotateSecretForm(FlaskForm):  # type: ignore[misc]
@@ -116,7 +146,7 @@ class _EmailsForm(FlaskForm):  # type: ignore[misc]
 
 
 class AssignmentForm(_EmailsForm):
-    """+ Add TecCom Id: the choices are set by the view (assignable organizations)."""
+    """+ Add TecCom ID: the choices are set by the view (assignable organizations)."""
 
     teccom_id = SelectField(
         "Organization",

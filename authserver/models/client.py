@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -29,7 +29,14 @@ class Client(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(16), default=KIND_PARTNER)
+    #: what its administrators call it (1-100 characters for a partner client)
     name: Mapped[str] = mapped_column(String(200), default="")
+    #: what it is for, in a few sentences (at most 500 characters)
+    description: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    #: technical contacts: at most 5 e-mail addresses
+    contacts: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    #: lifetime of its access tokens in seconds; ``None``: the server's default
+    access_token_lifetime: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     #: access tokens issued at or before this instant are no longer active
@@ -78,6 +85,9 @@ class ClientSecret(db.Model):  # type: ignore[name-defined,misc]
     secret_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: when it last got a token (to the minute: written at most once a minute
+    #: per process, see :mod:`authserver.services.secret_usage`)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     client: Mapped[Client] = relationship(back_populates="secrets")
 

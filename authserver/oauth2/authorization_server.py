@@ -13,7 +13,6 @@ import weakref
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer as _FlaskAuthorizationServer
-from authlib.oauth2.rfc6749 import OAuth2Request
 from authlib.oauth2.rfc6749.errors import OAuth2Error
 from flask import Flask, Response, json
 from flask import request as flask_request
@@ -24,6 +23,7 @@ from ..extensions import db
 from ..grants import ClientCredentialsGrant
 from ..keys import KeyStore
 from ..services import tokens as token_service
+from ..services.secret_usage import SecretUsage
 from ..throttle import from_config
 from .argon2_budget import VerificationBudget
 from .client_auth import SecretAuthentication, SecretVerifier
@@ -48,6 +48,8 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
         self.issuer: str = config["ISSUER"]
         self.audience: str = config["AUDIENCE"]
         self.lifetime: int = int(config["TOKEN_LIFETIME"])
+        #: no token lives longer, whatever a client's own lifetime says
+        self.max_lifetime: int = int(config["MAX_TOKEN_LIFETIME"])
         self.engine_options: dict[str, Any] = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
         self.verifier = SecretVerifier(
             from_config(config, "AUTH_FAILURE_LIMIT", "client-auth"),
@@ -64,7 +66,10 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
         self._read_engine: Engine | None = None
         self._reader: ClientReader | None = None
         self._lock = threading.Lock()
-        self.init_app(app, query_client=self.query_client_record, save_token=self.save_nothing)
+        #: when each secret last got a token, written at most once a minute
+        self.usage = SecretUsage(lambda: self.read_engine)
+        weakref.finalize(self, self.usage.stop)
+        self.init_app(app, query_client=self.query_client_record, save_token=self.record_use)
         self.register_token_generator("default", self.generate_access_token)
         self.register_client_auth_method(BASIC, secret_auth.client_secret_basic)
         self.register_client_auth_method(POST, secret_auth.client_secret_post)
@@ -89,6 +94,7 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
                     )
                     weakref.finalize(self, engine.dispose)
                     self._read_engine = engine
+                    self.usage.start()  # the first token of this process is near
         return self._read_engine
 
     @property
@@ -112,8 +118,13 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
                 reader = self._reader
         return reader(client_id)
 
-    def save_nothing(self, token: dict[str, Any], request: OAuth2Request) -> None:
-        """Tokens are not stored (RFC 9068 tokens are self-contained); revocation is by ``jti``."""
+    def record_use(self, token: dict[str, Any], request: FormRequest) -> None:
+        """Authlib's ``save_token``: tokens are not stored (RFC 9068 tokens are
+        self-contained; revocation is by ``jti``); only the secret that got it
+        is noted, for its last use (a dict write: :mod:`..services.secret_usage`).
+        """
+        if request.secret_id is not None:
+            self.usage.note(request.secret_id)
 
     def generate_access_token(
         self,
@@ -133,7 +144,7 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
             client_id=client.client_id,
             api_scopes=apis,
             organizations=organizations,
-            lifetime=self.lifetime,
+            lifetime=min(client.access_token_lifetime or self.lifetime, self.max_lifetime),
         )
         if len(issued.access_token) > tokens.MAX_TOKEN_LENGTH:
             raise TokenTooLarge()

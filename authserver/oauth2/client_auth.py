@@ -107,7 +107,18 @@ class SecretVerifier:
         secret: str,
         remote_addr: str | None,
     ) -> ClientRecord:
-        """The client whose id and secret these are.
+        """The client whose id and secret these are (see :meth:`identify`)."""
+        return self.identify(load, client_id, secret, remote_addr)[0]
+
+    def identify(
+        self,
+        load: Callable[[str], ClientRecord | None],
+        client_id: str,
+        secret: str,
+        remote_addr: str | None,
+    ) -> tuple[ClientRecord, int]:
+        """The client whose id and secret these are, and the row id of the
+        secret that matched (for its last use).
 
         :param load: reads the client's live record (:mod:`.client_record`).
         :raises TooManyFailures: throttled; nothing was verified.
@@ -126,7 +137,7 @@ class SecretVerifier:
                     and hmac.compare_digest(entry[1], mac)
                 ):
                     metrics.CREDENTIAL_CACHE_HITS.inc()
-                    return record
+                    return record, row_id
         address = remote_addr or "-"
         keys = (
             "client:" + _key(client_id) + "@" + address,
@@ -149,7 +160,7 @@ class SecretVerifier:
             raise AuthenticationFailed()
         assert record is not None
         self._remember(matched, record.secrets, mac)
-        return record
+        return record, matched
 
     def _verify(self, record: ClientRecord | None, secret: str) -> int | None:
         """Argon2-verify *secret* against the live hashes; the matching row id or ``None``."""
@@ -218,7 +229,7 @@ class SecretAuthentication:
         if credentials is None or credentials.method != method:
             return None
         try:
-            record = self.verifier.authenticate(
+            record, request.secret_id = self.verifier.identify(
                 query_client,
                 credentials.client_id,
                 credentials.client_secret,

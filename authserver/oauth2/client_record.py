@@ -39,6 +39,10 @@ class ClientRecord:
     secrets: tuple[tuple[int, str], ...]
     #: enabled organizations, sorted TecCom IDs
     organizations: tuple[str, ...]
+    #: its name (introspection answers it as ``client_name``)
+    name: str = ""
+    #: its own access-token lifetime in seconds; ``None``: the server's default
+    access_token_lifetime: int | None = None
 
     @property
     def is_partner(self) -> bool:
@@ -64,6 +68,8 @@ _QUERY = (
         ClientSecret.secret_hash,
         ClientSecret.expires_at,
         Assignment.teccom_id,
+        Client.name,
+        Client.access_token_lifetime,
     )
     .select_from(Client)
     .join(ClientSecret, ClientSecret.client_pk == Client.id)
@@ -103,6 +109,8 @@ def _record(client_id: str, rows: Sequence[Sequence[Any]], now: datetime) -> Cli
         tokens_invalid_before=first[2],
         secrets=tuple(sorted(live.items())),
         organizations=tuple(sorted(organizations)),
+        name=first[7],
+        access_token_lifetime=first[8],
     )
 
 

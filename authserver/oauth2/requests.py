@@ -86,6 +86,8 @@ class FormRequest(FlaskOAuth2Request):  # type: ignore[misc]
         self.credentials: Credentials | None = None
         #: the client's address (behind trusted proxies: from X-Forwarded-For)
         self.remote_addr: str | None = request.remote_addr
+        #: the row id of the client secret that authenticated the request
+        self.secret_id: int | None = None
 
 
 def _parse_basic(value: str) -> tuple[str, str]:

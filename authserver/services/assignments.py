@@ -40,7 +40,7 @@ def validate_notification_emails(emails: object) -> list[str]:
     without duplicates, in the given order.
 
     :raises ValidationError: not a list of valid addresses; ``field`` names
-        the first one at fault (``notification_emails.1``).
+        the first one at fault (``notification_emails.1``), ``errors`` every one.
     """
     if isinstance(emails, (str, bytes)) or not isinstance(emails, Iterable):
         raise ValidationError(
@@ -54,17 +54,23 @@ def validate_notification_emails(emails: object) -> list[str]:
         )
     result: list[str] = []
     seen: set[str] = set()
+    problems: list[dict[str, str]] = []
     for index, address in enumerate(addresses):
         field = f"notification_emails.{index}"
         if not isinstance(address, str):
-            raise ValidationError("Not a valid e-mail address.", field=field)
+            problems.append({"field": field, "message": "Not a valid e-mail address."})
+            continue
         try:
             normalized = validate_email(address, check_deliverability=False).normalized
         except EmailNotValidError as error:
-            raise ValidationError(f"Not a valid e-mail address: {error}", field=field) from None
+            problems.append({"field": field, "message": f"Not a valid e-mail address: {error}"})
+            continue
         if normalized.lower() not in seen:
             seen.add(normalized.lower())
             result.append(normalized)
+    if problems:
+        first = problems[0]
+        raise ValidationError(first["message"], field=first["field"], errors=problems)
     return result
 
 

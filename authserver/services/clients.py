@@ -37,7 +37,7 @@ from ..models import (
     OrganizationAdmin,
     User,
 )
-from . import audit, notices
+from . import audit, client_profile, notices
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -100,16 +100,31 @@ def organization_client(teccom_id: str) -> Client | None:
 
 @write_transaction
 def create_client(
-    creator: User, teccom_id: str, ctx: audit.AuditContext, *, name: str = ""
+    creator: User,
+    teccom_id: str,
+    ctx: audit.AuditContext,
+    *,
+    name: str | None = None,
+    description: str = "",
+    contacts: list[str] | None = None,
 ) -> IssuedCredentials:
     """Create a client for *teccom_id* (docs/rules.md, rule 1).
 
     The organization is assigned (enabled) and *creator* becomes the first
     administrator. The unique constraint on the assignment decides a race.
+    Without a *name* (``None`` or empty), the client is called after the
+    organization (:func:`~.client_profile.default_name`).
 
     :raises NotOrganizationAdmin: *creator* does not administer *teccom_id*.
     :raises OrganizationAlreadyAssigned: *teccom_id* belongs to a client.
+    :raises ValidationError: a bad name, description or contact.
     """
+    profile = {
+        "description": client_profile.validate_description(description),
+        "contacts": client_profile.validate_contacts(contacts or []),
+    }
+    if name:
+        profile["name"] = client_profile.validate_name(name)
     try:
         organization = validate_organization_admin(creator, teccom_id)
     except NotOrganizationAdmin:
@@ -125,7 +140,8 @@ def create_client(
     client = Client(
         client_id=credentials.generate_client_id(),
         kind=KIND_PARTNER,
-        name=name or organization.name,
+        name=profile.pop("name", None) or client_profile.default_name(organization.name),
+        **profile,
     )
     client.secrets.append(ClientSecret(secret_hash=credentials.hash_secret(secret)))
     client.organizations.append(
@@ -145,7 +161,7 @@ def create_client(
         "client.created",
         client_id=client.client_id,
         target=teccom_id,
-        details={"administrator": creator.email},
+        details={"administrator": creator.email, "name": client.name},
     )
     db.session.commit()
     return IssuedCredentials(client, secret)

@@ -71,6 +71,8 @@ class ActiveToken:
 
     claims: dict[str, Any]
     organizations: list[str]
+    #: the name of its client, now
+    client_name: str = ""
 
     def introspection(self) -> dict[str, Any]:
         """The RFC 7662 §2.2 answer; ``scope`` names only the organizations still granted."""
@@ -79,6 +81,7 @@ class ActiveToken:
         return {
             "active": True,
             "client_id": claims["client_id"],
+            "client_name": self.client_name,
             "sub": claims["sub"],
             "scope": tokens.format_scope(apis, self.organizations),
             "iss": claims["iss"],
@@ -104,7 +107,7 @@ def active_token(
 
 def _live(claims: dict[str, Any], now: datetime) -> ActiveToken | None:
     rows = db.session.execute(
-        select(Client.kind, Client.tokens_invalid_before, Assignment.teccom_id)
+        select(Client.kind, Client.tokens_invalid_before, Assignment.teccom_id, Client.name)
         .select_from(Client)
         .outerjoin(
             Assignment,
@@ -123,7 +126,7 @@ def _live(claims: dict[str, Any], now: datetime) -> ActiveToken | None:
         return None
     if db.session.get(RevokedToken, claims["jti"]) is not None:
         return None
-    return ActiveToken(claims, organizations)
+    return ActiveToken(claims, organizations, rows[0].name)
 
 
 def introspect(

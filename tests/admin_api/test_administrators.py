@@ -30,7 +30,7 @@ def test_look_up_an_unknown_user_is_404(http, anna, base):
     response = http.get("/api/v1/users?email=nobody@example.com", headers=anna)
     assert response.status_code == 404
     assert response.json == {
-        "type": "https://authserver.dev/problems/user-not-found",
+        "type": "https://auth.example.test/problems/user-not-found",
         "title": "User not found",
         "status": 404,
         "detail": "user not found",
@@ -45,7 +45,7 @@ def test_look_up_by_someone_who_administers_no_client_is_403(http, anna, email):
     assert response.status_code == 403
     assert response.mimetype == "application/problem+json"
     assert response.json == {
-        "type": "https://authserver.dev/problems/not-client-administrator",
+        "type": "https://auth.example.test/problems/not-client-administrator",
         "title": "Not a client administrator",
         "status": 403,
         "detail": "Only an administrator of a client may look users up by e-mail.",
@@ -75,14 +75,14 @@ def test_add_unknown_user_is_404_and_twice_is_409(http, anna, base):
     assert http.post(base, json={"email": "ben@example.com"}, headers=anna).status_code == 201
     twice = http.post(base, json={"email": "ben@example.com"}, headers=anna)
     assert twice.status_code == 409
-    assert twice.json["type"] == "https://authserver.dev/problems/already-administrator"
+    assert twice.json["type"] == "https://auth.example.test/problems/already-administrator"
 
 
 def test_removing_the_last_administrator_is_409_with_a_clear_message(http, anna, base):
     response = http.delete(f"{base}/anna@example.com", headers=anna)
     assert response.status_code == 409
     assert response.json == {
-        "type": "https://authserver.dev/problems/last-administrator",
+        "type": "https://auth.example.test/problems/last-administrator",
         "title": "Last administrator",
         "status": 409,
         "detail": "A client must keep at least one administrator: "
@@ -93,4 +93,4 @@ def test_removing_the_last_administrator_is_409_with_a_clear_message(http, anna,
 def test_removing_someone_who_is_not_an_administrator_is_404(http, anna, base):
     response = http.delete(f"{base}/ben@example.com", headers=anna)
     assert response.status_code == 404
-    assert response.json["type"] == "https://authserver.dev/problems/administrator-not-found"
+    assert response.json["type"] == "https://auth.example.test/problems/administrator-not-found"

@@ -66,7 +66,7 @@ def test_assign_defaults_to_enabled_without_emails(http, anna, base):
 def test_assign_an_organization_not_administered_is_403(http, anna, base):
     response = http.post(base, json={"teccom_id": "900900"}, headers=anna)
     assert response.status_code == 403
-    assert response.json["type"] == "https://authserver.dev/problems/not-organization-admin"
+    assert response.json["type"] == "https://auth.example.test/problems/not-organization-admin"
 
 
 def test_assign_an_assigned_organization_is_409(http, anna, base):

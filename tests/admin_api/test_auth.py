@@ -7,7 +7,7 @@ import pytest
 
 PASSWORD = "correct horse battery staple"
 INVALID_LOGIN = {
-    "type": "https://authserver.dev/problems/unauthorized",
+    "type": "https://auth.example.test/problems/unauthorized",
     "title": "Authentication required",
     "status": 401,
     "detail": "The e-mail or the password is wrong.",
@@ -66,7 +66,7 @@ def test_repeated_failures_answer_429_with_retry_after(http, directory):
     )
     assert response.status_code == 429
     assert 1 <= int(response.headers["Retry-After"]) <= 60
-    assert response.json["type"] == "https://authserver.dev/problems/too-many-requests"
+    assert response.json["type"] == "https://auth.example.test/problems/too-many-requests"
     assert response.json["detail"] == "Too many failed logins; try again later."
 
 
@@ -83,7 +83,7 @@ def test_login_with_bad_fields_is_422_naming_the_field(http, directory, body, fi
     response = http.post("/api/v1/auth/login", json=body)
     assert response.status_code == 422
     assert response.json["field"] == field
-    assert response.json["type"] == "https://authserver.dev/problems/validation-error"
+    assert response.json["type"] == "https://auth.example.test/problems/validation-error"
 
 
 def test_a_token_stays_valid_only_while_the_user_is_in_the_directory(http, directory, login):

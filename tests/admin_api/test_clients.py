@@ -52,7 +52,7 @@ def test_create_for_an_organization_not_administered_is_403(http, directory, ann
     response = http.post("/api/v1/clients", json={"teccom_id": "900900"}, headers=anna)
     assert response.status_code == 403
     assert response.json == {
-        "type": "https://authserver.dev/problems/not-organization-admin",
+        "type": "https://auth.example.test/problems/not-organization-admin",
         "title": "Not an administrator of the organization",
         "status": 403,
         "detail": "You are not an administrator of organization 900900.",
@@ -62,7 +62,9 @@ def test_create_for_an_organization_not_administered_is_403(http, directory, ann
 def test_create_for_an_assigned_organization_is_409(http, anna, created):
     response = http.post("/api/v1/clients", json={"teccom_id": "400100"}, headers=anna)
     assert response.status_code == 409
-    assert response.json["type"] == "https://authserver.dev/problems/organization-already-assigned"
+    assert (
+        response.json["type"] == "https://auth.example.test/problems/organization-already-assigned"
+    )
     assert response.json["detail"] == "Organization 400100 is already assigned to a client."
 
 
@@ -222,3 +224,125 @@ def test_secrets_never_reach_the_audit_trail(http, anna, created):
     trail = http.get(f"/api/v1/clients/{client_id}/events", headers=anna).get_data(as_text=True)
     assert created.json["client_secret"] not in trail and rotated.json["client_secret"] not in trail
     assert "$argon2" not in trail
+
+
+# --- name, description, contacts, access-token lifetime ---------------------------------
+
+
+def test_a_new_client_is_named_after_its_organization_with_no_settings(created):
+    body = created.json
+    assert (body["name"], body["description"], body["contacts"]) == (
+        "Org 400100 API client",
+        "",
+        [],
+    )
+    assert body["access_token_lifetime"] is None
+    assert body["secrets"] == [
+        {"created_at": body["secret_created_at"], "expires_at": None, "last_used_at": None}
+    ]
+
+
+def test_create_with_a_name_description_and_contacts(http, anna):
+    response = http.post(
+        "/api/v1/clients",
+        json={
+            "teccom_id": "400100",
+            "name": "ERP production",
+            "description": "SAP in Hamburg",
+            "contacts": ["ops@example.com"],
+        },
+        headers=anna,
+    )
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert (body["name"], body["description"], body["contacts"]) == (
+        "ERP production",
+        "SAP in Hamburg",
+        ["ops@example.com"],
+    )
+
+
+def test_patch_changes_the_settings_and_the_activity_says_so(http, anna, created):
+    url = created.headers["Location"]
+    response = http.patch(
+        url,
+        json={"name": "Shop", "contacts": ["a@example.com", "b@example.com"]},
+        headers=anna,
+    )
+    assert response.status_code == 200, response.json
+    assert (response.json["name"], response.json["contacts"], response.json["description"]) == (
+        "Shop",
+        ["a@example.com", "b@example.com"],
+        "",
+    )
+    assert http.get(url, headers=anna).json == response.json
+    assert http.get("/api/v1/clients", headers=anna).json[0]["name"] == "Shop"
+    (event,) = http.get(f"{url}/events", headers=anna).json["events"][:1]
+    assert (event["action"], event["details"]) == (
+        "client.updated",
+        {
+            "changes": {
+                "name": ["Org 400100 API client", "Shop"],
+                "contacts": [[], ["a@example.com", "b@example.com"]],
+            }
+        },
+    )
+
+
+def test_patch_sets_and_resets_the_access_token_lifetime(http, anna, created):
+    url = created.headers["Location"]
+    for lifetime in (60, 3600, None):
+        response = http.patch(url, json={"access_token_lifetime": lifetime}, headers=anna)
+        assert (response.status_code, response.json["access_token_lifetime"]) == (200, lifetime)
+
+
+@pytest.mark.parametrize(
+    ("body", "fields"),
+    [
+        ({"name": ""}, ["name"]),
+        ({"name": "n" * 101}, ["name"]),
+        ({"description": "d" * 501}, ["description"]),
+        ({"contacts": ["ok@example.com", "nope"]}, ["contacts.1"]),
+        ({"contacts": [f"c{i}@example.com" for i in range(6)]}, ["contacts"]),
+        ({"access_token_lifetime": 59}, ["access_token_lifetime"]),
+        ({"access_token_lifetime": 3601}, ["access_token_lifetime"]),
+        ({"access_token_lifetime": "300"}, ["access_token_lifetime"]),
+        ({"client_id": "cl_other"}, ["client_id"]),
+        ({"name": "", "description": 5}, ["description", "name"]),
+    ],
+)
+def test_patch_with_bad_values_is_422_listing_every_field(http, anna, created, body, fields):
+    url = created.headers["Location"]
+    response = http.patch(url, json=body, headers=anna)
+    assert response.status_code == 422, response.json
+    assert [e["field"] for e in response.json["errors"]] == fields
+    assert response.json["field"] == fields[0]
+    assert http.get(url, headers=anna).json == {
+        k: v for k, v in created.json.items() if k != "client_secret"
+    }
+
+
+def test_each_live_secret_shows_when_it_last_got_a_token(http, anna, created):
+    import base64
+
+    from authserver.oauth2.endpoints import server
+
+    body = created.json
+    basic = base64.b64encode(f"{body['client_id']}:{body['client_secret']}".encode()).decode()
+    token = http.post(
+        "/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        headers={"Authorization": f"Basic {basic}"},
+    )
+    assert token.status_code == 200
+    url = created.headers["Location"]
+    assert http.get(url, headers=anna).json["secrets"][0]["last_used_at"] is None
+    server().usage.flush()  # what each process does once a minute
+    (secret,) = http.get(url, headers=anna).json["secrets"]
+    assert secret["last_used_at"] is not None and secret["expires_at"] is None
+    rotated = http.post(f"{url}/secret", json={"grace_period_seconds": 3600}, headers=anna)
+    assert rotated.status_code == 200
+    current, previous = http.get(url, headers=anna).json["secrets"]
+    assert (current["expires_at"], current["last_used_at"]) == (None, None)
+    assert previous["expires_at"] == rotated.json["previous_secret_expires_at"]
+    assert previous["last_used_at"] == secret["last_used_at"]

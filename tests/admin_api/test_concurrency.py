@@ -204,7 +204,7 @@ def test_the_last_two_administrators_removing_themselves(world):
         )
         assert sorted(a.status_code for a in answers) == [204, 409], [a.text for a in answers]
         loser = next(a for a in answers if a.status_code == 409)
-        assert loser.json()["type"] == "https://authserver.dev/problems/last-administrator"
+        assert loser.json()["type"] == f"{base}/problems/last-administrator"
         assert len(_administrators(world["app"], client_id)) == 1
         _both_administrators(world)
 

@@ -22,7 +22,7 @@ def test_malformed_json_is_400(http, anna):
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
     assert response.json == {
-        "type": "https://authserver.dev/problems/malformed-request",
+        "type": "https://auth.example.test/problems/malformed-request",
         "title": "Malformed request",
         "status": 400,
         "detail": "The request body is not valid JSON.",
@@ -37,7 +37,7 @@ def test_wrong_content_type_is_415(http, anna, content_type):
         "/api/v1/clients", data='{"teccom_id": "400100"}', content_type=content_type, headers=anna
     )
     assert response.status_code == 415
-    assert response.json["type"] == "https://authserver.dev/problems/unsupported-media-type"
+    assert response.json["type"] == "https://auth.example.test/problems/unsupported-media-type"
     assert response.json["detail"] == "Send the request body as application/json."
 
 
@@ -67,7 +67,7 @@ def test_a_body_that_is_not_an_object_is_422(http, anna, body):
         "/api/v1/clients", data=body, content_type="application/json", headers=anna
     )
     assert response.status_code == 422
-    assert response.json["type"] == "https://authserver.dev/problems/validation-error"
+    assert response.json["type"] == "https://auth.example.test/problems/validation-error"
 
 
 def test_unknown_path_is_404_problem(http, anna):
@@ -192,7 +192,7 @@ def test_json_nested_too_deep_to_decode_is_400(http, anna):
     )
     assert response.status_code == 400
     assert response.json == {
-        "type": "https://authserver.dev/problems/malformed-request",
+        "type": "https://auth.example.test/problems/malformed-request",
         "title": "Malformed request",
         "status": 400,
         "detail": "The request body is not valid JSON.",
@@ -214,7 +214,7 @@ def test_json_that_python_cannot_or_should_not_decode_is_400(http, anna, path, b
     response = http.post(path, data=body, content_type="application/json", headers=anna)
     assert response.status_code == 400
     assert response.json == {
-        "type": "https://authserver.dev/problems/malformed-request",
+        "type": "https://auth.example.test/problems/malformed-request",
         "title": "Malformed request",
         "status": 400,
         "detail": "The request body is not valid JSON.",
@@ -227,4 +227,93 @@ def test_authentication_comes_before_the_content_type(http):
     assert response.json["detail"] == "A bearer token from /api/v1/auth/login is required."
     login = http.post("/api/v1/auth/login", data="a@example.com", content_type="text/plain")
     assert login.status_code == 415
-    assert login.json["type"] == "https://authserver.dev/problems/unsupported-media-type"
+    assert login.json["type"] == "https://auth.example.test/problems/unsupported-media-type"
+
+
+# --- every 422 lists its errors; problem types are pages of this server ----------------
+
+
+def _created(http, anna):
+    response = http.post("/api/v1/clients", json={"teccom_id": "400100"}, headers=anna)
+    assert response.status_code == 201
+    return response.json["client_id"]
+
+
+def test_a_schema_error_is_422_with_the_errors_array(http, anna):
+    response = http.post("/api/v1/clients", json={"teccom_id": 7, "x": 1}, headers=anna)
+    assert response.status_code == 422
+    assert response.json == {
+        "type": "https://auth.example.test/problems/validation-error",
+        "title": "Invalid value",
+        "status": 422,
+        "detail": "teccom_id: Not a valid string.",
+        "field": "teccom_id",
+        "errors": [
+            {"field": "teccom_id", "message": "Not a valid string."},
+            {"field": "x", "message": "Unknown field."},
+        ],
+    }
+
+
+def test_a_bad_e_mail_is_422_with_the_same_errors_array(http, anna):
+    client_id = _created(http, anna)
+    response = http.post(
+        f"/api/v1/clients/{client_id}/organizations",
+        json={"teccom_id": "400200", "notification_emails": ["ok@example.com", "nope", "a@b@c"]},
+        headers=anna,
+    )
+    assert response.status_code == 422
+    body = response.json
+    assert (body["type"], body["title"], body["field"]) == (
+        "https://auth.example.test/problems/validation-error",
+        "Invalid value",
+        "notification_emails.1",
+    )
+    assert [e["field"] for e in body["errors"]] == [
+        "notification_emails.1",
+        "notification_emails.2",
+    ]
+    assert all(e["message"].startswith("Not a valid e-mail address: ") for e in body["errors"])
+    assert body["detail"] == body["errors"][0]["message"]
+
+
+def test_a_value_the_database_cannot_hold_is_422_with_the_errors_array(app):
+    from sqlalchemy.exc import DataError
+
+    from authserver import error_handlers
+
+    with app.test_request_context("/api/v1/clients", method="POST"):
+        response = error_handlers.handle_data_error(DataError("INSERT", {}, ValueError()))
+    assert response.status_code == 422
+    assert response.json == {
+        "type": "https://auth.example.test/problems/validation-error",
+        "title": "Invalid value",
+        "status": 422,
+        "detail": "A value in the request cannot be stored or searched.",
+        "errors": [
+            {"field": "", "message": "A value in the request cannot be stored or searched."}
+        ],
+    }
+
+
+def test_problem_types_are_pages_of_this_server_that_explain_them(http, anna):
+    refused = http.get("/api/v1/clients/cl_nope", headers=anna)
+    assert refused.status_code == 404
+    type_uri = refused.json["type"]
+    assert type_uri == "https://auth.example.test/problems/client-not-found"
+    page = http.get(type_uri.removeprefix("https://auth.example.test"))
+    assert page.status_code == 200
+    assert page.mimetype == "text/html"
+    text = page.get_data(as_text=True)
+    assert "<h1>Client not found</h1>" in text
+    assert "you are not one of its administrators" in text
+    index = http.get("/problems/")
+    assert index.status_code == 200
+    for suffix in ("validation-error", "last-administrator", "unauthorized", "client-not-found"):
+        assert f'href="/problems/{suffix}"' in index.get_data(as_text=True)
+
+
+def test_an_unknown_problem_type_is_an_html_404(http):
+    response = http.get("/problems/no-such-problem")
+    assert (response.status_code, response.mimetype) == (404, "text/html")
+    assert "Page not found" in response.get_data(as_text=True)

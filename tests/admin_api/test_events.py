@@ -45,7 +45,10 @@ def test_events_are_paged_newest_first(http, anna):
         "400100",
         "192.0.2.7",
     )
-    assert created["details"] == {"administrator": "anna@example.com"}
+    assert created["details"] == {
+        "administrator": "anna@example.com",
+        "name": "Org 400100 API client",
+    }
     assert created["created_at"].endswith("+00:00")
 
 

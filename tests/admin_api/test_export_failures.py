@@ -103,7 +103,7 @@ def test_a_repeat_that_differs_is_409(http: FlaskClient, world, change):
     response = http.post(URL, json=report(world, **change), headers=world["gateway"])
     assert response.status_code == 409
     assert response.mimetype == "application/problem+json"
-    assert response.json["type"] == "https://authserver.dev/problems/report-conflict"
+    assert response.json["type"] == "https://auth.example.test/problems/report-conflict"
     assert response.json["field"] == "export_id"
 
 
@@ -185,7 +185,7 @@ def test_only_gateway_credentials_may_report(http: FlaskClient, world, login):
 
     partner = http.post(URL, json=body, headers=world["partner"])
     assert partner.status_code == 403
-    assert partner.json["type"] == "https://authserver.dev/problems/not-a-gateway"
+    assert partner.json["type"] == "https://auth.example.test/problems/not-a-gateway"
 
     admin = http.post(URL, json=body, headers=login("anna@example.com"))
     assert admin.status_code == 401

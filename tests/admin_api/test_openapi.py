@@ -84,3 +84,22 @@ def test_the_event_cursor_is_capped_at_the_largest_event_id(http):
 def test_the_user_look_up_documents_its_refusals(http):
     responses = _spec(http)["paths"]["/api/v1/users"]["get"]["responses"]
     assert {"401", "403", "404", "422"} <= set(responses)
+
+
+def test_validation_errors_and_the_client_settings_are_documented(http):
+    spec = _spec(http)
+    schemas = spec["components"]["schemas"]
+    errors = schemas["Problem"]["properties"]["errors"]
+    assert errors["items"] == {"$ref": "#/components/schemas/FieldError"}
+    assert schemas["FieldError"]["required"] == ["field", "message"]
+    assert schemas["ClientUpdate"]["additionalProperties"] is False
+    assert set(schemas["ClientUpdate"]["properties"]) == {
+        "name",
+        "description",
+        "contacts",
+        "access_token_lifetime",
+    }
+    assert schemas["ClientUpdate"]["properties"]["name"]["maxLength"] == 100
+    patch = spec["paths"]["/api/v1/clients/{client_id}"]["patch"]
+    assert set(patch["responses"]) >= {"200", "401", "404", "422"}
+    assert schemas["Secret"]["required"] == ["created_at", "expires_at", "last_used_at"]

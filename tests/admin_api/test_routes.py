@@ -20,6 +20,7 @@ ROUTES = [
     ("GET", "/api/v1/clients", None),
     ("POST", "/api/v1/clients", {"teccom_id": "400100"}),
     ("GET", "/api/v1/clients/{id}", None),
+    ("PATCH", "/api/v1/clients/{id}", {"name": "Shop"}),
     ("DELETE", "/api/v1/clients/{id}", None),
     ("POST", "/api/v1/clients/{id}/secret", {"grace_period_seconds": 60}),
     ("GET", "/api/v1/clients/{id}/organizations", None),
@@ -89,7 +90,7 @@ def test_without_a_token_401_with_a_bearer_challenge(
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="authserver-admin"'
     assert response.mimetype == "application/problem+json"
     assert response.json == {
-        "type": "https://authserver.dev/problems/unauthorized",
+        "type": "https://auth.example.test/problems/unauthorized",
         "title": "Authentication required",
         "status": 401,
         "detail": "A bearer token from /api/v1/auth/login is required.",
@@ -127,7 +128,7 @@ def test_a_client_you_do_not_administer_is_404_like_one_that_does_not_exist(
         theirs.json
         == missing.json
         == {
-            "type": "https://authserver.dev/problems/client-not-found",
+            "type": "https://auth.example.test/problems/client-not-found",
             "title": "Client not found",
             "status": 404,
             "detail": "Client not found.",

@@ -16,7 +16,8 @@ import pytest
 from authserver import credentials
 from authserver.models._base import utcnow
 
-from .conftest import PASSWORD, World, screenshot
+from .conftest import PASSWORD, Server, World, screenshot
+from .screenshots import PAGES, readme_screenshots
 
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')"
@@ -142,8 +143,11 @@ def test_create_client_for_a_chosen_organization_shows_the_secret_once(
     panel = page.get_by_test_id("org-panel")
     expect(panel).to_contain_text("Acme Parts GmbH")
     expect(panel).to_contain_text("No API client yet.")
+    name = panel.get_by_label("Client name")
+    expect(name).to_have_value("Acme Parts GmbH API client")
     screenshot(page, "console-clients-empty")
 
+    name.fill("ERP production")
     panel.get_by_role("button", name="Create client").click()
     expect(page.get_by_role("heading", name="Client created")).to_be_visible()
     expect(page.get_by_role("alert")).to_contain_text(
@@ -164,6 +168,9 @@ def test_create_client_for_a_chosen_organization_shows_the_secret_once(
 
     page.get_by_role("link", name="I have stored the secret: continue").click()
     expect(page).to_have_url(re.compile(rf"/clients/{client_id}/organizations$"))
+    expect(page.get_by_role("heading", name="ERP production", exact=True)).to_be_visible()
+    expect(page.get_by_test_id("client-id")).to_have_text(client_id)
+    expect(page.get_by_test_id("secret-current")).to_contain_text("not used yet")
     expect(page.locator(f'tr[data-teccom-id="{org}"]')).to_contain_text("Enabled")
     assert secret not in page.content()
     page.get_by_role("link", name="Administrators").click()
@@ -172,7 +179,7 @@ def test_create_client_for_a_chosen_organization_shows_the_secret_once(
     expect(page.locator(f'tr[data-email="{anna}"]')).to_contain_text("you")
 
     page.goto(f"/clients?org={org}")
-    expect(panel).to_contain_text(f"Assigned to client {client_id}")
+    expect(panel).to_contain_text(f"Assigned to client ERP production ({client_id})")
     expect(panel.get_by_role("button", name="Create client")).to_have_count(0)
     expect(page.get_by_role("table")).to_contain_text(client_id)
     screenshot(page, "console-clients")
@@ -286,7 +293,7 @@ def test_organizations_tab_adds_edits_and_removes_an_organization(page: Any, wor
     log_in(page, anna)
     page.goto(f"/clients/{client_id}/organizations")
 
-    page.get_by_role("link", name="Add TecCom Id").click()
+    page.get_by_role("link", name="Add TecCom ID").click()
     dialog = page.get_by_role("dialog", name="Add an organization")
     expect(dialog).to_be_visible()
     # only organizations Anna administers that no client has
@@ -359,7 +366,7 @@ def test_add_organization_is_refused_when_it_was_assigned_meanwhile(
     client_id = world.client_for(anna, first)
     log_in(page, anna)
     page.goto(f"/clients/{client_id}/organizations")
-    page.get_by_role("link", name="Add TecCom Id").click()
+    page.get_by_role("link", name="Add TecCom ID").click()
     dialog = page.get_by_role("dialog", name="Add an organization")
     expect(dialog.get_by_label("Organization")).to_have_value(contested)
 
@@ -427,7 +434,7 @@ def test_administrators_tab_searches_adds_and_keeps_the_last_administrator(
 # -- activity ---------------------------------------------------------------------------------------
 
 
-def test_activity_tab_lists_the_audit_trail_newest_first(page: Any, world: World) -> None:
+def test_activity_tab_lists_the_audit_trail_newest_first_in_words(page: Any, world: World) -> None:
     org = world.organization(1, "Acme Parts GmbH")
     second = world.organization(2, "Acme Retail")
     anna = world.user("anna", "Anna", "Berg", admin_of=(org, second))
@@ -435,24 +442,58 @@ def test_activity_tab_lists_the_audit_trail_newest_first(page: Any, world: World
     log_in(page, anna)
     page.goto(f"/clients/{client_id}/organizations")
     page.get_by_role("link", name="Rotate secret").click()
-    page.get_by_role("dialog", name="Rotate the client secret?").get_by_role(
-        "button", name="Rotate secret"
-    ).click()
+    rotate = page.get_by_role("dialog", name="Rotate the client secret?")
+    rotate.get_by_label("1 hour").check()
+    rotate.get_by_role("button", name="Rotate secret").click()
     page.get_by_role("link", name="I have stored the secret: continue").click()
-    page.get_by_role("link", name="Add TecCom Id").click()
+    page.get_by_role("link", name="Add TecCom ID").click()
     page.get_by_role("dialog", name="Add an organization").get_by_role("button", name="OK").click()
     expect(flash(page)).to_have_text(f"Organization {second} was added.")
+    page.get_by_role("link", name="Edit", exact=True).click()
+    edit = page.get_by_role("dialog", name="Edit client")
+    edit.get_by_label("Name").fill("Web shop")
+    edit.get_by_label("Access-token lifetime").select_option(label="30 minutes")
+    edit.get_by_role("button", name="Save").click()
+    expect(flash(page)).to_have_text("The client was saved.")
+    expect(page.get_by_role("heading", name="Web shop", exact=True)).to_be_visible()
 
     page.get_by_role("link", name="Activity").click()
     rows = page.get_by_test_id("activity").locator("tbody tr")
-    expect(rows).to_have_count(3)
+    expect(rows).to_have_count(4)
     expect(rows.locator(".action")).to_have_text(
-        ["Organization added", "Secret rotated", "Client created"]
+        ["Client edited", "Organization added", "Secret rotated", "Client created"]
     )
-    expect(rows.nth(0)).to_contain_text(anna)
-    expect(rows.nth(0)).to_contain_text(second)
-    expect(rows.nth(0)).to_contain_text("127.0.0.1")
+    expect(rows.nth(0)).to_contain_text("name: Acme Parts GmbH API client → Web shop")
+    expect(rows.nth(0)).to_contain_text("access-token lifetime: the default → 30 minutes")
+    expect(rows.nth(1)).to_contain_text(anna)
+    expect(rows.nth(1)).to_contain_text(second)
+    expect(rows.nth(1)).to_contain_text("127.0.0.1")
+    expect(rows.nth(2)).to_contain_text("grace period: 1 hour")
+    expect(rows.nth(2)).to_contain_text("tokens revoked: no")
+    expect(page.get_by_test_id("activity")).not_to_contain_text("seconds")
     screenshot(page, "console-activity")
+
+
+def test_a_mistyped_address_gets_the_consoles_own_404_page(page: Any, world: World) -> None:
+    org = world.organization(1, "Acme Parts GmbH")
+    anna = world.user("anna", "Anna", "Berg", admin_of=(org,))
+    log_in(page, anna)
+    for path in ("/client", "/clients/cl_x/nope"):
+        response = page.goto(path)
+        assert response.status == 404
+        assert response.headers["content-type"].startswith("text/html")
+        expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+        expect(page.get_by_text("Log out", exact=True)).to_be_visible()  # the console's header
+    screenshot(page, "console-page-not-found")
+    page.get_by_role("link", name="Back to API clients").click()
+    expect(page.get_by_role("heading", name="API clients", exact=True)).to_be_visible()
+
+
+def test_the_readme_screenshots_are_made_from_the_demo(page: Any, console_server: Server) -> None:
+    saved = readme_screenshots(page, console_server.app)
+    assert [path.name for path in saved] == list(PAGES)
+    assert all(path.stat().st_size > 10_000 for path in saved)
+    expect(page.get_by_role("heading", name="Acme ERP production", exact=True)).to_be_visible()
 
 
 # -- refusals and quality --------------------------------------------------------------------------------
@@ -505,7 +546,7 @@ def test_dialogs_work_with_the_keyboard(page: Any, world: World) -> None:
     log_in(page, anna)
     page.goto(f"/clients/{client_id}/organizations")
 
-    page.get_by_role("link", name="Add TecCom Id").focus()
+    page.get_by_role("link", name="Add TecCom ID").focus()
     page.keyboard.press("Enter")
     dialog = page.get_by_role("dialog", name="Add an organization")
     expect(dialog).to_be_visible()
@@ -515,7 +556,7 @@ def test_dialogs_work_with_the_keyboard(page: Any, world: World) -> None:
     expect(dialog).to_be_hidden()
 
     # keyboard only: open, move to OK with Tab, confirm with Enter
-    page.get_by_role("link", name="Add TecCom Id").focus()
+    page.get_by_role("link", name="Add TecCom ID").focus()
     page.keyboard.press("Enter")
     ok = dialog.get_by_role("button", name="OK")
     for _ in range(10):
@@ -570,7 +611,7 @@ def test_pages_fit_a_390_px_wide_screen(open_page: Any, world: World) -> None:
         assert page.evaluate(STRETCHED_BADGES) == 0, path
         screenshot(page, name)
     page.goto(f"/clients/{client_id}/organizations")
-    page.get_by_role("link", name="Add TecCom Id").click()
+    page.get_by_role("link", name="Add TecCom ID").click()
     dialog = page.get_by_role("dialog", name="Add an organization")
     box = dialog.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390
@@ -590,7 +631,7 @@ def test_the_story_works_without_javascript(open_page: Any, world: World) -> Non
     expect(page.get_by_role("button", name="Copy secret")).to_be_hidden()  # needs JavaScript
     page.get_by_role("link", name="I have stored the secret: continue").click()
 
-    page.get_by_role("link", name="Add TecCom Id").click()  # ?dialog=add-organization
+    page.get_by_role("link", name="Add TecCom ID").click()  # ?dialog=add-organization
     dialog = page.get_by_role("dialog", name="Add an organization")
     expect(dialog).to_be_visible()
     dialog.get_by_label("Notification e-mail 1").fill("ops@acme.example")

@@ -178,6 +178,7 @@ CLIENT_PAGES = [
 ]
 CLIENT_ACTIONS = [
     ("secret", {"grace_period_seconds": "0"}),
+    ("settings", {"name": "Mine", "access_token_lifetime": ""}),
     ("delete", {}),
     ("organizations", {"add-teccom_id": "400300", "add-enabled": "y"}),
     ("organizations", {"add-teccom_id": "400300", "add_email": "1"}),
@@ -268,8 +269,8 @@ def test_the_clients_page_offers_create_or_shows_the_assigned_client(
     page = text(http.get("/clients?org=400100"))
     assert "</svg> Create client</button>" not in page
     assert (
-        f'Assigned to client <a class="mono" href="/clients/{client_id}/organizations">{client_id}</a>'
-        in page
+        f'Assigned to client <a href="/clients/{client_id}/organizations">Acme Parts GmbH API client</a>'
+        f' <span class="muted mono">({client_id})</span>' in page
     )
 
     # someone else's client: said so, neither a link nor a button
@@ -602,7 +603,10 @@ def test_activity_is_newest_first_and_pages_back(http: FlaskClient, people: Dire
     first = http.get(f"/clients/{client_id}/activity").get_data(as_text=True)
     rows = re.findall(r'<span class="action">([^<]+)</span>', first)
     assert len(rows) == 50 and rows[0] == "Organization edited"
-    assert "enabled: no → yes" in first or "enabled: yes → no" in first
+    assert (
+        '<span class="muted">enabled:</span> no → yes' in first
+        or '<span class="muted">enabled:</span> yes → no' in first
+    )
     older = re.search(r'href="(/clients/[^"]+/activity\?before=\d+)"', first).group(1)
     second = http.get(older.replace("&amp;", "&")).get_data(as_text=True)
     rows = re.findall(r'<span class="action">([^<]+)</span>', second)
@@ -622,3 +626,149 @@ def test_activity_refuses_a_cursor_out_of_range_with_a_page(
     assert response.status_code == 422
     assert response.mimetype == "text/html"
     assert "before must be a positive integer cursor." in text(response)
+
+
+# -- client names and settings ----------------------------------------------------------------
+
+
+def test_create_client_takes_the_name_from_the_form_and_offers_the_default(
+    http: FlaskClient, people: Directory
+) -> None:
+    token = login(http, "anna@example.com")
+    page = text(http.get("/clients?org=400100"))
+    assert (
+        '<input class="input" id="client-name" name="name" type="text" required maxlength="100" '
+        'value="Acme Parts GmbH API client"' in page
+    )
+    response = http.post(
+        "/clients", data={"teccom_id": "400100", "name": " ERP production ", "csrf_token": token}
+    )
+    assert response.status_code == 201
+    client_id = response.headers["Location"].split("/")[2]
+    shown = text(http.get(f"/clients/{client_id}/organizations"))
+    assert '<h1 class="client-title">ERP production</h1>' in shown
+    assert f'<span class="mono" data-testid="client-id">{client_id}</span>' in shown
+    assert "<title>ERP production · Organizations · authserver console</title>" in shown
+
+
+def test_a_name_too_long_is_refused_with_the_reason(http: FlaskClient, people: Directory) -> None:
+    token = login(http, "anna@example.com")
+    response = http.post(
+        "/clients", data={"teccom_id": "400100", "name": "n" * 101, "csrf_token": token}
+    )
+    assert response.status_code == 303
+    assert flashed(http, response) == ["The client name may have at most 100 characters."]
+    assert db.session.execute(db.select(Client)).first() is None
+
+
+def test_edit_client_saves_the_settings_and_the_activity_shows_them_humanized(
+    http: FlaskClient, people: Directory
+) -> None:
+    token = login(http, "anna@example.com")
+    client_id = create(http, token)
+    response = http.post(
+        f"/clients/{client_id}/settings",
+        data={
+            "csrf_token": token,
+            "name": "Web shop",
+            "description": "The shop's order export",
+            "contacts": "ops@example.com\ndev@example.com",
+            "access_token_lifetime": "1800",
+        },
+    )
+    assert response.status_code == 303
+    assert flashed(http, response) == ["The client was saved."]
+    page = text(http.get(f"/clients/{client_id}/organizations"))
+    assert '<h1 class="client-title">Web shop</h1>' in page
+    assert "<dt>Token lifetime</dt><dd>30 minutes</dd>" in page
+    assert (
+        '<span class="email">ops@example.com</span> <span class="email">dev@example.com</span>'
+        in page
+    )
+    activity = text(http.get(f"/clients/{client_id}/activity"))
+    assert '<span class="action">Client edited</span>' in activity
+    assert '<span class="muted">name:</span> Acme Parts GmbH API client → Web shop' in activity
+    assert '<span class="muted">description:</span> none → The shop&#39;s order export' in activity
+    assert '<span class="muted">access-token lifetime:</span> the default → 30 minutes' in activity
+    http.post(
+        f"/clients/{client_id}/secret", data={"csrf_token": token, "grace_period_seconds": "3600"}
+    )
+    activity = text(http.get(f"/clients/{client_id}/activity"))
+    assert '<span class="muted">grace period:</span> 1 hour' in activity
+    assert '<span class="muted">tokens revoked:</span> no' in activity
+    assert "grace period seconds" not in activity
+
+
+def test_edit_client_refuses_a_bad_contact_and_changes_nothing(
+    http: FlaskClient, people: Directory
+) -> None:
+    token = login(http, "anna@example.com")
+    client_id = create(http, token)
+    response = http.post(
+        f"/clients/{client_id}/settings",
+        data={"csrf_token": token, "name": "Shop", "contacts": "nope", "access_token_lifetime": ""},
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/clients/{client_id}/organizations?dialog=edit-client"
+    (message,) = flashed(http, response)
+    assert message.startswith("Not a valid e-mail address: ")
+    client = db.session.execute(db.select(Client).where(Client.client_id == client_id)).scalar_one()
+    assert (client.name, client.contacts) == ("Acme Parts GmbH API client", [])
+
+
+def test_each_live_secret_shows_when_it_was_last_used(
+    app: Flask, http: FlaskClient, people: Directory
+) -> None:
+    from authserver.models import ClientSecret
+    from authserver.models._base import utcnow
+
+    token = login(http, "anna@example.com")
+    client_id = create(http, token)
+    page = text(http.get(f"/clients/{client_id}/organizations"))
+    assert "· not used yet</dd>" in page
+    secret = db.session.execute(db.select(ClientSecret)).scalar_one()
+    secret.last_used_at = utcnow()
+    db.session.commit()
+    page = text(http.get(f"/clients/{client_id}/organizations"))
+    assert f"· last used {secret.last_used_at.strftime('%Y-%m-%d %H:%M')} UTC</dd>" in page
+
+
+@pytest.mark.parametrize("path", ["/client", "/clients/cl_x/nope", "/nope/deeper"])
+def test_a_mistyped_console_address_is_an_html_404_page(http: FlaskClient, path: str) -> None:
+    response = http.get(path)
+    assert (response.status_code, response.mimetype) == (404, "text/html")
+    page = text(response)
+    assert '<h1 id="error-title">Page not found</h1>' in page
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+
+
+def test_a_wrong_method_on_a_console_page_is_an_html_405_page(http: FlaskClient) -> None:
+    response = http.delete("/clients")
+    assert (response.status_code, response.mimetype) == (405, "text/html")
+    assert '<h1 id="error-title">Not possible here</h1>' in text(response)
+    assert "GET" in response.headers["Allow"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "mimetype"),
+    [
+        ("GET", "/api/v1/nope", "application/problem+json"),
+        ("GET", "/api", "application/problem+json"),
+        ("PUT", "/api/v1/clients", "application/problem+json"),
+        ("GET", "/.well-known/nope", "application/problem+json"),
+        ("GET", "/oauth2/token", "application/json"),
+    ],
+)
+def test_machine_endpoints_keep_their_error_format(
+    http: FlaskClient, method: str, path: str, mimetype: str
+) -> None:
+    response = http.open(path, method=method)
+    assert response.status_code in (404, 405)
+    assert response.mimetype == mimetype
+
+
+def test_the_not_found_card_does_not_repeat_its_title(http: FlaskClient, people: Directory) -> None:
+    login(http, "anna@example.com")
+    page = text(http.get("/clients/cl_does_not_exist/organizations"))
+    assert page.count("Client not found") == 2  # the <title> and the heading
+    assert "you are not one of its administrators" in page

@@ -51,6 +51,7 @@ def test_gateway_sees_an_active_token(http, setup):
     assert body == {
         "active": True,
         "client_id": creds.client_id,
+        "client_name": "Org 400100 API client",
         "sub": creds.client_id,
         "scope": "export subscription org:400100 org:400200",
         "iss": "https://auth.example.test",
@@ -263,3 +264,18 @@ def test_token_of_a_rotated_out_signing_key_stays_active_until_it_expires(app, h
     assert jwt.get_unverified_header(later)["kid"] != jwt.get_unverified_header(token)["kid"]
     assert introspect(http, gw, token)["active"] is True
     assert introspect(http, gw, later)["active"] is True
+
+
+def test_the_answer_names_the_client_as_it_is_called_now(http, setup):
+    from authserver.services import client_settings
+
+    creds, gw, token = setup
+    owner = db.session.execute(
+        db.select(Client).where(Client.client_id == creds.client_id)
+    ).scalar_one()
+    admin = owner.administrators[0].user
+    client_settings.update_client(
+        admin, creds.client_id, audit.CLI, {"name": "ERP production"}, max_token_lifetime=3600
+    )
+    assert introspect(http, gw, token)["client_name"] == "ERP production"
+    assert introspect(http, creds, token)["client_name"] == "ERP production"

@@ -7,6 +7,7 @@ import base64
 import jwt
 import pytest
 from support.oauth import (
+    Creds,
     assert_oauth_error,
     basic,
     custom_client,
@@ -385,3 +386,71 @@ def test_a_token_too_large_for_introspection_is_not_issued(http, directory):
     assert endpoint_request(http, "/oauth2/introspect", watcher, token=token).get_json() == {
         "active": False
     }
+
+
+# --- a client's own token lifetime; the last use of each secret ------------------------------
+
+
+def _client(client_id):
+    return db.session.execute(db.select(Client).where(Client.client_id == client_id)).scalar_one()
+
+
+def _lifetime(response):
+    claims = jwt.decode(response.json["access_token"], options={"verify_signature": False})
+    return response.json["expires_in"], claims["exp"] - claims["iat"]
+
+
+def test_a_client_gets_tokens_with_its_own_lifetime_or_the_servers(app, http, directory):
+    creds = partner(directory, "400100")
+    assert _lifetime(token_request(http, creds)) == (300, 300)
+    _client(creds.client_id).access_token_lifetime = 1800
+    db.session.commit()
+    assert _lifetime(token_request(http, creds)) == (1800, 1800)
+
+
+def test_no_token_lives_longer_than_the_servers_maximum(app, http, directory):
+    creds = partner(directory, "400100")
+    _client(creds.client_id).access_token_lifetime = 7200  # written around the service's check
+    db.session.commit()
+    assert _lifetime(token_request(http, creds)) == (3600, 3600)
+
+
+def test_each_secret_records_its_last_token_without_a_write_per_token(app, http, directory):
+    from authserver.models._base import utcnow
+    from authserver.oauth2.endpoints import server
+
+    creds = partner(directory, "400100")
+    client = _client(creds.client_id)
+    rotated = secret_rotation.rotate_client_secret(client, audit.CLI, grace_period_seconds=3600)
+    old_creds = Creds(creds.client_id, creds.client_secret)
+    new_creds = Creds(creds.client_id, rotated.client_secret)
+    for _ in range(3):
+        assert token_request(http, old_creds).status_code == 200
+    db.session.expire_all()
+    assert [s.last_used_at for s in _client(creds.client_id).secrets] == [None, None]
+
+    before = utcnow().replace(microsecond=0)
+    assert server().usage.flush() == 1
+    db.session.expire_all()
+    old, new = sorted(_client(creds.client_id).secrets, key=lambda s: s.id)
+    assert old.last_used_at is not None and old.last_used_at >= before
+    assert new.last_used_at is None  # the new secret has not got a token yet
+
+    assert token_request(http, new_creds).status_code == 200
+    assert server().usage.flush() == 1
+    db.session.expire_all()
+    old_again, new = sorted(_client(creds.client_id).secrets, key=lambda s: s.id)
+    assert new.last_used_at is not None and old_again.last_used_at == old.last_used_at
+    assert server().usage.flush() == 0  # nothing new: no write
+
+
+def test_introspection_and_revocation_do_not_count_as_use(app, http, directory):
+    from support.oauth import endpoint_request
+
+    from authserver.oauth2.endpoints import server
+
+    creds = partner(directory, "400100")
+    token = token_request(http, creds).json["access_token"]
+    assert server().usage.flush() == 1
+    assert endpoint_request(http, "/oauth2/introspect", creds, token, "basic").status_code == 200
+    assert server().usage.flush() == 0

@@ -65,7 +65,7 @@ def organizations(client_id: str) -> ResponseReturnValue:
 @bp.post("/clients/<client_id>/organizations")
 @login_required
 def assign_organization(client_id: str) -> ResponseReturnValue:
-    """+ Add TecCom Id → OK. "+ Add email" without JavaScript posts here too
+    """+ Add TecCom ID → OK. "+ Add email" without JavaScript posts here too
     and gets the dialog back with one more e-mail field.
     """
     user = require_user()
