@@ -326,7 +326,7 @@ def keys_purge() -> None:
 
 @keys_group.command("reencrypt")
 def keys_reencrypt() -> None:
-    """Encrypt the stored signing keys under the newest encryption key.
+    """Encrypt the signing keys under the newest encryption key.
 
     Every private key is encrypted again under the first key of
     AUTHSERVER_KEY_ENCRYPTION_KEY. To change the key-encryption key: configure

@@ -41,6 +41,12 @@ _ENV: dict[str, tuple[str, Any]] = {
     "AUTHSERVER_MAIL_DIGEST_WINDOW": ("MAIL_DIGEST_WINDOW", int),
     "AUTHSERVER_MAIL_DAILY_CAP": ("MAIL_DAILY_CAP", int),
     "AUTHSERVER_MAIL_LEASE_SECONDS": ("MAIL_LEASE_SECONDS", int),
+    "AUTHSERVER_JWKS_URI_TIMEOUT": ("JWKS_URI_TIMEOUT", float),
+    "AUTHSERVER_JWKS_URI_MAX_BYTES": ("JWKS_URI_MAX_BYTES", int),
+    "AUTHSERVER_JWKS_URI_ALLOW_LOCAL": (
+        "JWKS_URI_ALLOW_LOCAL",
+        lambda v: v.lower() in {"1", "true", "yes", "on"},
+    ),
     "AUTHSERVER_ARGON2_FAILURE_BUDGET": ("ARGON2_FAILURE_BUDGET", str),
     "AUTHSERVER_TRACING": ("TRACING", str),
     "AUTHSERVER_LOG_FORMAT": ("LOG_FORMAT", str),
@@ -99,6 +105,12 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_LEASE_SECONDS": 300,
     #: seconds between two test mails of one assignment
     "MAIL_TEST_INTERVAL": 300,
+    #: fetching a client's jwks_uri (private_key_jwt): seconds to connect and to read
+    "JWKS_URI_TIMEOUT": 3.0,
+    #: the largest key set accepted from a jwks_uri, bytes
+    "JWKS_URI_MAX_BYTES": 64 * 1024,
+    #: allow http and loopback/private jwks_uri addresses (None: only outside production)
+    "JWKS_URI_ALLOW_LOCAL": None,
     #: ``text`` (development) or ``json`` (one JSON object per line)
     "LOG_FORMAT": "text",
     "LOG_LEVEL": "INFO",
@@ -142,6 +154,8 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
         options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
         options.setdefault("connect_args", {"timeout": 30})
         config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if config["JWKS_URI_ALLOW_LOCAL"] is None:
+        config["JWKS_URI_ALLOW_LOCAL"] = config["ENV"] != "production"
     validate_config(config)
     return config
 
@@ -192,6 +206,8 @@ def validate_config(config: Mapping[str, Any]) -> None:
             problems.append("AUTHSERVER_SECRET_KEY must be set to at least 32 random characters")
         if config.get("DEBUG"):
             problems.append("debug mode must be off (unset AUTHSERVER_DEBUG)")
+        if config.get("JWKS_URI_ALLOW_LOCAL"):
+            problems.append("AUTHSERVER_JWKS_URI_ALLOW_LOCAL must be off")
         if "AUTHSERVER_ISSUER" not in os.environ and config["ISSUER"] == DEFAULTS["ISSUER"]:
             problems.append("AUTHSERVER_ISSUER must be set to the public base URL")
         elif not str(config["ISSUER"]).startswith("https://"):

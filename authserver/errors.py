@@ -177,6 +177,28 @@ class AlreadyAdministrator(Conflict):
     description = "The user is already an administrator of the client; nothing was changed."
 
 
+class TooManyKeys(Conflict):
+    title = "Too many keys"
+    type_suffix = "too-many-keys"
+
+
+class DuplicateKey(Conflict):
+    title = "Key already registered"
+    type_suffix = "duplicate-key"
+
+
+class LastCredential(Conflict):
+    """Secret authentication is off and this is the client's last key."""
+
+    title = "Last credential"
+    type_suffix = "last-credential"
+
+
+class KeyNotFound(NotFound):
+    title = "Key not found"
+    type_suffix = "key-not-found"
+
+
 class UserNotFound(NotFound):
     title = "User not found"
     type_suffix = "user-not-found"

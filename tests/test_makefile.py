@@ -40,7 +40,7 @@ def venv(tmp_path: Path) -> Path:
     bin_dir = tmp_path / "venv" / "bin"
     bin_dir.mkdir(parents=True)
     log = tmp_path / "calls.log"
-    for name in ("authserver", "gunicorn", "pip"):
+    for name in ("authserver", "pip"):
         (bin_dir / name).write_text(RECORDER.format(log=log))
     (bin_dir / "python").write_text(PYTHON.format(python=sys.executable, log=log))
     for program in bin_dir.iterdir():
@@ -89,8 +89,7 @@ def test_port_sets_the_issuer_of_the_demo_and_of_the_server(venv: Path, free_por
     assert calls(venv) == [
         f"authserver db upgrade | issuer={issuer}",
         f"authserver demo setup | issuer={issuer}",
-        f"gunicorn --bind 127.0.0.1:{free_port} --workers 2 --no-control-socket "
-        f"--access-logfile - wsgi:app | issuer={issuer}",
+        f"authserver serve --host 127.0.0.1 --port {free_port} --workers 2 | issuer={issuer}",
     ]
 
 
@@ -98,8 +97,8 @@ def test_host_and_workers_are_used_too(venv: Path, free_port: int) -> None:
     result = make_run(venv, "HOST=127.0.0.2", f"PORT={free_port}", "WORKERS=3")
     assert result.returncode == 0, result.stderr
     assert calls(venv)[-1] == (
-        f"gunicorn --bind 127.0.0.2:{free_port} --workers 3 --no-control-socket "
-        f"--access-logfile - wsgi:app | issuer=http://127.0.0.2:{free_port}"
+        f"authserver serve --host 127.0.0.2 --port {free_port} --workers 3 "
+        f"| issuer=http://127.0.0.2:{free_port}"
     )
 
 

@@ -65,7 +65,16 @@ def _after_request(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """Register the admin API blueprints and the OpenAPI document."""
-    from . import administrators, assignments, auth, clients, events, export_failures, users
+    from . import (
+        administrators,
+        assignments,
+        auth,
+        client_keys,
+        clients,
+        events,
+        export_failures,
+        users,
+    )
 
     app.config.setdefault("OPENAPI_URL_PREFIX", PREFIX)
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
@@ -101,7 +110,16 @@ def init_app(app: Flask) -> None:
             "description": "API gateway credentials from `authserver gateways create NAME`",
         },
     )
-    for module in (auth, users, clients, assignments, administrators, events, export_failures):
+    for module in (
+        auth,
+        users,
+        clients,
+        client_keys,
+        assignments,
+        administrators,
+        events,
+        export_failures,
+    ):
         api.register_blueprint(module.blp)
     api.register_blueprint(export_failures.reports)
     app.before_request(_before_request)

@@ -1,7 +1,7 @@
 """export failures and mail outbox
 
 Revision ID: a10e0a11f001
-Revises: a11c1e47a001
+Revises: a12c0a55e001
 Create Date: 2026-12-06 02:44:59.592050
 
 """
@@ -13,7 +13,7 @@ import authserver.models._base
 
 # revision identifiers, used by Alembic.
 revision = 'a10e0a11f001'
-down_revision = 'a11c1e47a001'
+down_revision = 'a12c0a55e001'
 branch_labels = None
 depends_on = None
 
