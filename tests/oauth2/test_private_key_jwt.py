@@ -166,6 +166,16 @@ def test_a_removed_key_fails_at_the_next_request(http, keyed):
 # -- the forged-assertion suite -----------------------------------------------
 
 
+class FromNow(int):
+    """A time claim, in seconds from the moment the test signs (not from collection)."""
+
+    def at(self, now: float) -> int:
+        return int(now) + int(self)
+
+    def __repr__(self) -> str:
+        return f"now{int(self):+d}s"
+
+
 @pytest.mark.parametrize(
     "changes",
     [
@@ -173,22 +183,23 @@ def test_a_removed_key_fails_at_the_next_request(http, keyed):
         {"aud": ISSUER + "/"},
         {"aud": [ISSUER, "https://elsewhere.example"]},
         {"aud": None},
-        {"exp": int(time.time()) - 120},
-        {"exp": int(time.time()) + 600},
+        {"exp": FromNow(-120)},  # expired (beyond the leeway)
+        {"exp": FromNow(600)},  # more than 5 minutes ahead
         {"exp": None},
         {"exp": "soon"},
-        {"iat": int(time.time()) + 600},
-        {"nbf": int(time.time()) + 600},
+        {"iat": FromNow(600)},  # issued in the future
+        {"nbf": FromNow(600)},  # not yet valid
         {"jti": None},
         {"jti": ""},
         {"iss": "cl_someone_else"},
         {"sub": "cl_someone_else"},
     ],
-    ids=lambda c: ",".join(f"{k}={v}" for k, v in c.items()),
+    ids=lambda c: ",".join(f"{k}={v!r}" for k, v in c.items()),
 )
 def test_wrong_claims_are_refused(http, keyed, changes):
     creds, pair = keyed
-    refused(post_assertion(http, sign(pair, creds.client_id, ISSUER, **changes)))
+    claims = {k: v.at(time.time()) if isinstance(v, FromNow) else v for k, v in changes.items()}
+    refused(post_assertion(http, sign(pair, creds.client_id, ISSUER, **claims)))
 
 
 def test_a_replayed_jti_is_refused(http, keyed):
