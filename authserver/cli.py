@@ -18,6 +18,7 @@ from flask_migrate import cli as migrate_cli
 from . import keys
 from .errors import AuthServerError, InvalidDirectoryFile, UserNotFound
 from .extensions import db
+from .mail.cli import mail_group
 from .models._base import utcnow
 from .services import audit, audit_trail, clients, console_sessions, signing_keys
 from .services import demo as demo_service
@@ -244,6 +245,37 @@ def demo_setup() -> None:
         f"  curl -s -u {setup.client_id}:{setup.client_secret} "
         f"-d grant_type=client_credentials {issuer}/oauth2/token"
     )
+    _print_demo_mail(issuer)
+
+
+def _print_demo_mail(issuer: str) -> None:
+    """The demo's mail lines: where mails go, and a failed export to report."""
+    from .mail.worker import WorkerSettings
+
+    gateway = demo_service.setup_demo_notifications(
+        audit.CLI, environment=current_app.config["ENV"]
+    )
+    settings = WorkerSettings.from_config(current_app.config, current_app.instance_path)
+    where = settings.smtp.describe() if settings.smtp else f"files (.eml) in {settings.mail_dir}/"
+    window = current_app.config["MAIL_DIGEST_WINDOW"]
+    client = clients.organization_client(demo_service.DEMO_ORGANIZATION)
+    assert client is not None
+    body = (
+        f'{{\\"client_id\\": \\"{client.client_id}\\", \\"organization\\": \\"400100\\", '
+        '\\"export_id\\": \\"demo-$(date +%s)\\", '
+        '\\"failed_at\\": \\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\\", '
+        '\\"reason\\": \\"The ERP answered 503 Service Unavailable.\\"}'
+    )
+    click.echo("")
+    click.echo(f"Mail: the server delivers mails to {where}")
+    click.echo(
+        f"Failed export (as the demo Export service, gateway {gateway.client.client_id}); "
+        f"its mail to {demo_service.DEMO_NOTIFICATION_EMAIL} follows within {window + 3} s:"
+    )
+    click.echo(
+        f"  curl -s -u {gateway.client.client_id}:{gateway.client_secret} "
+        f'-H "Content-Type: application/json" -d "{body}" {issuer}/api/v1/export-failures'
+    )
 
 
 @click.group("keys")
@@ -428,5 +460,6 @@ def register(app: Flask) -> None:
     app.cli.add_command(demo_group)
     app.cli.add_command(keys_group)
     app.cli.add_command(sessions_group)
+    app.cli.add_command(mail_group)
     app.cli.add_command(audit_group)
     app.cli.add_command(serve)

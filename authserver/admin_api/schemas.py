@@ -11,6 +11,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from ..models.export_failure import EXPORT_ID_MAX, REASON_CODE_MAX, REASON_MAX
 from ..public_keys import MAX_KEY_TEXT
 from ..services.assignments import MAX_NOTIFICATION_EMAILS
 from ..services.client_keys import MAX_LABEL
@@ -347,6 +348,69 @@ class EventSchema(ma.Schema):
 
 class EventPageSchema(ma.Schema):
     events = fields.List(fields.Nested(EventSchema), required=True)
+    next_before = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "pass as before for the next page; null on the last"},
+    )
+
+
+class ExportFailureReportSchema(ma.Schema):
+    """A failed export, as the Export service reports it."""
+
+    client_id = Text(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "the API client whose export failed"},
+    )
+    organization = _teccom_id(required=True)
+    export_id = Text(
+        required=True,
+        validate=validate.Length(min=1, max=EXPORT_ID_MAX),
+        metadata={"description": "the Export service's own id of the export"},
+    )
+    failed_at = fields.AwareDateTime(
+        required=True,
+        format="iso",
+        metadata={
+            "description": "RFC 3339 date-time with an offset",
+            "example": "2026-12-06T10:00:00Z",
+        },
+    )
+    reason = Text(
+        required=True,
+        validate=validate.Length(min=1, max=REASON_MAX),
+        metadata={"description": "human-readable text; only ever in a mail's body"},
+    )
+    reason_code = Text(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=REASON_CODE_MAX),
+        metadata={"description": "a machine-readable code, if the Export service has one"},
+    )
+
+
+class ExportFailureSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    client_id = fields.String(required=True)
+    organization = fields.String(required=True)
+    export_id = fields.String(required=True)
+    failed_at = fields.DateTime(required=True)
+    reason = fields.String(required=True)
+    reason_code = fields.String(required=True, allow_none=True)
+    received_at = fields.DateTime(required=True)
+    notified = fields.Boolean(
+        required=True,
+        metadata={"description": "whether a mail goes to the organization's notification e-mails"},
+    )
+
+
+class ExportFailureQuerySchema(EventQuerySchema):
+    pass
+
+
+class ExportFailurePageSchema(ma.Schema):
+    export_failures = fields.List(fields.Nested(ExportFailureSchema), required=True)
     next_before = fields.Integer(
         required=True,
         allow_none=True,

@@ -11,7 +11,9 @@ from .client import (
 )
 from .client_key import ClientKey
 from .console_session import ConsoleSession
+from .export_failure import ExportFailure
 from .organization import Organization
+from .outbox import OutboxMessage
 from .revoked_token import RevokedToken
 from .signing_key import SigningKey
 from .used_assertion import UsedAssertion
@@ -25,10 +27,12 @@ __all__ = [
     "Assignment",
     "ClientSecret",
     "ConsoleSession",
+    "ExportFailure",
     "KIND_GATEWAY",
     "KIND_PARTNER",
     "Organization",
     "OrganizationAdmin",
+    "OutboxMessage",
     "RevokedToken",
     "SigningKey",
     "UsedAssertion",

@@ -39,6 +39,7 @@ ROUTES = [
     ("POST", "/api/v1/clients/{id}/administrators", {"email": "mallory@example.com"}),
     ("DELETE", "/api/v1/clients/{id}/administrators/anna@example.com", None),
     ("GET", "/api/v1/clients/{id}/events", None),
+    ("GET", "/api/v1/clients/{id}/export-failures", None),
     ("GET", "/api/v1/clients/{id}/keys", None),
     ("POST", "/api/v1/clients/{id}/keys", {"key": PUBLIC_PEM, "label": ""}),
     ("DELETE", "/api/v1/clients/{id}/keys/AAAA", None),
@@ -82,6 +83,8 @@ def test_every_admin_route_is_walked(app):
         for method, path, _ in ROUTES
     }
     public = {("POST", "/api/v1/auth/login"), ("GET", "/api/v1/openapi.json")}
+    # API gateway credentials (HTTP Basic): tests/admin_api/test_export_failures.py
+    public.add(("POST", "/api/v1/export-failures"))
     assert routes == walked | public
 
 

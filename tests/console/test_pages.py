@@ -187,6 +187,7 @@ CLIENT_ACTIONS = [
     ("organizations", {"add-teccom_id": "", "add-enabled": "y"}),
     ("organizations/400100", {"edit-400100-enabled": ""}),
     ("organizations/400100/delete", {}),
+    ("organizations/400100/test-email", {}),
     ("administrators", {"email": "ben@example.com"}),
     ("administrators", {"email": ""}),
     ("administrators/remove", {"email": "anna@example.com"}),
