@@ -36,6 +36,12 @@ NOTICE_KINDS = frozenset(
         "organization_enabled",
         "organization_disabled",
         "client_deleted",
+        "key_added",
+        "key_removed",
+        "secret_auth_enabled",
+        "secret_auth_disabled",
+        "jwks_uri_set",
+        "jwks_uri_removed",
     }
 )
 #: the longest subject (RFC 5322 §2.1.1 asks for lines under 78 characters; folding handles more)

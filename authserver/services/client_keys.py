@@ -19,7 +19,7 @@ from ..extensions import db
 from ..jwks_uri import JwksFetchError, check_uri
 from ..models import Client, ClientKey, User
 from ..public_keys import InvalidPublicKey, parse_public_key
-from . import audit
+from . import audit, notices
 from .clients import get_client, lock_administered_client, write_transaction
 
 #: keys live at once per client (room to rotate: old, new, and one spare)
@@ -106,6 +106,7 @@ def add_key(
         target=public.thumbprint,
         details={"kid": public.kid, "label": label, "kty": public.jwk["kty"]},
     )
+    notices.key_added(client, ctx.actor, label=label, thumbprint=public.thumbprint)
     db.session.commit()
     return added
 
@@ -132,6 +133,7 @@ def remove_key(user: User, client_id: str, thumbprint: str, ctx: audit.AuditCont
         target=found.thumbprint,
         details={"kid": found.kid, "label": found.label},
     )
+    notices.key_removed(client, ctx.actor, label=found.label, thumbprint=found.thumbprint)
     db.session.delete(found)
     db.session.commit()
 
@@ -157,6 +159,7 @@ def set_secret_authentication(
         client.secret_auth_enabled = enabled
         action = "client.secret_auth_enabled" if enabled else "client.secret_auth_disabled"
         audit.record(ctx, action, client_id=client.client_id)
+        notices.secret_authentication_switched(client, ctx.actor, enabled=enabled)
     db.session.commit()
     return client
 
@@ -191,5 +194,6 @@ def set_jwks_uri(
         client.jwks_uri = jwks_uri
         action = "client.jwks_uri_set" if jwks_uri else "client.jwks_uri_removed"
         audit.record(ctx, action, client_id=client.client_id, target=jwks_uri)
+        notices.jwks_uri_changed(client, ctx.actor, jwks_uri)
     db.session.commit()
     return client

@@ -114,3 +114,24 @@ def organization_switched(
 def client_deleted(client: Client, actor: str, organizations: list[str]) -> None:
     """Call before the delete: the administrators are read from the client."""
     _notify("client_deleted", client, actor, organizations=organizations)
+
+
+def key_added(client: Client, actor: str, *, label: str, thumbprint: str) -> None:
+    """A public key for ``private_key_jwt`` was registered."""
+    _notify("key_added", client, actor, label=label, thumbprint=thumbprint)
+
+
+def key_removed(client: Client, actor: str, *, label: str, thumbprint: str) -> None:
+    _notify("key_removed", client, actor, label=label, thumbprint=thumbprint)
+
+
+def secret_authentication_switched(client: Client, actor: str, *, enabled: bool) -> None:
+    _notify("secret_auth_enabled" if enabled else "secret_auth_disabled", client, actor)
+
+
+def jwks_uri_changed(client: Client, actor: str, jwks_uri: str | None) -> None:
+    """The client's ``jwks_uri`` was set (or, with ``None``, removed)."""
+    if jwks_uri:
+        _notify("jwks_uri_set", client, actor, jwks_uri=jwks_uri)
+    else:
+        _notify("jwks_uri_removed", client, actor)

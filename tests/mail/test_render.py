@@ -50,6 +50,9 @@ def test_every_notice_renders_a_subject_and_both_parts(kind):
         "grace_end": None,
         "tokens_revoked": False,
         "organizations": ["400100"],
+        "label": "ERP 2027",
+        "thumbprint": "rzDxmDkMkZiYg98RiCTgW5MVQ0zWR06Z13qrBXzK9Vc",
+        "jwks_uri": "https://partner.example/jwks",
     }
     mail = render(kind, context)
     assert mail.subject.endswith(": API client Acme ERP")

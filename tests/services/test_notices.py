@@ -6,12 +6,20 @@ from __future__ import annotations
 import json
 
 import pytest
+from support.assertions import key_pair
 
 from authserver.errors import LastAdministrator
 from authserver.extensions import db
 from authserver.mail.render import render
 from authserver.models import OutboxMessage
-from authserver.services import administrators, assignments, audit, clients, secret_rotation
+from authserver.services import (
+    administrators,
+    assignments,
+    audit,
+    client_keys,
+    clients,
+    secret_rotation,
+)
 
 CTX = audit.AuditContext(actor="anna@example.com")
 
@@ -97,3 +105,34 @@ def test_a_refused_change_tells_nobody(setup):
     with pytest.raises(LastAdministrator):
         administrators.remove_administrator(anna, client_id, "anna@example.com", CTX)
     assert notices() == []
+
+
+def test_key_changes_tell_every_administrator(setup):
+    anna, client_id = setup
+    pair = key_pair("EC")
+    key = client_keys.add_key(anna, client_id, CTX, key=pair.public_pem, label="ERP 2027")
+    client_keys.set_secret_authentication(anna, client_id, CTX, enabled=False)
+    client_keys.set_secret_authentication(anna, client_id, CTX, enabled=True)
+    client_keys.set_jwks_uri(anna, client_id, CTX, "https://partner.example/jwks")
+    client_keys.set_jwks_uri(anna, client_id, CTX, None)
+    client_keys.remove_key(anna, client_id, key.thumbprint, CTX)
+    assert notices() == [
+        *both("jwks_uri_removed"),
+        *both("jwks_uri_set"),
+        *both("key_added"),
+        *both("key_removed"),
+        *both("secret_auth_disabled"),
+        *both("secret_auth_enabled"),
+    ]
+    added = (
+        db.session.execute(db.select(OutboxMessage).where(OutboxMessage.kind == "key_added"))
+        .scalars()
+        .first()
+    )
+    mail = render(
+        added.kind, {**added.params, "client_id": client_id, "activity_url": "https://x/"}
+    )
+    assert mail.subject == "Public key added: API client Acme ERP"
+    assert f"anna@example.com registered a public key (ERP 2027, thumbprint {key.thumbprint})" in (
+        mail.text
+    )
