@@ -57,6 +57,11 @@ run: install
 	@$(BIN)/authserver demo setup
 	exec $(SERVE)
 
+# In development the server delivers mail itself (a background thread; .eml
+# files under ./instance/mail without AUTHSERVER_SMTP_URL) and groups failed
+# exports for 10 s instead of 15 min, so the demo's mail shows up at once.
+run demo serve: export AUTHSERVER_MAIL_DIGEST_WINDOW ?= 10
+
 # The console's browser tests drive Debian's Chromium (Playwright for Python,
 # from the test extra, needs no browser download). Installed when missing and
 # when we may (root); otherwise those tests skip and say why.

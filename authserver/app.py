@@ -15,6 +15,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import credentials
 from .config import load_config
 from .extensions import db, migrate
+from .mail import background as mail_background
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
+    mail_background.init_app(app)
     register_observability(app)
     return app
 

@@ -36,6 +36,17 @@ _ENV: dict[str, tuple[str, Any]] = {
     "AUTHSERVER_LOGIN_FAILURE_LIMIT": ("LOGIN_FAILURE_LIMIT", str),
     "AUTHSERVER_AUTH_FAILURE_LIMIT": ("AUTH_FAILURE_LIMIT", str),
     "AUTHSERVER_TRUSTED_PROXIES": ("TRUSTED_PROXIES", int),
+    "AUTHSERVER_SMTP_URL": ("SMTP_URL", str),
+    "AUTHSERVER_MAIL_FROM": ("MAIL_FROM", str),
+    "AUTHSERVER_MAIL_DIGEST_WINDOW": ("MAIL_DIGEST_WINDOW", int),
+    "AUTHSERVER_MAIL_DAILY_CAP": ("MAIL_DAILY_CAP", int),
+    "AUTHSERVER_MAIL_LEASE_SECONDS": ("MAIL_LEASE_SECONDS", int),
+    "AUTHSERVER_JWKS_URI_TIMEOUT": ("JWKS_URI_TIMEOUT", float),
+    "AUTHSERVER_JWKS_URI_MAX_BYTES": ("JWKS_URI_MAX_BYTES", int),
+    "AUTHSERVER_JWKS_URI_ALLOW_LOCAL": (
+        "JWKS_URI_ALLOW_LOCAL",
+        lambda v: v.lower() in {"1", "true", "yes", "on"},
+    ),
     "AUTHSERVER_ARGON2_FAILURE_BUDGET": ("ARGON2_FAILURE_BUDGET", str),
     "AUTHSERVER_TRACING": ("TRACING", str),
     "AUTHSERVER_LOG_FORMAT": ("LOG_FORMAT", str),
@@ -78,6 +89,28 @@ DEFAULTS: dict[str, Any] = {
     #: reverse proxies in front of the server whose X-Forwarded-For is
     #: trusted (0: use the peer address, ignore the header)
     "TRUSTED_PROXIES": 0,
+    #: mail (see authserver.mail): unset SMTP URL writes .eml files to MAIL_DIR
+    "SMTP_URL": None,
+    "MAIL_FROM": "authserver <noreply@localhost>",
+    #: default: the folder ``mail`` in the instance folder
+    "MAIL_DIR": None,
+    #: seconds during which failed exports of one assignment join one digest
+    "MAIL_DIGEST_WINDOW": 900,
+    #: failed-export digests per assignment and UTC day
+    "MAIL_DAILY_CAP": 10,
+    #: first retry delay in seconds (doubled per attempt, at most an hour)
+    "MAIL_RETRY_SECONDS": 30,
+    "MAIL_MAX_ATTEMPTS": 10,
+    #: seconds a worker holds the mails it claimed
+    "MAIL_LEASE_SECONDS": 300,
+    #: seconds between two test mails of one assignment
+    "MAIL_TEST_INTERVAL": 300,
+    #: fetching a client's jwks_uri (private_key_jwt): seconds to connect and to read
+    "JWKS_URI_TIMEOUT": 3.0,
+    #: the largest key set accepted from a jwks_uri, bytes
+    "JWKS_URI_MAX_BYTES": 64 * 1024,
+    #: allow http and loopback/private jwks_uri addresses (None: only outside production)
+    "JWKS_URI_ALLOW_LOCAL": None,
     #: ``text`` (development) or ``json`` (one JSON object per line)
     "LOG_FORMAT": "text",
     "LOG_LEVEL": "INFO",
@@ -121,6 +154,8 @@ def load_config(instance_path: str, overrides: Mapping[str, Any] | None = None) 
         options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
         options.setdefault("connect_args", {"timeout": 30})
         config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    if config["JWKS_URI_ALLOW_LOCAL"] is None:
+        config["JWKS_URI_ALLOW_LOCAL"] = config["ENV"] != "production"
     validate_config(config)
     return config
 
@@ -159,6 +194,7 @@ def validate_config(config: Mapping[str, Any]) -> None:
         raise ConfigError("AUTHSERVER_DRAIN_SECONDS must be between 0 and 300 seconds")
     if config["SIGNING_ALG"] not in ALGORITHMS:
         raise ConfigError("AUTHSERVER_SIGNING_ALG must be ES256, RS256 or EdDSA")
+    _validate_mail(config)
     if config["ENV"] not in {"development", "production", "testing"}:
         raise ConfigError("AUTHSERVER_ENV must be development, production or testing")
     if config["ENV"] == "production":
@@ -170,6 +206,8 @@ def validate_config(config: Mapping[str, Any]) -> None:
             problems.append("AUTHSERVER_SECRET_KEY must be set to at least 32 random characters")
         if config.get("DEBUG"):
             problems.append("debug mode must be off (unset AUTHSERVER_DEBUG)")
+        if config.get("JWKS_URI_ALLOW_LOCAL"):
+            problems.append("AUTHSERVER_JWKS_URI_ALLOW_LOCAL must be off")
         if "AUTHSERVER_ISSUER" not in os.environ and config["ISSUER"] == DEFAULTS["ISSUER"]:
             problems.append("AUTHSERVER_ISSUER must be set to the public base URL")
         elif not str(config["ISSUER"]).startswith("https://"):
@@ -178,3 +216,26 @@ def validate_config(config: Mapping[str, Any]) -> None:
             raise ConfigError(
                 "refusing to start an insecure production configuration: " + "; ".join(problems)
             )
+
+
+def _validate_mail(config: Mapping[str, Any]) -> None:
+    from .mail.smtp_url import parse_smtp_url, validate_sender
+
+    if config.get("SMTP_URL"):
+        try:
+            parse_smtp_url(str(config["SMTP_URL"]))
+        except ValueError as error:
+            raise ConfigError(f"AUTHSERVER_SMTP_URL: {error}") from None
+    try:
+        validate_sender(str(config["MAIL_FROM"]))
+    except ValueError as error:
+        raise ConfigError(f"AUTHSERVER_MAIL_FROM: {error}") from None
+    window = config["MAIL_DIGEST_WINDOW"]
+    if not isinstance(window, int) or not 0 <= window <= 86400:
+        raise ConfigError("AUTHSERVER_MAIL_DIGEST_WINDOW must be between 0 and 86400 seconds")
+    cap = config["MAIL_DAILY_CAP"]
+    if not isinstance(cap, int) or not 1 <= cap <= 1000:
+        raise ConfigError("AUTHSERVER_MAIL_DAILY_CAP must be between 1 and 1000 digests a day")
+    lease = config["MAIL_LEASE_SECONDS"]
+    if not isinstance(lease, int) or not 1 <= lease <= 3600:
+        raise ConfigError("AUTHSERVER_MAIL_LEASE_SECONDS must be between 1 and 3600 seconds")

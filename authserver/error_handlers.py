@@ -51,6 +51,7 @@ def handle_domain_error(error: AuthServerError) -> Response:
         challenge = 'Bearer realm="authserver-admin"'
         if request.headers.get("Authorization"):
             challenge += ', error="invalid_token"'
+        challenge = getattr(error, "challenge", None) or challenge
         response.headers["WWW-Authenticate"] = challenge
     return response
 

@@ -177,6 +177,28 @@ class AlreadyAdministrator(Conflict):
     description = "The user is already an administrator of the client; nothing was changed."
 
 
+class TooManyKeys(Conflict):
+    title = "Too many keys"
+    type_suffix = "too-many-keys"
+
+
+class DuplicateKey(Conflict):
+    title = "Key already registered"
+    type_suffix = "duplicate-key"
+
+
+class LastCredential(Conflict):
+    """Secret authentication is off and this is the client's last key."""
+
+    title = "Last credential"
+    type_suffix = "last-credential"
+
+
+class KeyNotFound(NotFound):
+    title = "Key not found"
+    type_suffix = "key-not-found"
+
+
 class UserNotFound(NotFound):
     title = "User not found"
     type_suffix = "user-not-found"
@@ -245,3 +267,49 @@ def problem_types() -> dict[str, type[AuthServerError]]:
         found.setdefault(cls.type_suffix, cls)
         pending.extend(cls.__subclasses__())
     return dict(sorted(found.items()))
+
+
+class ReportConflict(Conflict):
+    """A repeated failed-export report that differs from the first one."""
+
+    title = "Report differs from the one already received"
+    type_suffix = "report-conflict"
+    description = (
+        "A failed export with this client, organization and export id was reported before "
+        "with another failed_at, reason or reason_code. A report is kept as first received: "
+        "send a repeat unchanged, or report the new failure under a new export id."
+    )
+
+
+class GatewayUnauthorized(Unauthorized):
+    """No or wrong gateway credentials (HTTP Basic, RFC 7617)."""
+
+    title = "Gateway authentication required"
+    type_suffix = "gateway-unauthorized"
+    description = (
+        "Failed exports are reported with the credentials of an API gateway (from "
+        "'authserver gateways create NAME'), sent with HTTP Basic. None were sent, or they "
+        "are wrong."
+    )
+    #: the ``WWW-Authenticate`` challenge of the answer (RFC 9110 §11.6.1)
+    challenge = 'Basic realm="authserver-gateways", charset="UTF-8"'
+
+
+class VerifierUnavailable(AuthServerError):
+    """Every secret verification slot stayed busy (try again)."""
+
+    code = 503
+    title = "Service unavailable"
+    type_suffix = "service-unavailable"
+    description = "Too many credentials are being checked at once. Try again in a moment."
+
+
+class NotAGateway(Forbidden):
+    """Client credentials that are not those of an API gateway."""
+
+    title = "Not a gateway"
+    type_suffix = "not-a-gateway"
+    description = (
+        "These credentials are valid, but they are not an API gateway's: only the Export "
+        "service, with gateway credentials, reports failed exports."
+    )

@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -44,6 +44,8 @@ class Server:
     client_secret: str = "unused-by-the-floor"
     #: extra token-load.sh arguments (oidc-provider needs a resource for JWTs)
     load_args: tuple[str, ...] = ()
+    #: the server's environment (authserver: the database, the issuer)
+    env: dict[str, str] = field(default_factory=dict)
 
     def group_cpu_seconds(self) -> float:
         """CPU (user+system) of every live process of the group, plus reaped children."""

@@ -29,6 +29,12 @@ of the floor. Everything it starts is stopped, by process group id.
     .venv/bin/python bench/token_endpoint.py --variants sqlite,gunicorn   # the servers
     .venv/bin/python bench/token_endpoint.py --variants sqlite,postgresql --clients 10,100000
     .venv/bin/python bench/token_endpoint.py --peers         # compare-peers.sh, authserver as TARGET
+    .venv/bin/python bench/token_endpoint.py --private-key-jwt --variants floor,sqlite
+
+``--private-key-jwt`` adds, for each authserver variant, a ``<name>+pkjwt``
+run on the same server: the demo client authenticates with an ES256
+``private_key_jwt`` assertion instead of its secret (``bench/assertion_load.py``),
+one fresh assertion per request, signed before the run.
 
 ``--peers`` runs the shared ``compare-peers.sh`` harness with authserver
 (SQLite) as its ``TARGET`` (peers from ``$PEERS``, default ``oidc-provider``;
@@ -54,6 +60,7 @@ from typing import Any
 
 import psutil
 import seed_clients
+from assertion_load import assertion_load, register_key
 from servers import (
     ROOT,
     Server,
@@ -105,6 +112,12 @@ class Run:
 class Variant:
     server: Server
     runs: list[Run] = field(default_factory=list)
+    #: set for a private_key_jwt variant: the client's private key
+    private_key: Any = None
+
+    @property
+    def name(self) -> str:
+        return self.server.name + ("+pkjwt" if self.private_key is not None else "")
 
     def median(self, name: str) -> float:
         return float(statistics.median(getattr(run, name) for run in self.runs))
@@ -166,14 +179,26 @@ def children_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def measure(bench: Path, server: Server, concurrency: int, seconds: int) -> Run:
+def issuer(server: Server) -> str:
+    """The server's issuer: an assertion's ``aud``."""
+    return server.env.get("AUTHSERVER_ISSUER", "http://127.0.0.1:8000")
+
+
+def measure(
+    bench: Path, server: Server, concurrency: int, seconds: int, private_key: Any = None
+) -> Run:
     server_0, busy_0, loader_0, wall_0 = (
         server.group_cpu_seconds(),
         busy_seconds(),
         children_seconds(),
         time.monotonic(),
     )
-    result = token_load(bench, server, concurrency, seconds)
+    if private_key is not None:
+        result = assertion_load(
+            server.url, private_key, server.client_id, issuer(server), concurrency, seconds
+        )
+    else:
+        result = token_load(bench, server, concurrency, seconds)
     server_1, busy_1, loader_1, wall_1 = (
         server.group_cpu_seconds(),
         busy_seconds(),
@@ -206,7 +231,7 @@ def report(variants: list[Variant], args: argparse.Namespace) -> None:
         f"rounds={args.rounds} workers={args.workers} (medians)"
     )
     print(
-        f"{'variant':<12}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'cpu ms/token':>14}"
+        f"{'variant':<18}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'cpu ms/token':>14}"
         f"{'frgn%':>7}{'x floor':>9}   req/s per round"
     )
     for variant in variants:
@@ -214,7 +239,7 @@ def report(variants: list[Variant], args: argparse.Namespace) -> None:
         ratio = f"{rps / floor.median('ok_rps'):.2f}" if floor and variant is not floor else "-"
         p50, p99 = variant.median("p50_ms"), variant.median("p99_ms")
         print(
-            f"{variant.server.name:<12}{rps:>9.0f}{p50:>9.2f}{p99:>9.2f}"
+            f"{variant.name:<18}{rps:>9.0f}{p50:>9.2f}{p99:>9.2f}"
             f"{sum(r.errors for r in variant.runs):>8}{variant.median('cpu_ms_per_token'):>14.3f}"
             f"{max(r.foreign_pct for r in variant.runs):>7.0f}{ratio:>9}   "
             + " ".join(f"{r.ok_rps:.0f}" for r in variant.runs)
@@ -271,7 +296,7 @@ def start_variant(
         print(f"bench: {label}: query plan of the client read:\n  " + plan.replace("\n", "\n  "))
     start = start_gunicorn_sync if name == "gunicorn" else start_production
     server = start(label, None, env, ROOT, workdir, args.workers)
-    server.client_id, server.client_secret = client_id, secret
+    server.client_id, server.client_secret, server.env = client_id, secret, env
     return server
 
 
@@ -298,17 +323,34 @@ def run_benchmark(args: argparse.Namespace) -> None:
         for server in servers:
             wait_ready(bench, server)
             print(f"bench: {server.name} ready at {server.url}", file=sys.stderr)
-        variants = [Variant(server) for server in servers]
+        variants = []
+        for server in servers:
+            variants.append(Variant(server))
+            if args.private_key_jwt and server.name not in ("floor", "oidc-provider"):
+                private = register_key(server.env, server.client_id)
+                variants.append(Variant(server, private_key=private))
         if args.warmup > 0:
             for variant in variants:
-                token_load(bench, variant.server, args.concurrency, args.warmup)
+                if variant.private_key is not None:
+                    assertion_load(
+                        variant.server.url,
+                        variant.private_key,
+                        variant.server.client_id,
+                        issuer(variant.server),
+                        args.concurrency,
+                        args.warmup,
+                    )
+                else:
+                    token_load(bench, variant.server, args.concurrency, args.warmup)
         for round_number in range(1, args.rounds + 1):
             for variant in variants:
                 time.sleep(args.pause)
-                run = measure(bench, variant.server, args.concurrency, args.seconds)
+                run = measure(
+                    bench, variant.server, args.concurrency, args.seconds, variant.private_key
+                )
                 variant.runs.append(run)
                 print(
-                    f"bench: round {round_number} {variant.server.name:<11} "
+                    f"bench: round {round_number} {variant.name:<15} "
                     f"{run.ok_rps:8.0f} req/s "
                     f"p50 {run.p50_ms:.2f} ms p99 {run.p99_ms:.2f} ms errors {run.errors} "
                     f"cpu {run.cpu_ms_per_token:.3f} ms/token frgn {run.foreign_pct:.0f}%",
@@ -387,6 +429,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--pause", type=float, default=1.0, help="seconds of quiet before each run")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--private-key-jwt",
+        action="store_true",
+        help="also measure each authserver variant with private_key_jwt (ES256 assertions)",
+    )
     parser.add_argument(
         "--peers", action="store_true", help="run compare-peers.sh with authserver as TARGET"
     )

@@ -94,11 +94,15 @@ def app(
         db.create_all()
     yield app
     # the process's writer of the secrets' last use must not outlive the tables
-    app.extensions[EXTENSION].usage.stop()
+    authorization_server = app.extensions[EXTENSION]
+    authorization_server.usage.stop()
     with app.app_context():
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
+    # the token path's own engine: its connections go now, not when collected
+    if authorization_server._read_engine is not None:
+        authorization_server._read_engine.dispose()
     credentials.configure(FAST_ARGON2)
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
+from datetime import timedelta
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import jwt
@@ -12,6 +15,7 @@ from conftest import make_config
 
 from authserver import create_app, credentials
 from authserver.extensions import db
+from authserver.mail.worker import WorkerSettings, drain
 from authserver.models import AuditEvent, Client, ClientSecret, ConsoleSession, Organization, User
 from authserver.models._base import utcnow
 from authserver.services import clients, console_sessions
@@ -220,14 +224,55 @@ def test_demo_setup_twice(runner, app_ctx):
     assert audit_actions() == [
         "directory.imported",
         "client.created",
+        "organization.updated",  # the demo notification address
+        "gateway.created",  # the demo Export service
         "directory.imported",
         "client.secret_rotated",
+        "client.secret_rotated",  # the demo gateway's
     ]
     rotation = db.session.execute(
-        db.select(AuditEvent).where(AuditEvent.action == "client.secret_rotated")
+        db.select(AuditEvent).where(
+            AuditEvent.action == "client.secret_rotated", AuditEvent.client_id == client_id
+        )
     ).scalar_one()
     assert (rotation.actor, rotation.client_id) == ("cli", client_id)
     assert rotation.details["grace_period_seconds"] == 0
+
+
+REPORT = re.compile(
+    r'curl -s -u (?P<id>gw_[\w-]+):(?P<secret>[\w-]{43}) -H "Content-Type: application/json" '
+    r'-d "(?P<body>.*)" https://auth\.example\.test/api/v1/export-failures'
+)
+
+
+def test_demo_setup_prints_a_failed_export_report_that_ends_as_a_mail_on_disk(app, runner, app_ctx):
+    result = runner.invoke(args=["demo", "setup"])
+    assert result.exit_code == 0, result.output
+    mail_dir = Path(app.instance_path) / "mail"
+    assert f"Mail: the server delivers mails to files (.eml) in {mail_dir}/\n" in result.stdout
+    report = REPORT.search(result.stdout)
+    assert report is not None, result.stdout
+    body = (
+        report["body"]
+        .replace('\\"', '"')
+        .replace("$(date +%s)", "1")
+        .replace("$(date -u +%Y-%m-%dT%H:%M:%SZ)", "2026-12-06T10:00:00Z")
+    )
+    basic = base64.b64encode(f"{report['id']}:{report['secret']}".encode()).decode()
+    response = app.test_client().post(
+        "/api/v1/export-failures",
+        data=body,
+        headers={"Authorization": f"Basic {basic}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 202, response.json
+
+    settings = WorkerSettings.from_config(app.config, app.instance_path)
+    later = utcnow() + timedelta(seconds=app.config["MAIL_DIGEST_WINDOW"] + 1)
+    assert drain(settings, clock=lambda: later) == 1
+    (eml,) = mail_dir.glob("*.eml")
+    message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert message["To"] == "edi@acme-parts.example"
+    assert message["Subject"] == "Failed export for 400100 Acme Parts GmbH"
 
 
 def test_demo_setup_restores_a_disabled_demo_organization(runner, app_ctx):
@@ -413,6 +458,7 @@ def test_help_lists_only_our_commands_without_flasks_generic_options(command_lin
         "directory",
         "gateways",
         "keys",
+        "mail",
         "serve",
         "sessions",
     ]

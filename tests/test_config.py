@@ -77,6 +77,17 @@ def test_production_requires_https_issuer(tmp_path, monkeypatch):
         load_config(str(tmp_path))
 
 
+def test_jwks_uri_to_local_addresses_only_outside_production(tmp_path, monkeypatch):
+    assert load_config(str(tmp_path))["JWKS_URI_ALLOW_LOCAL"] is True
+    monkeypatch.setenv("AUTHSERVER_ENV", "production")
+    monkeypatch.setenv("AUTHSERVER_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("AUTHSERVER_ISSUER", "https://auth.example.com")
+    assert load_config(str(tmp_path))["JWKS_URI_ALLOW_LOCAL"] is False
+    monkeypatch.setenv("AUTHSERVER_JWKS_URI_ALLOW_LOCAL", "1")
+    with pytest.raises(ConfigError, match="AUTHSERVER_JWKS_URI_ALLOW_LOCAL must be off"):
+        load_config(str(tmp_path))
+
+
 def test_secure_production_config_starts(tmp_path, monkeypatch):
     monkeypatch.setenv("AUTHSERVER_ENV", "production")
     monkeypatch.setenv("AUTHSERVER_SECRET_KEY", "k" * 40)

@@ -65,7 +65,16 @@ def _after_request(response: Response) -> Response:
 
 def init_app(app: Flask) -> None:
     """Register the admin API blueprints and the OpenAPI document."""
-    from . import administrators, assignments, auth, clients, events, users
+    from . import (
+        administrators,
+        assignments,
+        auth,
+        client_keys,
+        clients,
+        events,
+        export_failures,
+        users,
+    )
 
     app.config.setdefault("OPENAPI_URL_PREFIX", PREFIX)
     app.config.setdefault("OPENAPI_JSON_PATH", "openapi.json")
@@ -93,7 +102,25 @@ def init_app(app: Flask) -> None:
             "description": "admin token from POST /api/v1/auth/login",
         },
     )
-    for module in (auth, users, clients, assignments, administrators, events):
+    api.spec.components.security_scheme(
+        export_failures.GATEWAY_BASIC,
+        {
+            "type": "http",
+            "scheme": "basic",
+            "description": "API gateway credentials from `authserver gateways create NAME`",
+        },
+    )
+    for module in (
+        auth,
+        users,
+        clients,
+        client_keys,
+        assignments,
+        administrators,
+        events,
+        export_failures,
+    ):
         api.register_blueprint(module.blp)
+    api.register_blueprint(export_failures.reports)
     app.before_request(_before_request)
     app.after_request(_after_request)

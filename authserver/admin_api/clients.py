@@ -51,6 +51,8 @@ def client_body(client: Client) -> dict[str, Any]:
         "secret_created_at": current[0].created_at if current else None,
         "previous_secret_expires_at": max(previous) if previous else None,
         "tokens_invalid_before": client.tokens_invalid_before,
+        "secret_auth_enabled": client.secret_auth_enabled,
+        "jwks_uri": client.jwks_uri,
         "organizations": [assignment_body(a) for a in client.organizations],
     }
 

@@ -22,6 +22,10 @@ ACTION_LABELS = {
     "administrator.removed": "Administrator removed",
     "authorization.denied": "Change refused",
     "client.updated": "Client edited",
+    "export_failure.reported": "Failed export reported",
+    "mail.sent": "E-mail sent",
+    "mail.failed": "E-mail failed",
+    "mail.test_requested": "Test e-mail requested",
 }
 
 #: how the Activity tab names the fields of an event's details; a field not

@@ -21,10 +21,12 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, ValidationError
+from wtforms.validators import AnyOf, InputRequired, Length, ValidationError
 
 from ..errors import ValidationError as DomainValidationError
+from ..public_keys import MAX_KEY_TEXT
 from ..services.assignments import MAX_NOTIFICATION_EMAILS, validate_notification_emails
+from ..services.client_keys import MAX_LABEL
 from ..services.client_profile import MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH
 from ..services.secret_rotation import MAX_GRACE_PERIOD_SECONDS
 
@@ -174,3 +176,27 @@ def with_emails(form: _EmailsForm, emails: list[str]) -> Any:
         form.notification_emails.append_entry(email)
     form.add_blank_email()
     return form
+
+
+class ClientKeyForm(FlaskForm):  # type: ignore[misc]
+    """Register a public key for ``private_key_jwt``: a JWK or a PEM public key."""
+
+    key = TextAreaField(
+        "Public key (JWK or PEM)",
+        validators=[
+            InputRequired("Paste the public key."),
+            Length(max=MAX_KEY_TEXT, message="The key is too long."),
+        ],
+    )
+    label = StringField(
+        "Label",
+        validators=[Length(max=MAX_LABEL, message=f"At most {MAX_LABEL} characters.")],
+    )
+
+
+class RemoveKeyForm(FlaskForm):  # type: ignore[misc]
+    thumbprint = HiddenField(validators=[InputRequired(), Length(max=64)])
+
+
+class SecretAuthenticationForm(FlaskForm):  # type: ignore[misc]
+    enabled = HiddenField(validators=[InputRequired(), AnyOf(["on", "off"])])

@@ -6,12 +6,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from ._base import UTCDateTime, utcnow
 
 if TYPE_CHECKING:  # mapped by name at run time (SQLAlchemy's class registry)
+    from .client_key import ClientKey
     from .organization import Organization
     from .user import User
 
@@ -41,6 +43,12 @@ class Client(db.Model):  # type: ignore[name-defined,misc]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     #: access tokens issued at or before this instant are no longer active
     tokens_invalid_before: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: ``client_secret_basic`` / ``client_secret_post`` allowed (off: keys only)
+    secret_auth_enabled: Mapped[bool] = mapped_column(
+        Boolean, default=True, server_default=sa_true()
+    )
+    #: where the client publishes its public keys (RFC 7591 §2 ``jwks_uri``)
+    jwks_uri: Mapped[str | None] = mapped_column(String(2000))
 
     secrets: Mapped[list[ClientSecret]] = relationship(
         back_populates="client",
@@ -58,6 +66,12 @@ class Client(db.Model):  # type: ignore[name-defined,misc]
         back_populates="client",
         cascade="all, delete-orphan",
         passive_deletes=True,
+    )
+    keys: Mapped[list[ClientKey]] = relationship(
+        back_populates="client",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ClientKey.id",
     )
 
 

@@ -8,12 +8,16 @@ Code map, in the order a request travels:
 2. :mod:`.authorization_server`: Authlib's ``AuthorizationServer``, configured
    for this app (grant, endpoints, token generator, hooks);
 3. :mod:`.requests`: the request read as RFC 6749 wants it (form body only,
-   each parameter once, exactly one authentication method);
+   each parameter once, exactly one authentication method: Basic, a body
+   secret, or a client assertion);
 4. :mod:`.client_record`: the token path's one read, the client with its live
-   secrets and enabled organizations;
+   secrets and enabled organizations (a client without secrets too);
 5. :mod:`.client_auth`: ``client_secret_basic`` and ``client_secret_post``
    against argon2id hashes, with the verified-credential cache and the
-   failure throttle;
+   failure throttle; :mod:`.private_key_jwt`: a JWT signed with the client's
+   key (RFC 7523), its keys read only then (or fetched from its ``jwks_uri``
+   by :mod:`authserver.jwks_uri`), each ``jti`` used once (:mod:`.replay`), small
+   statements on the DB-API cursor (:mod:`.raw_sql`);
 6. :mod:`authserver.grants`: the client credentials grant (RFC 6749 §4.4) and
    the scope rules; :mod:`authserver.tokens` signs the RFC 9068 token;
 7. :mod:`.introspection` (RFC 7662) and :mod:`.revocation` (RFC 7009): the
@@ -35,6 +39,13 @@ Where this server departs from Authlib 1.9, and why:
   client id and secret are encoded with ``application/x-www-form-urlencoded``
   before Basic; Authlib uses plain percent-decoding, lenient base64, and fails
   with a 500 on bytes that are not UTF-8);
+* ``private_key_jwt`` uses Authlib's ``JWTBearerClientAssertion`` hooks with
+  stricter checks (RFC 9700 §2.4): ``aud`` must be exactly the issuer or the
+  token endpoint (Authlib accepts any array containing one), ``exp`` at most
+  5 minutes ahead, only asymmetric algorithms, no key in the header, one
+  ``invalid_client`` answer for every refusal (Authlib's descriptions tell
+  which check failed); the signature is verified with PyJWT's algorithm
+  objects on keys parsed once per process;
 * ``invalid_client`` is always 401 with ``WWW-Authenticate: Basic`` (§5.2
   allows 400 when no ``Authorization`` header was sent; one answer is simpler
   for clients and never tells which method was tried);

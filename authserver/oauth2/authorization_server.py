@@ -25,12 +25,13 @@ from ..keys import KeyStore
 from ..services import tokens as token_service
 from ..services.secret_usage import SecretUsage
 from ..throttle import from_config
+from . import private_key_jwt
 from .argon2_budget import VerificationBudget
 from .client_auth import SecretAuthentication, SecretVerifier
 from .client_record import ClientReader, ClientRecord
 from .errors import InvalidClient, TokenTooLarge, UnsupportedGrantType, error_response
 from .introspection import IntrospectionEndpoint
-from .requests import BASIC, POST, FormRequest, validate_form
+from .requests import BASIC, POST, PRIVATE_KEY_JWT, FormRequest, validate_form
 from .revocation import RevocationEndpoint
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,10 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
         self.register_token_generator("default", self.generate_access_token)
         self.register_client_auth_method(BASIC, secret_auth.client_secret_basic)
         self.register_client_auth_method(POST, secret_auth.client_secret_post)
+        self.register_client_auth_method(
+            PRIVATE_KEY_JWT,
+            private_key_jwt.from_config(config, lambda: self.read_engine, self.verifier.throttle),
+        )
         self.register_grant(ClientCredentialsGrant)
         self.register_endpoint(IntrospectionEndpoint)
         self.register_endpoint(RevocationEndpoint)

@@ -1,6 +1,11 @@
 """The token path's one read: a client with its live secrets and enabled
 organizations, in one query (:class:`ClientRecord`).
 
+A client with no live secret is still found (it may authenticate with a key,
+``private_key_jwt``); its keys are not read here, only when an assertion is
+presented (:mod:`.private_key_jwt`). A client whose secret authentication is
+turned off is read with no secrets at all, so ``client_secret_*`` fails for it.
+
 Every token, introspection and revocation request reads the client afresh,
 so a rotated, deleted or expired secret, a deleted client and a disabled
 organization take effect for the very next request in every process. The
@@ -35,7 +40,7 @@ class ClientRecord:
     client_id: str
     kind: str
     tokens_invalid_before: datetime | None
-    #: live secrets: (row id, argon2 hash)
+    #: live secrets: (row id, argon2 hash); none when secret authentication is off
     secrets: tuple[tuple[int, str], ...]
     #: enabled organizations, sorted TecCom IDs
     organizations: tuple[str, ...]
@@ -70,9 +75,10 @@ _QUERY = (
         Assignment.teccom_id,
         Client.name,
         Client.access_token_lifetime,
+        Client.secret_auth_enabled,
     )
     .select_from(Client)
-    .join(ClientSecret, ClientSecret.client_pk == Client.id)
+    .outerjoin(ClientSecret, ClientSecret.client_pk == Client.id)
     .outerjoin(
         Assignment,
         and_(Assignment.client_pk == Client.id, Assignment.enabled.is_(True)),
@@ -85,7 +91,7 @@ def load_client(
     connection: Connection, client_id: str, now: datetime | None = None
 ) -> ClientRecord | None:
     """The client *client_id* with its live secrets and enabled organizations,
-    in one query; ``None`` when it does not exist or has no live secret.
+    in one query; ``None`` when it does not exist.
     """
     rows = connection.execute(_QUERY, {"client_id": client_id}).all()
     return _record(client_id, rows, now or utcnow())
@@ -94,14 +100,16 @@ def load_client(
 def _record(client_id: str, rows: Sequence[Sequence[Any]], now: datetime) -> ClientRecord | None:
     live: dict[int, str] = {}
     organizations: set[str] = set()
+    if not rows:
+        return None
+    first = rows[0]
     for row in rows:
-        if row[5] is None or row[5] > now:
+        if row[3] is not None and (row[5] is None or row[5] > now):
             live[row[3]] = row[4]
         if row[6] is not None:
             organizations.add(row[6])
-    if not live:
-        return None
-    first = rows[0]
+    if not first[9]:  # secret authentication is off for this client
+        live.clear()
     return ClientRecord(
         pk=first[0],
         client_id=client_id,

@@ -15,6 +15,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, jsonify
 
 from ..grants import ClientCredentialsGrant
+from ..public_keys import ASSERTION_ALGORITHMS
 from ..tokens import API_SCOPES
 from .authorization_server import AuthorizationServer
 from .requests import AUTH_METHODS
@@ -99,6 +100,7 @@ def metadata() -> Response:
 def server_metadata(authorization_server: AuthorizationServer) -> dict[str, Any]:
     base = authorization_server.issuer.rstrip("/")
     methods = list(AUTH_METHODS)
+    algorithms = list(ASSERTION_ALGORITHMS)  # private_key_jwt (RFC 8414 §2)
     return {
         "issuer": authorization_server.issuer,
         "token_endpoint": base + "/oauth2/token",
@@ -110,5 +112,8 @@ def server_metadata(authorization_server: AuthorizationServer) -> dict[str, Any]
         "token_endpoint_auth_methods_supported": methods,
         "introspection_endpoint_auth_methods_supported": methods,
         "revocation_endpoint_auth_methods_supported": methods,
+        "token_endpoint_auth_signing_alg_values_supported": algorithms,
+        "introspection_endpoint_auth_signing_alg_values_supported": algorithms,
+        "revocation_endpoint_auth_signing_alg_values_supported": algorithms,
         "scopes_supported": list(API_SCOPES),
     }

@@ -1,6 +1,7 @@
 """OAuth requests read as RFC 6749 wants them: parameters from the form body
 only, each at most once (§3.2), and client credentials from exactly one
-method, Basic decoded strictly and form-urldecoded (§2.3, §2.3.1).
+method, Basic decoded strictly and form-urldecoded (§2.3, §2.3.1), or a
+client assertion (RFC 7521 §4.2, RFC 7523 §2.2).
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ from .errors import (
 #: the client authentication methods of this server (RFC 6749 §2.3.1, RFC 8414 §2)
 BASIC = "client_secret_basic"
 POST = "client_secret_post"
-AUTH_METHODS = (BASIC, POST)
+#: a JWT signed with the client's private key (RFC 7523 §2.2, OpenID Connect Core §9)
+PRIVATE_KEY_JWT = "private_key_jwt"
+AUTH_METHODS = (BASIC, POST, PRIVATE_KEY_JWT)
+#: the ``client_assertion_type`` of a JWT client assertion (RFC 7523 §2.2)
+JWT_BEARER_ASSERTION = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
 @dataclass(frozen=True)
@@ -38,8 +43,11 @@ class Credentials:
     """Client credentials as presented (RFC 6749 §2.3.1)."""
 
     method: str
+    #: for an assertion: the ``client_id`` parameter if sent (RFC 7521 §4.2), else ""
     client_id: str
     client_secret: str
+    #: ``client_assertion`` (RFC 7521 §4.2); empty for the secret methods
+    assertion: str = ""
 
 
 class FormPayload(OAuth2Payload):  # type: ignore[misc]
@@ -132,7 +140,14 @@ def validate_form(request: FormRequest, *, required: Iterable[str] = ()) -> None
     authorization = flask_req.headers.get("Authorization")
     body_id = form.get("client_id")
     body_secret = form.get("client_secret")
-    if authorization is not None:
+    if "client_assertion" in form or "client_assertion_type" in form:
+        if authorization is not None or body_secret is not None:
+            raise MultipleAuthentication()
+        assertion = form.get("client_assertion") or ""
+        if form.get("client_assertion_type") != JWT_BEARER_ASSERTION:
+            assertion = ""  # a type this server does not know: invalid_client (RFC 7521 §4.2.1)
+        request.credentials = Credentials(PRIVATE_KEY_JWT, body_id or "", "", assertion)
+    elif authorization is not None:
         if body_secret is not None:
             raise MultipleAuthentication()
         client_id, secret = _parse_basic(authorization)

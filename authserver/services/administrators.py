@@ -21,7 +21,7 @@ from ..errors import (
 )
 from ..extensions import db
 from ..models import ClientAdministrator, User, normalize_email
-from . import audit
+from . import audit, notices
 from .clients import get_client, lock_administered_client, write_transaction
 
 #: the answer when removing the last administrator is refused
@@ -125,6 +125,7 @@ def add_administrator(user: User, client_id: str, email: str, ctx: audit.AuditCo
             f"{new.email} is already an administrator of this client.", field="email"
         ) from None
     audit.record(ctx, "administrator.added", client_id=client.client_id, target=new.email)
+    notices.administrator_added(client, ctx.actor, new.email)
     db.session.commit()
     return new
 
@@ -157,4 +158,5 @@ def remove_administrator(user: User, client_id: str, email: str, ctx: audit.Audi
         )
     )
     audit.record(ctx, "administrator.removed", client_id=client.client_id, target=target.email)
+    notices.administrator_removed(client, ctx.actor, target.email)
     db.session.commit()

@@ -22,7 +22,7 @@ from ..errors import (
 )
 from ..extensions import db
 from ..models import Assignment, Client, Organization, OrganizationAdmin, User
-from . import audit
+from . import audit, notices
 from .clients import (
     get_client,
     lock_administered_client,
@@ -158,7 +158,9 @@ def assign_organization(
     _validate_enabled(enabled)
     emails = validate_notification_emails(notification_emails)
     client = lock_administered_client(user, client_id, ctx, "organization.assign")
-    _validate_organization_rights(user, client, teccom_id, ctx, "organization.assign")
+    organization = _validate_organization_rights(
+        user, client, teccom_id, ctx, "organization.assign"
+    )
     owner = organization_client(teccom_id)
     if owner is not None:
         where = "this client" if owner.id == client.id else "another client"
@@ -183,6 +185,7 @@ def assign_organization(
         target=teccom_id,
         details={"enabled": enabled, "notification_emails": emails},
     )
+    notices.organization_assigned(client, ctx.actor, teccom_id, organization.name, enabled=enabled)
     db.session.commit()
     return assignment
 
@@ -227,6 +230,10 @@ def update_assignment(
             target=teccom_id,
             details={"changes": changes},
         )
+    if "enabled" in changes:
+        notices.organization_switched(
+            client, ctx.actor, teccom_id, assignment.organization.name, enabled=assignment.enabled
+        )
     db.session.commit()
     return assignment
 
@@ -244,6 +251,8 @@ def unassign_organization(
     client = lock_administered_client(user, client_id, ctx, "organization.unassign")
     assignment = _assignment(client, teccom_id)
     _validate_organization_rights(user, client, teccom_id, ctx, "organization.unassign")
+    name = assignment.organization.name
     db.session.delete(assignment)
     audit.record(ctx, "organization.unassigned", client_id=client.client_id, target=teccom_id)
+    notices.organization_unassigned(client, ctx.actor, teccom_id, name)
     db.session.commit()

@@ -37,7 +37,7 @@ from ..models import (
     OrganizationAdmin,
     User,
 )
-from . import audit, client_profile
+from . import audit, client_profile, notices
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -300,6 +300,7 @@ def delete_client(user: User, client_id: str, ctx: audit.AuditContext) -> None:
     audit.record(
         ctx, "client.deleted", client_id=client.client_id, details={"organizations": teccom_ids}
     )
+    notices.client_deleted(client, ctx.actor, teccom_ids)
     db.session.delete(client)
     db.session.commit()
 

@@ -14,8 +14,9 @@ from importlib import resources
 
 from ..errors import NotInProduction
 from ..extensions import db
-from ..models import ClientAdministrator, User
-from . import audit, clients, secret_rotation
+from ..models import KIND_GATEWAY, Client, ClientAdministrator, User
+from . import assignments, audit, clients, secret_rotation
+from .clients import IssuedCredentials
 from .directory import ImportSummary, import_directory, parse_directory
 
 #: the organization of the demo client and its first administrator
@@ -84,3 +85,38 @@ def _demo_password(raw: bytes, email: str) -> str:
     password = next(user.password for user in parse_directory(raw).users if user.email == email)
     assert password is not None, "the demo administrator needs a password"
     return password
+
+
+#: the demo Export service's gateway credentials, and where its reports go
+DEMO_GATEWAY_NAME = "Demo Export service"
+DEMO_NOTIFICATION_EMAIL = "edi@acme-parts.example"
+
+
+def setup_demo_notifications(ctx: audit.AuditContext, *, environment: str) -> IssuedCredentials:
+    """Give the demo organization a notification address (when it has none)
+    and hand out fresh credentials of the demo Export service's gateway, to
+    report failed exports with (its secret is rotated on every run).
+
+    :raises NotInProduction: when *environment* is ``production``.
+    """
+    if environment == "production":
+        raise NotInProduction("The demo setup is refused when AUTHSERVER_ENV=production.")
+    anna = db.session.execute(db.select(User).where(User.email == DEMO_ADMIN_EMAIL)).scalar_one()
+    client = clients.organization_client(DEMO_ORGANIZATION)
+    assert client is not None, "setup_demo makes the demo client first"
+    assignment = next(a for a in client.organizations if a.teccom_id == DEMO_ORGANIZATION)
+    if not assignment.notification_emails:
+        assignments.update_assignment(
+            anna,
+            client.client_id,
+            DEMO_ORGANIZATION,
+            ctx,
+            notification_emails=[DEMO_NOTIFICATION_EMAIL],
+        )
+    gateway = db.session.execute(
+        db.select(Client).where(Client.kind == KIND_GATEWAY, Client.name == DEMO_GATEWAY_NAME)
+    ).scalar_one_or_none()
+    if gateway is None:
+        return clients.create_gateway(DEMO_GATEWAY_NAME, ctx)
+    rotated = secret_rotation.rotate_client_secret(gateway, ctx, grace_period_seconds=0)
+    return IssuedCredentials(gateway, rotated.client_secret)

@@ -18,7 +18,7 @@ from ..errors import ValidationError
 from ..extensions import db
 from ..models import Client, ClientSecret, User
 from ..models._base import utcnow
-from . import audit
+from . import audit, notices
 from .clients import lock_administered_client, lock_client, write_transaction
 
 #: the longest grace period a rotated-out secret may keep working (docs/rules.md, rule 2)
@@ -119,6 +119,9 @@ def _replace_secret(
             "previous_expires_at": previous_expires_at.isoformat() if previous_expires_at else None,
             "revoke_tokens": revoke_tokens,
         },
+    )
+    notices.secret_rotated(
+        client, ctx.actor, grace_end=previous_expires_at, tokens_revoked=revoke_tokens
     )
     db.session.commit()
     if revoke_tokens:

@@ -13,6 +13,14 @@ from authserver.extensions import db
 from authserver.models import Assignment, AuditEvent, Client, ClientAdministrator
 from authserver.services import audit, clients
 
+#: an EC P-256 public key (the private half was thrown away)
+PUBLIC_PEM = (
+    "-----BEGIN PUBLIC KEY-----\n"
+    "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEfD3BWIunp2QK+lmrW09bH3WBTTCW\n"
+    "ayzSUZ23qsvzQuRMJMsqARx2rb4C4sUbUMChyHOPWmJ3++fbyIySm9ta/A==\n"
+    "-----END PUBLIC KEY-----\n"
+)
+
 #: (method, path, JSON body) of every route that needs a token; {id} is a client
 ROUTES = [
     ("GET", "/api/v1/me", None),
@@ -31,6 +39,12 @@ ROUTES = [
     ("POST", "/api/v1/clients/{id}/administrators", {"email": "mallory@example.com"}),
     ("DELETE", "/api/v1/clients/{id}/administrators/anna@example.com", None),
     ("GET", "/api/v1/clients/{id}/events", None),
+    ("GET", "/api/v1/clients/{id}/export-failures", None),
+    ("GET", "/api/v1/clients/{id}/keys", None),
+    ("POST", "/api/v1/clients/{id}/keys", {"key": PUBLIC_PEM, "label": ""}),
+    ("DELETE", "/api/v1/clients/{id}/keys/AAAA", None),
+    ("PUT", "/api/v1/clients/{id}/secret-authentication", {"enabled": True}),
+    ("PUT", "/api/v1/clients/{id}/jwks-uri", {"jwks_uri": None}),
 ]
 CLIENT_ROUTES = [r for r in ROUTES if "{id}" in r[1]]
 
@@ -63,11 +77,14 @@ def test_every_admin_route_is_walked(app):
             path.split("?")[0]
             .replace("{id}", "<client_id>")
             .replace("/400100", "/<teccom_id>")
-            .replace("/anna@example.com", "/<email>"),
+            .replace("/anna@example.com", "/<email>")
+            .replace("/keys/AAAA", "/keys/<thumbprint>"),
         )
         for method, path, _ in ROUTES
     }
     public = {("POST", "/api/v1/auth/login"), ("GET", "/api/v1/openapi.json")}
+    # API gateway credentials (HTTP Basic): tests/admin_api/test_export_failures.py
+    public.add(("POST", "/api/v1/export-failures"))
     assert routes == walked | public
 
 

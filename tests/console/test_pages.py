@@ -130,6 +130,7 @@ def test_anonymous_visitors_are_sent_to_the_login_page(
         "/clients/cl_x/organizations",
         "/clients/cl_x/administrators",
         "/clients/cl_x/activity",
+        "/clients/cl_x/credentials",
         "/clients/cl_x",
     ):
         response = http.get(path)
@@ -173,6 +174,7 @@ CLIENT_PAGES = [
     "organizations",
     "administrators",
     "activity",
+    "credentials",
     "organizations?dialog=rotate-secret",
     "",
 ]
@@ -185,9 +187,13 @@ CLIENT_ACTIONS = [
     ("organizations", {"add-teccom_id": "", "add-enabled": "y"}),
     ("organizations/400100", {"edit-400100-enabled": ""}),
     ("organizations/400100/delete", {}),
+    ("organizations/400100/test-email", {}),
     ("administrators", {"email": "ben@example.com"}),
     ("administrators", {"email": ""}),
     ("administrators/remove", {"email": "anna@example.com"}),
+    ("credentials/keys", {"key": "{}", "label": ""}),
+    ("credentials/keys/remove", {"thumbprint": "x"}),
+    ("credentials/secret-authentication", {"enabled": "off"}),
 ]
 
 
@@ -240,7 +246,7 @@ def test_the_404_walk_covers_every_client_route(app: Flask) -> None:
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
             assert suffix in (pages if method == "GET" else actions), (method, url)
             routes += 1
-    assert routes == 12
+    assert routes == 16
 
 
 def test_the_clients_page_is_404_for_an_organization_one_does_not_administer(
@@ -301,6 +307,7 @@ def test_create_client_shows_the_secret_once(http: FlaskClient, people: Director
         f"/clients/{client_id}/organizations",
         f"/clients/{client_id}/administrators",
         f"/clients/{client_id}/activity",
+        f"/clients/{client_id}/credentials",
     ):
         assert secret not in http.get(path).get_data(as_text=True)
 

@@ -74,6 +74,7 @@ def test_no_page_has_inline_script_style_or_event_handler(http: FlaskClient, ann
         f"/clients/{client_id}/organizations?dialog=add-organization",
         f"/clients/{client_id}/administrators?dialog=add-administrator&email=anna@example.com",
         f"/clients/{client_id}/activity",
+        f"/clients/{client_id}/credentials?dialog=add-key",
         "/clients/cl_nope/activity",
     ):
         pages.append(http.get(path).get_data(as_text=True))

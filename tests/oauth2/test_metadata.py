@@ -10,6 +10,9 @@ from support.oauth import get_token, partner
 from authserver.oauth2.endpoints import jwks_max_age
 
 ISSUER = "https://auth.example.test"
+METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
+#: asymmetric only: never none or an HMAC (RFC 8414 §2 forbids "none" here)
+ALGORITHMS = ["ES256", "ES384", "PS256", "RS256", "EdDSA"]
 
 
 def test_metadata_describes_this_server(http):
@@ -25,12 +28,12 @@ def test_metadata_describes_this_server(http):
         "revocation_endpoint": ISSUER + "/oauth2/revoke",
         "grant_types_supported": ["client_credentials"],
         "response_types_supported": [],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "introspection_endpoint_auth_methods_supported": [
-            "client_secret_basic",
-            "client_secret_post",
-        ],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": METHODS,
+        "introspection_endpoint_auth_methods_supported": METHODS,
+        "revocation_endpoint_auth_methods_supported": METHODS,
+        "token_endpoint_auth_signing_alg_values_supported": ALGORITHMS,
+        "introspection_endpoint_auth_signing_alg_values_supported": ALGORITHMS,
+        "revocation_endpoint_auth_signing_alg_values_supported": ALGORITHMS,
         "scopes_supported": ["export", "subscription"],
     }
     # Authlib's validators, but for its reading of an empty response_types_supported

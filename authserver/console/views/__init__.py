@@ -1,3 +1,3 @@
 """Console pages, one module per part of the story."""
 
-from . import administrators, assignments, auth, clients, problems  # noqa: F401
+from . import administrators, assignments, auth, clients, credentials, problems  # noqa: F401

@@ -4,16 +4,17 @@ rule 4).
 
 from __future__ import annotations
 
-from flask import flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from wtforms.fields.choices import SelectChoice
 
 from ...models import Client
 from ...services import assignments as assignments_service
 from ...services import clients as clients_service
+from ...services import export_failures
 from .. import bp
 from ..errors import return_to
-from ..forms import AssignmentForm, EditAssignmentForm, with_emails
+from ..forms import AssignmentForm, ConfirmForm, EditAssignmentForm, with_emails
 from ..login import audit_context, login_required, require_user
 from .clients import client_page
 
@@ -47,6 +48,8 @@ def _page(
         client,
         "organizations",
         assignments=assignments,
+        last_failures=export_failures.last_failures(client.id),
+        test_form=ConfirmForm(formdata=None),
         add_form=add_form,
         edit_forms=edit_forms,
         **({"open_dialog": open_dialog} if open_dialog else {}),
@@ -121,4 +124,21 @@ def unassign_organization(client_id: str, teccom_id: str) -> ResponseReturnValue
     return_to(url_for("console.organizations", client_id=client_id))
     assignments_service.unassign_organization(require_user(), client_id, teccom_id, audit_context())
     flash(f"Organization {teccom_id} was removed from the client.", "success")
+    return redirect(url_for("console.organizations", client_id=client_id), 303)
+
+
+@bp.post("/clients/<client_id>/organizations/<teccom_id>/test-email")
+@login_required
+def send_test_email(client_id: str, teccom_id: str) -> ResponseReturnValue:
+    """Send test e-mail: through the outbox, like a failed-export digest;
+    at most one per assignment every few minutes."""
+    return_to(url_for("console.organizations", client_id=client_id))
+    sent = export_failures.send_test_mail(
+        require_user(),
+        client_id,
+        teccom_id,
+        audit_context(),
+        interval_seconds=int(current_app.config["MAIL_TEST_INTERVAL"]),
+    )
+    flash(f"A test e-mail is on its way to {', '.join(sent)}.", "success")
     return redirect(url_for("console.organizations", client_id=client_id), 303)
