@@ -9,7 +9,7 @@ WORKERS ?= 2
 # follows HOST and PORT unless AUTHSERVER_ISSUER is set; only for the targets
 # that serve or print URLs (the tests set their own)
 run serve demo migrate: export AUTHSERVER_ISSUER ?= http://$(HOST):$(PORT)
-# the production server in a supervisor that drains it on SIGTERM;
+# the production server (Granian, authserver/serving.py) in a supervisor that drains it on SIGTERM;
 # the app writes its own access log (no secret in it): the server's stays off
 SERVE = $(BIN)/authserver serve --host $(HOST) --port $(PORT) --workers $(WORKERS)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +20,41 @@ from .mail import background as mail_background
 log = logging.getLogger(__name__)
 
 
+class App(Flask):
+    """Flask, with :meth:`ensure_sync` remembered per function.
+
+    Flask asks :func:`inspect.iscoroutinefunction` about the view and every
+    request hook on every request; the answer never changes for a function,
+    and asking costs more than a dictionary lookup.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync: dict[Callable[..., Any], Callable[..., Any]] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        try:
+            return self._sync[func]
+        except KeyError:
+            wrapped = super().ensure_sync(func)
+            if len(self._sync) < _ENSURE_SYNC_CACHE:  # views and hooks: a fixed set
+                self._sync[func] = wrapped
+            return wrapped
+        except TypeError:  # an unhashable callable
+            return super().ensure_sync(func)
+
+
+#: functions whose ensure_sync answer an app remembers
+_ENSURE_SYNC_CACHE = 1024
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Application factory.
 
     :param config: overrides applied after the defaults and the environment.
     :raises authserver.config.ConfigError: for an unusable or insecure configuration.
     """
-    app = Flask("authserver", instance_path=os.environ.get("AUTHSERVER_INSTANCE_PATH") or None)
+    app = App("authserver", instance_path=os.environ.get("AUTHSERVER_INSTANCE_PATH") or None)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(load_config(app.instance_path, config))
     if not app.config.get("SECRET_KEY"):

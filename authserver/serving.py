@@ -7,7 +7,7 @@ On SIGTERM (what an orchestrator sends before it stops an instance):
    balancer takes the instance out of rotation; every other endpoint keeps
    answering;
 2. after ``AUTHSERVER_DRAIN_SECONDS`` the server is told to stop: it stops
-   accepting connections and lets the requests in flight finish (gunicorn's
+   accepting connections and lets the requests in flight finish (Granian's
    graceful shutdown, bounded by :data:`GRACEFUL_TIMEOUT`);
 3. the command exits with the server's status.
 
@@ -16,8 +16,9 @@ made by this process), so it works whatever server runs the app. Prometheus
 metrics of all workers are collected through ``PROMETHEUS_MULTIPROC_DIR``
 (a fresh temporary directory unless one is given).
 
-The production server's command line is built in one place,
-:func:`server_command`.
+The production server (Granian, over WSGI) and its settings are built in
+one place, :func:`server_command`: the tests and benchmarks start the server
+through it too.
 """
 
 from __future__ import annotations
@@ -38,28 +39,96 @@ log = logging.getLogger(__name__)
 
 #: seconds the server may take to finish the requests in flight once told to stop
 GRACEFUL_TIMEOUT = 10
-#: the WSGI application, for servers that take an import path
-APP = "authserver.app:create_app()"
+#: the WSGI application: a factory Granian calls once in each worker (``--factory``)
+APP = "authserver.app:create_app"
+#: worker processes by default: one per core
+DEFAULT_WORKERS = 2
+#: connections one worker serves at once (see :func:`server_command`)
+BACKPRESSURE = 256
+#: milliseconds a client has to send its request headers
+HEADER_READ_TIMEOUT_MS = 10_000
+#: bytes of request line and headers a connection may buffer (431 beyond)
+HEADER_BUFFER_BYTES = 64 * 1024
 
 
-def server_command(host: str, port: int, workers: int) -> list[str]:
-    """The command line of the production server (gunicorn, sync workers).
+def granian_executable() -> str:
+    """The ``granian`` script next to this interpreter (the same virtualenv), else on PATH."""
+    beside = Path(sys.executable).parent / "granian"
+    if beside.is_file():
+        return str(beside)
+    return shutil.which("granian") or "granian"
 
-    Its own access log stays off: the app writes one without secrets.
+
+def server_command(
+    host: str,
+    port: int,
+    workers: int = DEFAULT_WORKERS,
+    *,
+    app: str = APP,
+    factory: bool = True,
+    log_level: str = "info",
+) -> list[str]:
+    """The command line of the production server: Granian serving the app over WSGI.
+
+    Why Granian and these settings (measured with ``bench/token_endpoint.py``;
+    the README's production notes have the figures):
+
+    * Granian, a Rust HTTP server with an event loop, instead of gunicorn's
+      sync worker: it keeps connections alive (a sync worker closed each one,
+      so every token request paid a TCP handshake and a fresh parse), and it
+      reads requests asynchronously before they reach Python, so a client
+      that sends its headers slowly holds no worker.
+    * ``--blocking-threads 1``: one Python thread per worker process runs the
+      app. Granian's WSGI default is half the backpressure (hundreds of
+      threads), which only makes them queue for the GIL and raises p99; the
+      worker processes (one per core) are the parallelism.
+    * ``--backpressure``: connections one worker serves at once (the others
+      wait in the listen backlog). It counts connections, not requests, so it
+      is sized for every keep-alive connection of clients and load balancers.
+    * ``--http1-header-read-timeout``: a connection that has not sent its
+      request headers in time is closed; ``--http1-buffer-size``: larger
+      request headers get 431 before the app sees them.
+    * ``--workers-kill-timeout``: on SIGTERM the server stops accepting
+      connections and the requests in flight get :data:`GRACEFUL_TIMEOUT`
+      seconds; ``--respawn-failed-workers`` starts a dead worker again.
+    * Its own access log stays off: the app writes one without secrets. The
+      request body limit is the app's (``MAX_CONTENT_LENGTH``: 413 from the
+      ``Content-Length``, before the body is read).
+
+    :param app: the WSGI application (``module:attribute``), a factory when *factory*.
     """
-    return [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--bind",
-        f"{host}:{port}",
+    if workers < 1:
+        raise ValueError("workers must be at least 1")
+    command = [
+        granian_executable(),
+        "--interface",
+        "wsgi",
+        "--host",
+        host,
+        "--port",
+        str(port),
         "--workers",
         str(workers),
-        "--no-control-socket",
-        "--graceful-timeout",
+        "--blocking-threads",
+        "1",
+        "--backpressure",
+        str(BACKPRESSURE),
+        "--http",
+        "1",
+        "--no-ws",
+        "--http1-header-read-timeout",
+        str(HEADER_READ_TIMEOUT_MS),
+        "--http1-buffer-size",
+        str(HEADER_BUFFER_BYTES),
+        "--respawn-failed-workers",
+        "--workers-kill-timeout",
         str(GRACEFUL_TIMEOUT),
-        APP,
+        "--log-level",
+        log_level,
     ]
+    if factory:
+        command.append("--factory")
+    return [*command, app]
 
 
 class Supervisor:

@@ -12,20 +12,34 @@ organization and an administrator, and ~5,000 audit events; the measuring
 user administers 10 of them. Each endpoint is called ``--requests`` times
 after a warm-up; p50 / p95 / max are printed in milliseconds.
 
+With ``--http`` the same calls go over HTTP (one keep-alive connection, the
+``requests`` library) to the production server (:mod:`authserver.serving`,
+2 workers) on the same database: the figures then include the server and
+the loopback network, and the CPU columns are the server's (all its processes),
+the mean per request (the kernel counts CPU time in 10 ms ticks).
+
     .venv/bin/python bench/admin_endpoints.py
     .venv/bin/python bench/admin_endpoints.py --clients 1000 --requests 300
+    .venv/bin/python bench/admin_endpoints.py --http
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
+
+import psutil
+import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -42,6 +56,7 @@ from authserver.models import (  # noqa: E402
     OrganizationAdmin,
     User,
 )
+from authserver.serving import server_command  # noqa: E402
 
 PASSWORD = "correct horse battery staple"
 TARGET_MS = 20.0
@@ -87,17 +102,116 @@ def seed(clients: int) -> None:
     db.session.commit()
 
 
-def measure(call: Callable[[], object], requests: int) -> tuple[list[float], list[float]]:
+class HttpResponse:
+    """A ``requests`` response read like Flask's test response."""
+
+    def __init__(self, response: requests.Response) -> None:
+        self.status_code = response.status_code
+        self._response = response
+
+    def get_data(self, as_text: bool = False) -> str:
+        return self._response.text
+
+    @property
+    def json(self) -> Any:
+        return self._response.json()
+
+
+class HttpClient:
+    """The test client's ``get``/``post``/``patch``/``delete`` over HTTP, keep-alive."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.session = requests.Session()
+
+    def open(self, method: str, path: str, **kwargs: Any) -> HttpResponse:
+        return HttpResponse(self.session.request(method, self.url + path, timeout=30, **kwargs))
+
+    def get(self, path: str, **kwargs: Any) -> HttpResponse:
+        return self.open("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> HttpResponse:
+        return self.open("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> HttpResponse:
+        return self.open("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> HttpResponse:
+        return self.open("DELETE", path, **kwargs)
+
+
+@contextlib.contextmanager
+def production_server(
+    tmp: str, database_uri: str, secret_key: str
+) -> Iterator[tuple[str, Callable[[], float]]]:
+    """The production server on *database_uri*, in its own process group: its
+    URL and a clock of the CPU seconds its processes used."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHSERVER_")}
+    env.update(
+        AUTHSERVER_DATABASE_URL=database_uri,
+        AUTHSERVER_INSTANCE_PATH=str(Path(tmp) / "instance"),
+        AUTHSERVER_ENV="testing",
+        AUTHSERVER_SECRET_KEY=secret_key,
+        AUTHSERVER_LOGIN_FAILURE_LIMIT="1000000/minute",
+        AUTHSERVER_ISSUER=f"http://127.0.0.1:{port}",
+    )
+    log = open(Path(tmp) / "server.log", "wb")  # noqa: SIM115 (closed below)
+    process = subprocess.Popen(
+        server_command("127.0.0.1", port, log_level="warning"),
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            with contextlib.suppress(requests.ConnectionError):
+                if requests.get(url + "/healthz", timeout=2).status_code == 200:
+                    break
+            if process.poll() is not None:
+                raise SystemExit((Path(tmp) / "server.log").read_text()[-2000:])
+            time.sleep(0.2)
+        parent = psutil.Process(process.pid)
+        group = [parent, *parent.children(recursive=True)]
+
+        def server_cpu() -> float:
+            return sum(sum(proc.cpu_times()[:2]) for proc in group)
+
+        yield url, server_cpu
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        log.close()
+
+
+def measure(
+    call: Callable[[], object], requests: int, server_cpu: Callable[[], float] | None = None
+) -> tuple[list[float], list[float]]:
     """Wall-clock and CPU milliseconds per call (CPU time is what the server
-    itself spends: it does not grow while other processes hold the cores)."""
+    itself spends: it does not grow while other processes hold the cores).
+
+    :param server_cpu: CPU seconds of a server in other processes; counted in
+        clock ticks, so each call is given the mean over all the calls.
+    """
     for _ in range(min(20, requests)):
         call()
     wall, cpu = [], []
+    started_server = server_cpu() if server_cpu else 0.0
     for _ in range(requests):
         start, start_cpu = time.perf_counter(), time.process_time()
         call()
         wall.append((time.perf_counter() - start) * 1000)
         cpu.append((time.process_time() - start_cpu) * 1000)
+    if server_cpu:
+        cpu = [(server_cpu() - started_server) * 1000 / requests] * requests
     return wall, cpu
 
 
@@ -112,22 +226,29 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--hashing-requests", type=int, default=30)
+    parser.add_argument("--http", action="store_true", help="call the production server over HTTP")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, contextlib.ExitStack() as stack:
         os.environ["AUTHSERVER_INSTANCE_PATH"] = str(Path(tmp) / "instance")
+        database_uri = f"sqlite:///{tmp}/bench.sqlite3"
+        secret_key = "bench-secret-key-" + "x" * 32
         app = create_app(
             {
-                "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp}/bench.sqlite3",
+                "SQLALCHEMY_DATABASE_URI": database_uri,
                 "ENV": "testing",
-                "SECRET_KEY": "bench-secret-key-" + "x" * 32,
+                "SECRET_KEY": secret_key,
                 "LOGIN_FAILURE_LIMIT": "1000000/minute",
             }
         )
         with app.app_context():
             db.create_all()
             seed(args.clients)
-        http = app.test_client()
+        http: Any = app.test_client()
+        cpu_clock = None
+        if args.http:
+            url, cpu_clock = stack.enter_context(production_server(tmp, database_uri, secret_key))
+            http = HttpClient(url)
 
         def ok(response: object, status: int) -> object:
             code = response.status_code
@@ -231,7 +352,8 @@ def main() -> int:
             ("POST+DELETE /clients (2 req)", create_delete),
         ]
         print(
-            f"admin API on SQLite, {args.clients} clients, {args.requests} requests per endpoint "
+            f"admin API on SQLite, {'over HTTP, production server' if args.http else 'in-process'}, "
+            f"{args.clients} clients, {args.requests} requests per endpoint "
             f"(argon2id t={app.config['ARGON2_TIME_COST']} m={app.config['ARGON2_MEMORY_COST']} KiB)"
         )
         print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
@@ -240,7 +362,7 @@ def main() -> int:
         worst = worst_cpu = 0.0
 
         def run(name: str, call: Callable[[], object], requests: int) -> tuple[float, float]:
-            wall, cpu = measure(call, requests)
+            wall, cpu = measure(call, requests, cpu_clock)
             if "2 req" in name:
                 wall, cpu = [w / 2 for w in wall], [c / 2 for c in cpu]
             print(

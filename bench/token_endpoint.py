@@ -1,26 +1,34 @@
 #!/usr/bin/env python3
 """Token-endpoint benchmark: authserver on SQLite and on PostgreSQL against
-the bare-Flask floor (``bench/bare_flask.py``), in one run.
+the bare-Flask floor (``bench/bare_flask.py``) and, on request, node
+oidc-provider and authserver under gunicorn's sync worker, in one run.
 
-For each variant it starts the real server (gunicorn, 2 sync workers,
-``--no-control-socket``) in its own process group, prepares the data
-(``authserver db upgrade`` + ``authserver demo setup``: the demo client's
-secret is an argon2id hash with the production parameters), checks that a
-token request works, warms up, then drives ``POST /oauth2/token`` with wrk
-(``token-load.sh`` + ``token-load.lua`` from the shared bench folder:
-client_secret_basic, every response must be 200 with an ``access_token``).
-Rounds are interleaved (floor, sqlite, postgresql, floor, ...) so that drift
-of a shared machine hits every variant alike.
+Each variant runs as its own server in its own process group (authserver and
+the floor under the production server, :func:`authserver.serving.server_command`).
+authserver's data comes from ``authserver db upgrade`` + ``authserver demo
+setup`` (the demo client's secret is an argon2id hash with the production
+parameters); with ``--clients N,M`` each database variant is run once per
+count, after seeding that many clients with 1-10 organizations each
+(``bench/seed_clients.py``, bulk inserts), and the load uses one of them; the
+query plan of the token path's client read is printed for each. A token
+request must work before the load starts; then every variant is warmed up and
+driven with wrk (``token-load.sh`` + ``token-load.lua`` from the shared bench
+folder: client_secret_basic, every response must be 200 with an
+``access_token``). Rounds are interleaved (floor, sqlite, postgresql, floor,
+...) so that drift of a shared machine hits every variant alike.
 
 Printed per variant (median over rounds): requests/s, p50, p99, errors, the
-server's CPU time per token (all CPU of the gunicorn process group, via
+server's CPU time per token (all CPU of the server's process group, via
 psutil, divided by the requests served), the share of CPU that other
 processes used during the run (``frgn%``: noise), and requests/s as a ratio
 of the floor. Everything it starts is stopped, by process group id.
 
     .venv/bin/python bench/token_endpoint.py                 # floor, sqlite, postgresql
-    .venv/bin/python bench/token_endpoint.py --variants floor,sqlite --rounds 3
-    .venv/bin/python bench/token_endpoint.py --peers         # side by side with node oidc-provider
+    .venv/bin/python bench/token_endpoint.py --variants floor,sqlite,postgresql,oidc-provider \
+        --rounds 3                                           # the side-by-side table
+    .venv/bin/python bench/token_endpoint.py --variants sqlite,gunicorn   # the servers
+    .venv/bin/python bench/token_endpoint.py --variants sqlite,postgresql --clients 10,100000
+    .venv/bin/python bench/token_endpoint.py --peers         # compare-peers.sh, authserver as TARGET
     .venv/bin/python bench/token_endpoint.py --private-key-jwt --variants floor,sqlite
 
 ``--private-key-jwt`` adds, for each authserver variant, a ``<name>+pkjwt``
@@ -38,26 +46,37 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import re
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psutil
+import seed_clients
 from assertion_load import assertion_load, register_key
+from servers import (
+    ROOT,
+    Server,
+    authserver_env,
+    free_port,
+    postgres_database,
+    prepare_authserver,
+    start_gunicorn_sync,
+    start_oidc_provider,
+    start_production,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+from authserver.oauth2.client_record import ClientReader
+from authserver.serving import server_command
+
+VARIANTS = ("floor", "sqlite", "postgresql", "gunicorn", "oidc-provider")
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/bench"
 
 
@@ -72,134 +91,6 @@ def shared_bench_dir() -> Path:
         if candidate and (Path(candidate) / "token-load.sh").is_file():
             return Path(candidate)
     sys.exit("bench: shared/bench/token-load.sh not found; set SHARED_BENCH")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-# --- servers ------------------------------------------------------------------
-
-
-@dataclass
-class Server:
-    """A server in its own process group, stopped by that group's id."""
-
-    name: str
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-    client_id: str = "bench-client"
-    client_secret: str = "unused-by-the-floor"
-    env: dict[str, str] = field(default_factory=dict)
-
-    def group_cpu_seconds(self) -> float:
-        """CPU (user+system) of every live process of the group, plus reaped children."""
-        total = 0.0
-        for proc in psutil.process_iter(["pid"]):
-            try:
-                if os.getpgid(proc.info["pid"]) != self.process.pid:
-                    continue
-                times = proc.cpu_times()
-                total += times.user + times.system + times.children_user + times.children_system
-            except (psutil.Error, ProcessLookupError):
-                continue
-        return total
-
-    def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=5)
-
-
-def start_gunicorn(
-    name: str, app: str, env: dict[str, str], cwd: Path, workdir: Path, workers: int
-) -> Server:
-    port = free_port()
-    log = workdir / f"{name}.log"
-    command = [
-        str(BIN / "gunicorn"),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "--workers",
-        str(workers),
-        "--worker-class",
-        "sync",
-        "--no-control-socket",
-        "--log-level",
-        "warning",
-        app,
-    ]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    return Server(name, f"http://127.0.0.1:{port}/oauth2/token", process, log)
-
-
-def authserver_env(database_url: str, instance: Path) -> dict[str, str]:
-    """Production-like settings (argon2id defaults) minus https, on *database_url*."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AUTHSERVER_")}
-    env.update(
-        AUTHSERVER_DATABASE_URL=database_url,
-        AUTHSERVER_INSTANCE_PATH=str(instance),
-        AUTHSERVER_ENV="development",
-    )
-    return env
-
-
-def prepare_authserver(env: dict[str, str]) -> tuple[str, str]:
-    """Migrate and load the demo data; the demo client's fresh (id, secret)."""
-    authserver = str(BIN / "authserver")
-    subprocess.run(
-        [authserver, "db", "upgrade"], env=env, cwd=ROOT, check=True, capture_output=True
-    )
-    setup = subprocess.run(
-        [authserver, "demo", "setup"], env=env, cwd=ROOT, check=True, capture_output=True, text=True
-    )
-    found = re.search(r"curl -s -u (\S+?):(\S+) -d grant_type", setup.stdout)
-    if not found:
-        sys.exit(f"bench: no credentials in `authserver demo setup` output:\n{setup.stdout}")
-    return found[1], found[2]
-
-
-@contextlib.contextmanager
-def postgres_database(url: str, keep: bool) -> Iterator[str]:
-    """Drop and create the bench database; drop it again afterwards unless *keep*."""
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    from authserver.config import normalize_database_url
-
-    target = make_url(normalize_database_url(url))
-    name = target.database
-    if not name or not re.fullmatch(r"\w+", name) or name in {"postgres", "test"}:
-        sys.exit(f"bench: refusing to recreate database {name!r}")
-    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url
-    finally:
-        if not keep:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 # --- load ---------------------------------------------------------------------
@@ -248,6 +139,7 @@ def token_load(
         str(concurrency),
         "--seconds",
         str(seconds),
+        *server.load_args,
     ]
     if precheck_only:
         command.append("--precheck-only")
@@ -339,7 +231,7 @@ def report(variants: list[Variant], args: argparse.Namespace) -> None:
         f"rounds={args.rounds} workers={args.workers} (medians)"
     )
     print(
-        f"{'variant':<16}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'cpu ms/token':>14}"
+        f"{'variant':<18}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}{'cpu ms/token':>14}"
         f"{'frgn%':>7}{'x floor':>9}   req/s per round"
     )
     for variant in variants:
@@ -347,7 +239,7 @@ def report(variants: list[Variant], args: argparse.Namespace) -> None:
         ratio = f"{rps / floor.median('ok_rps'):.2f}" if floor and variant is not floor else "-"
         p50, p99 = variant.median("p50_ms"), variant.median("p99_ms")
         print(
-            f"{variant.name:<16}{rps:>9.0f}{p50:>9.2f}{p99:>9.2f}"
+            f"{variant.name:<18}{rps:>9.0f}{p50:>9.2f}{p99:>9.2f}"
             f"{sum(r.errors for r in variant.runs):>8}{variant.median('cpu_ms_per_token'):>14.3f}"
             f"{max(r.foreign_pct for r in variant.runs):>7.0f}{ratio:>9}   "
             + " ".join(f"{r.ok_rps:.0f}" for r in variant.runs)
@@ -364,14 +256,59 @@ def stop_all(servers: list[Server]) -> None:
         server.stop()
 
 
+def client_read_sql(database_url: str) -> str:
+    """The SQL of the token path's client read, as the server sends it."""
+    from sqlalchemy import create_engine
+
+    from authserver.config import normalize_database_url
+
+    engine = create_engine(normalize_database_url(database_url))
+    try:
+        return ClientReader(engine).sql
+    finally:
+        engine.dispose()
+
+
+def start_variant(
+    name: str, count: int | None, args: argparse.Namespace, workdir: Path, stack: Any
+) -> Server:
+    """Prepare the data of variant *name* (with *count* seeded clients) and start its server."""
+    bench = shared_bench_dir()
+    label = name if count is None else f"{name}/{count}"
+    if name == "floor":
+        return start_production(
+            "floor", "bare_flask:app", dict(os.environ), ROOT / "bench", workdir, args.workers
+        )
+    if name == "oidc-provider":
+        return start_oidc_provider(bench, workdir)
+    instance = workdir / f"{label.replace('/', '-')}-instance"
+    if name == "postgresql":
+        url = args.pg_url if count is None else f"{args.pg_url}_{count}"
+        database_url = stack.enter_context(postgres_database(url, args.keep_database))
+    else:
+        database_url = f"sqlite:///{instance / 'authserver.sqlite3'}"
+    env = authserver_env(database_url, instance)
+    client_id, secret = prepare_authserver(env)
+    if count is not None:
+        client_id, secret, took = seed_clients.seed(database_url, count)
+        print(f"bench: {label}: seeded {count} clients in {took:.1f} s", file=sys.stderr)
+        plan = seed_clients.query_plan(database_url, client_read_sql(database_url), client_id)
+        print(f"bench: {label}: query plan of the client read:\n  " + plan.replace("\n", "\n  "))
+    start = start_gunicorn_sync if name == "gunicorn" else start_production
+    server = start(label, None, env, ROOT, workdir, args.workers)
+    server.client_id, server.client_secret, server.env = client_id, secret, env
+    return server
+
+
 def run_benchmark(args: argparse.Namespace) -> None:
     bench = shared_bench_dir()
     if shutil.which("wrk") is None:
         sys.exit("bench: wrk not found (apt-get install -y wrk)")
     names = [name.strip() for name in args.variants.split(",") if name.strip()]
-    unknown = set(names) - {"floor", "sqlite", "postgresql"}
+    unknown = set(names) - set(VARIANTS)
     if unknown:
         sys.exit(f"bench: unknown variants {sorted(unknown)}")
+    counts: list[int | None] = [int(n) for n in args.clients.split(",")] if args.clients else [None]
     servers: list[Server] = []
     with (
         tempfile.TemporaryDirectory(prefix="authserver-bench-") as tmp,
@@ -380,32 +317,16 @@ def run_benchmark(args: argparse.Namespace) -> None:
         workdir = Path(tmp)
         stack.callback(stop_all, servers)
         for name in names:
-            if name == "floor":
-                env = dict(os.environ)
-                servers.append(
-                    start_gunicorn(
-                        "floor", "bare_flask:app", env, ROOT / "bench", workdir, args.workers
-                    )
-                )
-                continue
-            if name == "sqlite":
-                database_url = f"sqlite:///{workdir / 'sqlite-instance' / 'authserver.sqlite3'}"
-            else:
-                database_url = stack.enter_context(
-                    postgres_database(args.pg_url, args.keep_database)
-                )
-            env = authserver_env(database_url, workdir / f"{name}-instance")
-            client_id, secret = prepare_authserver(env)
-            server = start_gunicorn(name, "wsgi:app", env, ROOT, workdir, args.workers)
-            server.client_id, server.client_secret, server.env = client_id, secret, env
-            servers.append(server)
+            seeded = name in ("sqlite", "postgresql")
+            for count in counts if seeded else [None]:
+                servers.append(start_variant(name, count, args, workdir, stack))
         for server in servers:
             wait_ready(bench, server)
             print(f"bench: {server.name} ready at {server.url}", file=sys.stderr)
         variants = []
         for server in servers:
             variants.append(Variant(server))
-            if args.private_key_jwt and server.name != "floor":
+            if args.private_key_jwt and server.name not in ("floor", "oidc-provider"):
                 private = register_key(server.env, server.client_id)
                 variants.append(Variant(server, private_key=private))
         if args.warmup > 0:
@@ -461,10 +382,8 @@ def run_peers(args: argparse.Namespace) -> None:
             TARGET_ID=client_id,
             TARGET_SECRET=secret,
             TARGET_CWD=str(ROOT),
-            TARGET_CMD=(
-                f"exec {BIN / 'gunicorn'} --bind 127.0.0.1:{port} --workers {args.workers} "
-                "--worker-class sync --no-control-socket --log-level warning wsgi:app"
-            ),
+            TARGET_CMD="exec "
+            + " ".join(server_command("127.0.0.1", port, args.workers, log_level="warning")),
             CONCURRENCY=str(args.concurrency),
             DURATION=str(args.seconds),
             ROUNDS=str(args.rounds),
@@ -486,7 +405,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--variants",
         default="floor,sqlite,postgresql",
-        help="comma-separated: floor, sqlite, postgresql (default: all three)",
+        help="comma-separated: " + ", ".join(VARIANTS) + " (default: floor,sqlite,postgresql)",
+    )
+    parser.add_argument(
+        "--clients",
+        default="",
+        help="comma-separated client counts: seed that many clients (1-10 organizations each)"
+        " into each database variant, once per count (e.g. 10,100000)",
     )
     parser.add_argument(
         "--pg-url",
@@ -505,12 +430,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--pause", type=float, default=1.0, help="seconds of quiet before each run")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument(
-        "--peers", action="store_true", help="run compare-peers.sh with authserver as TARGET"
-    )
-    parser.add_argument(
         "--private-key-jwt",
         action="store_true",
         help="also measure each authserver variant with private_key_jwt (ES256 assertions)",
+    )
+    parser.add_argument(
+        "--peers", action="store_true", help="run compare-peers.sh with authserver as TARGET"
     )
     args = parser.parse_args(argv)
     if args.peers:

@@ -9,6 +9,7 @@ SQLite only: the drain does not depend on the database.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -24,13 +25,50 @@ pytestmark = pytest.mark.e2e
 DRAIN_SECONDS = 2.0
 
 
-def test_server_command_is_gunicorn_with_sync_workers_and_no_access_log() -> None:
-    command = serving.server_command("127.0.0.1", 8123, 3)
-    assert command[1:3] == ["-m", "gunicorn"]
-    assert "--bind" in command and "127.0.0.1:8123" in command
-    assert command[command.index("--workers") + 1] == "3"
-    assert not any("access-log" in part for part in command)
-    assert command[-1] == serving.APP
+def test_server_command_is_granian_with_one_python_thread_per_worker() -> None:
+    command = serving.server_command("0.0.0.0", 8123, 3)
+
+    assert command == [
+        str(Path(sys.executable).parent / "granian"),
+        "--interface",
+        "wsgi",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8123",
+        "--workers",
+        "3",
+        "--blocking-threads",
+        "1",
+        "--backpressure",
+        "256",
+        "--http",
+        "1",
+        "--no-ws",
+        "--http1-header-read-timeout",
+        "10000",
+        "--http1-buffer-size",
+        "65536",
+        "--respawn-failed-workers",
+        "--workers-kill-timeout",
+        "10",
+        "--log-level",
+        "info",
+        "--factory",
+        "authserver.app:create_app",
+    ]
+    assert not any("access-log" in part for part in command)  # the app writes its own
+
+
+def test_an_application_object_is_served_without_factory() -> None:
+    command = serving.server_command("127.0.0.1", 8123, app="bare_flask:app", factory=False)
+
+    assert command[-1] == "bare_flask:app" and "--factory" not in command
+
+
+def test_no_workers_is_refused() -> None:
+    with pytest.raises(ValueError):
+        serving.server_command("127.0.0.1", 8123, 0)
 
 
 def test_sigterm_fails_readiness_keeps_serving_then_stops(tmp_path: Path) -> None:

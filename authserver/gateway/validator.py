@@ -6,6 +6,10 @@ code the introspection validator uses (:func:`.claims.validate_access_token`),
 instead of ``jwt.decode``: that halves the cost of a validation (``jwt.decode``
 re-parses the token and re-checks its alphabet byte by byte, which
 :mod:`._token` has already done with one regular expression).
+
+A token seen before is found in a bounded cache of verified tokens
+(:mod:`.token_cache`) and answered without verifying its signature again,
+for as long as it has not expired and its key is still in the JWK Set.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from .claims import AccessToken, validate_access_token
 from .errors import InvalidToken
 from .jwks import JWKSCache
 from .metadata import ServerMetadata
+from .token_cache import DEFAULT_MAX_ENTRIES, VerifiedToken, VerifiedTokenCache, token_digest
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +63,7 @@ class TokenValidator:
     :param leeway: seconds of clock skew tolerated, at most :data:`MAX_LEEWAY`.
     :param max_token_length: longer tokens are refused before any parsing.
     :param max_lifetime: tokens whose ``exp - iat`` is longer are refused.
+    :param cache_size: verified tokens kept (:mod:`.token_cache`); ``0`` keeps none.
     :param jwks_options: passed to :class:`~authserver.gateway.jwks.JWKSCache`
         (``default_ttl``, ``min_ttl``, ``max_ttl``, ``refetch_interval``,
         ``refetch_burst``, ``max_stale``, ``clock``).
@@ -75,6 +81,7 @@ class TokenValidator:
         max_token_length: int = _token.DEFAULT_MAX_TOKEN_LENGTH,
         max_lifetime: int = DEFAULT_MAX_LIFETIME,
         timeout: float = 5.0,
+        cache_size: int = DEFAULT_MAX_ENTRIES,
         **jwks_options: Any,
     ) -> None:
         algorithms = frozenset(algorithms)
@@ -99,6 +106,7 @@ class TokenValidator:
         self.metadata = ServerMetadata(issuer, timeout=timeout)
         source: str | Callable[[], str] = jwks_url or (lambda: self.metadata.endpoint("jwks_uri"))
         self.jwks = JWKSCache(source, algorithms=algorithms, timeout=timeout, **jwks_options)
+        self.verified = VerifiedTokenCache(cache_size)
 
     def validate(self, token: str) -> AccessToken:
         """Validate *token* and return what it grants (RFC 9068 §4).
@@ -106,11 +114,21 @@ class TokenValidator:
         The order keeps the work an attacker can cause small: length and
         syntax first, then the header (``alg`` allow-list, ``typ``, no key
         source headers), then the key from the cached JWK Set, the signature
-        (PyJWT's algorithm over cryptography), and only then the claims.
+        (PyJWT's algorithm over cryptography), and only then the claims. A
+        token verified before is taken from the cache while it has not expired
+        and the JWK Set still holds the key that verified it.
 
         :raises InvalidToken: the token must not be accepted (RFC 6750 ``invalid_token``).
         :raises AuthorizationServerUnavailable: the keys cannot be obtained.
         """
+        digest = token_digest(_token.validate_length(token, self.max_token_length))
+        seen = self.verified.get(digest)
+        if seen is not None:
+            if time.time() < seen.access_token.expires_at and (
+                self.jwks.key(seen.kid, seen.alg) is seen.key
+            ):
+                return seen.access_token
+            self.verified.discard(digest)
         jws = _token.split_compact(token, self.max_token_length)
         alg, kid = self._validate_header(jws.header)
         key = self.jwks.key(kid, alg)
@@ -120,15 +138,18 @@ class TokenValidator:
             verified = False
         if not verified:
             raise InvalidToken("The access token signature is invalid.")
-        access_token = AccessToken.from_claims(jws.payload())
-        return validate_access_token(
-            access_token,
+        now = time.time()
+        access_token = validate_access_token(
+            AccessToken.from_claims(jws.payload()),
             issuer=self.issuer,
             audience=self.audience,
             leeway=self.leeway,
             max_lifetime=self.max_lifetime,
-            now=time.time(),
+            now=now,
         )
+        if now < access_token.expires_at:
+            self.verified.put(digest, VerifiedToken(access_token, kid, alg, key))
+        return access_token
 
     def _validate_header(self, header: dict[str, Any]) -> tuple[str, str]:
         """``(alg, kid)`` of an acceptable header (RFC 8725 §3.1, §3.10, §3.11)."""

@@ -156,7 +156,10 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
         return issued.response()
 
     def create_oauth2_request(self, request: Any) -> FormRequest:
-        return FormRequest(flask_request)
+        # the request object itself, not Flask's context-local proxy to it: the
+        # token path reads it about thirty times, each through the proxy's lookup
+        proxy: Any = flask_request
+        return FormRequest(proxy._get_current_object())
 
     def handle_response(self, status_code: int, payload: Any, headers: Any) -> Response:
         if isinstance(payload, dict):

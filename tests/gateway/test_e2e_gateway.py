@@ -2,11 +2,12 @@
 processes on loopback ports, tokens from a real OAuth client library
 (requests-oauthlib), and the gateway's answers.
 
-The authorization server runs under gunicorn (2 workers, started by
+The authorization server runs under the production server (2 workers, started by
 ``tests/support/server.py``) on its own SQLite file (or its own PostgreSQL
 database when AUTHSERVER_TEST_DATABASE_URL is set), set up through its console
 command (``directory import``, ``clients create``, ``gateways create``) and its
-admin API. Its access log counts the gateways' JWKS fetches.
+admin API. Its access log (the app's, in the server's output) counts the gateways'
+JWKS fetches.
 """
 
 from __future__ import annotations
@@ -101,7 +102,9 @@ class AuthServer:
         )
 
     def jwks_fetches(self) -> int:
-        return sum(" /oauth2/jwks " in line for line in self.access_log.read_text().splitlines())
+        return sum(
+            '"GET /oauth2/jwks"' in line for line in self.access_log.read_text().splitlines()
+        )
 
     def signing_key(self) -> Key:
         """The server's active signing key, read from its database like the
@@ -149,18 +152,16 @@ def authserver(
 ) -> Iterator[AuthServer]:
     workdir = tmp_path_factory.mktemp("e2e-authserver")
     database_url = authserver_database
-    access_log = workdir / "access.log"
     extra_env = {
         # each worker re-reads the signing keys every second, and a rotated key
         # is published 2 s before it signs: every worker publishes it first
         "AUTHSERVER_KEY_CACHE_SECONDS": "1",
         "AUTHSERVER_KEY_ACTIVATION_DELAY": "2",
-        "GUNICORN_CMD_ARGS": f"--access-logfile {access_log}",
     }
     with running_server(
         database_url, workdir / "instance", workers=2, extra_env=extra_env
     ) as server:
-        setup = AuthServer(server, database_url, access_log)
+        setup = AuthServer(server, database_url, server.log)
         directory = workdir / "directory.json"
         directory.write_text(json.dumps(DIRECTORY))
         setup.cli("directory", "import", str(directory))

@@ -1,5 +1,6 @@
 """Start the real server for a test, as ``make serve`` does (``authserver serve``:
-gunicorn in a supervisor that drains it on SIGTERM), from this worktree's venv.
+the production server, Granian, built by :func:`authserver.serving.server_command`,
+in a supervisor that drains it on SIGTERM), from this worktree's venv.
 
 Usage::
 
@@ -44,7 +45,7 @@ class Server:
     url: str
     env: dict[str, str]
     log: Path
-    #: the ``authserver serve`` process (the supervisor of gunicorn)
+    #: the ``authserver serve`` process (the supervisor of the server)
     process: subprocess.Popen[bytes] | None = None
 
     def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -107,7 +108,7 @@ def running_server(
     migrated = run_cli(env, "db", "upgrade")
     if migrated.returncode != 0:
         raise RuntimeError(f"authserver db upgrade failed:\n{migrated.stdout}\n{migrated.stderr}")
-    log = instance_path / "gunicorn.log"
+    log = instance_path / "server.log"
     with open(log, "wb") as output:
         process = subprocess.Popen(
             [
@@ -140,7 +141,9 @@ def running_server(
             except (requests.ConnectionError, requests.Timeout):
                 pass  # not listening yet, or still booting on a busy machine
             if time.monotonic() > deadline:
-                raise RuntimeError(f"gunicorn did not answer /healthz in time:\n{log.read_text()}")
+                raise RuntimeError(
+                    f"the server did not answer /healthz in time:\n{log.read_text()}"
+                )
             time.sleep(0.1)
         yield Server(url, env, log, process)
     finally:
@@ -156,7 +159,7 @@ def stop(process: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
     except subprocess.TimeoutExpired:
         pass
     try:
-        os.killpg(process.pid, signal.SIGKILL)  # the supervisor, gunicorn and its workers
+        os.killpg(process.pid, signal.SIGKILL)  # the supervisor, the server and its workers
     except ProcessLookupError:
         pass
     process.wait(timeout=15)

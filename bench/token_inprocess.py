@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""In-process cost of one token: ``POST /oauth2/token`` straight into the
+WSGI application (no server, no network), on SQLite with the demo client
+(argon2id secret, verified once and then cached, as on a warm server).
+
+Prints the CPU time of this thread per token, in interleaved blocks (the
+median and the best block: CPU time still grows when other processes share
+the cores), and with ``--profile`` the functions that cost the most
+(cProfile, sorted by own time).
+
+    .venv/bin/python bench/token_inprocess.py
+    .venv/bin/python bench/token_inprocess.py --profile
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import cProfile
+import io
+import logging
+import os
+import pstats
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+BIN = Path(sys.executable).parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--blocks", type=int, default=10)
+    parser.add_argument("--tokens", type=int, default=500, help="tokens per block")
+    parser.add_argument("--profile", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="authserver-inprocess-") as tmp:
+        os.environ.update(
+            AUTHSERVER_DATABASE_URL=f"sqlite:///{tmp}/authserver.sqlite3",
+            AUTHSERVER_INSTANCE_PATH=tmp,
+            AUTHSERVER_ENV="development",
+        )
+        subprocess.run([str(BIN / "authserver"), "db", "upgrade"], check=True, capture_output=True)
+        setup = subprocess.run(
+            [str(BIN / "authserver"), "demo", "setup"], check=True, capture_output=True, text=True
+        ).stdout
+        found = re.search(r"curl -s -u (\S+?):(\S+) -d grant_type", setup)
+        assert found, setup
+        logging.disable(logging.WARNING)
+        from authserver import create_app
+
+        app = create_app()
+        body = b"grant_type=client_credentials"
+        basic = "Basic " + base64.b64encode(f"{found[1]}:{found[2]}".encode()).decode()
+
+        def token() -> bytes:
+            environ: dict[str, Any] = {
+                "REQUEST_METHOD": "POST",
+                "PATH_INFO": "/oauth2/token",
+                "QUERY_STRING": "",
+                "SERVER_NAME": "127.0.0.1",
+                "SERVER_PORT": "8000",
+                "SERVER_PROTOCOL": "HTTP/1.1",
+                "wsgi.url_scheme": "http",
+                "wsgi.input": io.BytesIO(body),
+                "wsgi.errors": sys.stderr,
+                "CONTENT_TYPE": "application/x-www-form-urlencoded",
+                "CONTENT_LENGTH": str(len(body)),
+                "HTTP_AUTHORIZATION": basic,
+                "HTTP_HOST": "127.0.0.1:8000",
+                "REMOTE_ADDR": "127.0.0.1",
+            }
+            answer = app.wsgi_app(environ, lambda status, headers, exc_info=None: None)
+            return b"".join(answer)
+
+        if not token().startswith(b'{"access_token"'):
+            sys.exit("bench: no token")
+        blocks = []
+        for _ in range(args.blocks):
+            started = time.thread_time()
+            for _ in range(args.tokens):
+                token()
+            blocks.append(1000 * (time.thread_time() - started) / args.tokens)
+        print(
+            f"in-process CPU per token: median {statistics.median(blocks):.3f} ms, "
+            f"best block {min(blocks):.3f} ms ({args.blocks} blocks of {args.tokens}; "
+            f"loadavg {os.getloadavg()[0]:.2f})"
+        )
+        if args.profile:
+            profile = cProfile.Profile()
+            profile.enable()
+            for _ in range(args.tokens * 4):
+                token()
+            profile.disable()
+            pstats.Stats(profile).sort_stats(os.environ.get("SORT", "tottime")).print_stats(
+                int(os.environ.get("TOP", "25"))
+            )
+
+
+if __name__ == "__main__":
+    main()
