@@ -126,7 +126,9 @@ def test_every_admin_api_route_with_a_valid_bearer_answers_503(outage_http):
     walked = [
         (method, url)
         for method, url in routes(app, "/api/v1/")
-        if url not in {"/api/v1/openapi.json", "/api/v1/auth/login"}
+        # the login, and the Export service's report (gateway credentials, not
+        # an admin bearer: a bearer is refused before the database is asked)
+        if url not in {"/api/v1/openapi.json", "/api/v1/auth/login", "/api/v1/export-failures"}
     ]
     assert len(walked) >= 14
     for method, url in walked:

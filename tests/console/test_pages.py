@@ -246,7 +246,7 @@ def test_the_404_walk_covers_every_client_route(app: Flask) -> None:
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
             assert suffix in (pages if method == "GET" else actions), (method, url)
             routes += 1
-    assert routes == 16
+    assert routes == 17
 
 
 def test_the_clients_page_is_404_for_an_organization_one_does_not_administer(

@@ -34,8 +34,10 @@ QUERY = "&".join(f"{name}={value}" for name, value in PLANTED.items()) + (
 )
 PLANTED_ALSO = ("planted-encoded-name-9911", "planted-upper-name-7722", "planted-header-3344")
 
-#: gunicorn's own lines (master and worker start and stop): not the app's
-GUNICORN_LINE = re.compile(r"^\[\d{4}-\d\d-\d\d [^\]]+\] \[\d+\] \[[A-Z]+\] ")
+#: the server's own lines (Granian's start, workers, stop; gunicorn's too): not the app's
+SERVER_LINE = re.compile(
+    r"^\[\d{4}-\d\d-\d\d [^\]]+\] \[\d+\] \[[A-Z]+\] |^\[(INFO|WARNING|ERROR)\] "
+)
 
 
 def log_lines(server: Server) -> list[str]:
@@ -159,7 +161,7 @@ def test_every_line_is_json_and_access_records_say_what_was_asked(
     assert re.fullmatch(r"[0-9a-f]{32}", bad_id.headers["X-Request-ID"])
     lines = wait_for_id(server, "trace-logs-2")
     for line in lines:
-        assert line.startswith("{") or GUNICORN_LINE.match(line), line
+        assert line.startswith("{") or SERVER_LINE.match(line), line
     (access,) = [
         r
         for r in records(server)
