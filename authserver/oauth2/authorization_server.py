@@ -122,6 +122,8 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
             with self._lock:
                 if self._reader is None:
                     self._reader = ClientReader(engine)
+                    # registered after the engine's dispose, so it runs before it
+                    weakref.finalize(self, self._reader.close)
                 reader = self._reader
         return reader(client_id)
 

@@ -29,11 +29,15 @@ proxies reported) and the access log (request id, log line).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl
 
 from authlib.common.encoding import to_bytes
 from flask import Flask
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Request
 
@@ -57,12 +61,44 @@ def status_line(code: int) -> str:
     return f"{code} {HTTP_STATUS_CODES.get(code, 'UNKNOWN').upper()}"
 
 
+#: the form's media type (RFC 6749 §4.4.2, Appendix B)
+FORM = "application/x-www-form-urlencoded"
+
+
 class TokenRequest(Request):
-    """A bare Werkzeug request (no Flask context) with the app's body limit."""
+    """A bare Werkzeug request (no Flask context) with the app's body limit.
+
+    The form is parsed as Werkzeug parses ``application/x-www-form-urlencoded``
+    (the same ``parse_qsl`` call; a body that is not UTF-8 gives an empty form,
+    a body shorter than its ``Content-Length`` is a client that went away),
+    without Werkzeug's stream and parser objects: :class:`TokenEdge` has
+    already checked that ``Content-Length`` is present and within the limit.
+    """
 
     def __init__(self, environ: WSGIEnvironment, max_content_length: int | None) -> None:
         super().__init__(environ)
         self.max_content_length = max_content_length
+
+    def _load_form_data(self) -> None:
+        if "form" in self.__dict__:
+            return
+        if self.mimetype != FORM:
+            super()._load_form_data()
+            return
+        length = int(self.environ["CONTENT_LENGTH"])
+        body = self.environ["wsgi.input"].read(length) if length else b""
+        if len(body) < length:
+            raise ClientDisconnected()
+        try:
+            items = parse_qsl(body.decode(), keep_blank_values=True, errors="werkzeug.url_quote")
+        except ValueError:  # not UTF-8: Werkzeug's parser gives an empty form too
+            items = []
+        fields = self.__dict__
+        fields["stream"], fields["form"], fields["files"] = (
+            io.BytesIO(),
+            ImmutableMultiDict(items),
+            ImmutableMultiDict(),
+        )
 
 
 class TokenEdge:
