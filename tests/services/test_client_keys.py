@@ -121,7 +121,18 @@ def test_bad_labels_are_refused(setup, label):
 
 
 @pytest.mark.parametrize(
-    "uri", ["http://partner.example/jwks", "ftp://partner.example/", "https://", "not a url"]
+    "uri",
+    [
+        "http://partner.example/jwks",
+        "ftp://partner.example/",
+        "https://",
+        "not a url",
+        # urlsplit would drop these and fetch another URL than the one stored
+        "https://partner.exa\nmple/jwks",
+        "https://partner.example/jw\tks",
+        " https://partner.example/jwks",
+        "https://partner.example/jwks\x00",
+    ],
 )
 def test_a_jwks_uri_must_be_https(setup, uri):
     anna, _, client_id = setup
