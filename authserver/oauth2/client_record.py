@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ..models import KIND_PARTNER, Assignment, Client, ClientSecret
 from ..models._base import utcnow
+from .raw_sql import KeptConnections
 from .requests import AUTH_METHODS
 
 
@@ -131,13 +132,8 @@ class ClientReader:
     query itself: about 2x on SQLite and PostgreSQL). Use an autocommit engine,
     so that the read needs no BEGIN/ROLLBACK round trips.
 
-    Connections it has used stay checked out of the engine's pool, on a list
-    of idle ones that any thread takes from and gives back to: checking a
-    connection out of SQLAlchemy's pool and back in for every read cost about
-    as much as the read. There are never more than the reads that ran at once
-    (and never more than the pool allows). The engine being in autocommit, a
-    kept connection never holds a transaction, so every read sees the latest
-    commit. :meth:`close` returns them to the pool.
+    Its connections stay checked out between reads
+    (:class:`~.raw_sql.KeptConnections`).
 
     Database errors are raised as SQLAlchemy's (so the app answers 503); a
     connection the database dropped is discarded with every idle one, and the
@@ -155,30 +151,17 @@ class ClientReader:
             for column in _QUERY.selected_columns
         ]
         self.dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
-        #: connections checked out of the pool and not in use (list.pop and
-        #: list.append are atomic: no lock)
-        self._idle: list[Any] = []
-
-    def _connection(self) -> Any:
-        try:
-            return self._idle.pop()
-        except IndexError:
-            return self.engine.raw_connection()
+        self.connections = KeptConnections(engine)
 
     def close(self) -> None:
-        """Return the idle connections to the pool."""
-        while self._idle:
-            connection = self._idle.pop()
-            try:
-                connection.close()
-            except Exception:  # noqa: BLE001, S110 - a connection already gone
-                pass
+        """Return the kept connections to the pool."""
+        self.connections.close()
 
     def __call__(self, client_id: str) -> ClientRecord | None:
         params: Any = (client_id,) if self.positional else {"client_id": client_id}
         for attempt in (1, 2):
             try:
-                connection = self._connection()
+                connection = self.connections.take()
             except self.dbapi_error as error:  # the database is unreachable
                 raise DBAPIError.instance(
                     self.sql, params, error, self.dbapi_error, connection_invalidated=True
@@ -189,19 +172,14 @@ class ClientReader:
                 cursor.execute(self.sql, params)
                 raw = cursor.fetchall()
                 cursor.close()
-                self._idle.append(connection)
+                self.connections.give_back(connection)
             except self.dbapi_error as error:
                 gone = self.engine.dialect.is_disconnect(
                     error,  # type: ignore[arg-type]
                     connection.dbapi_connection,
                     cursor,
                 )
-                if gone:  # the others were most likely dropped too
-                    connection.invalidate(error)
-                    while self._idle:
-                        self._idle.pop().invalidate(error)
-                else:
-                    connection.close()
+                self.connections.discard(connection, error if gone else None)
                 if gone and attempt == 1:
                     continue
                 raise DBAPIError.instance(
