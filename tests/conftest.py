@@ -100,9 +100,8 @@ def app(
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
-    # the token path's own engine: its connections go now, not when collected
-    if authorization_server._read_engine is not None:
-        authorization_server._read_engine.dispose()
+    # the token path's kept connections and its engine: closed now, not when collected
+    authorization_server.close()
     credentials.configure(FAST_ARGON2)
 
 

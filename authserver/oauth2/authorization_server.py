@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import threading
 import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer as _FlaskAuthorizationServer
@@ -35,6 +37,24 @@ from .requests import BASIC, POST, PRIVATE_KEY_JWT, FormRequest, validate_form
 from .revocation import RevocationEndpoint
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Held:
+    """The token path's open resources: kept connections (released first),
+    then the engine they came from."""
+
+    closers: list[Callable[[], None]] = field(default_factory=list)
+    engine: Engine | None = None
+
+    def release(self) -> None:
+        for close in self.closers:
+            try:
+                close()
+            except Exception:  # noqa: BLE001 - release the rest anyway
+                log.warning("could not release a token-path resource", exc_info=True)
+        if self.engine is not None:
+            self.engine.dispose()
 
 
 class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
@@ -72,14 +92,18 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
         #: when each secret last got a token, written at most once a minute
         self.usage = SecretUsage(lambda: self.read_engine)
         weakref.finalize(self, self.usage.stop)
+        #: what the token path keeps open, released by :meth:`close` (or when collected)
+        self._held = _Held()
+        weakref.finalize(self, self._held.release)
         self.init_app(app, query_client=self.query_client_record, save_token=self.record_use)
         self.register_token_generator("default", self.generate_access_token)
         self.register_client_auth_method(BASIC, secret_auth.client_secret_basic)
         self.register_client_auth_method(POST, secret_auth.client_secret_post)
-        self.register_client_auth_method(
-            PRIVATE_KEY_JWT,
-            private_key_jwt.from_config(config, lambda: self.read_engine, self.verifier.throttle),
+        assertion = private_key_jwt.from_config(
+            config, lambda: self.read_engine, self.verifier.throttle
         )
+        self._held.closers.append(assertion.close)
+        self.register_client_auth_method(PRIVATE_KEY_JWT, assertion)
         self.register_grant(ClientCredentialsGrant)
         self.register_endpoint(IntrospectionEndpoint)
         self.register_endpoint(RevocationEndpoint)
@@ -99,7 +123,7 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
                         pool_reset_on_return=None,
                         **options,
                     )
-                    weakref.finalize(self, engine.dispose)
+                    self._held.engine = engine
                     self._read_engine = engine
                     self.usage.start()  # the first token of this process is near
         return self._read_engine
@@ -112,6 +136,11 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
                     self._keys = KeyStore(self._engine, **self.key_config)
         return self._keys
 
+    def close(self) -> None:
+        """Return every connection the token path keeps checked out and dispose
+        of its engine (an app's end; tests; also done when collected)."""
+        self._held.release()
+
     # Authlib hooks -----------------------------------------------------------
 
     def query_client_record(self, client_id: str) -> ClientRecord | None:
@@ -122,8 +151,7 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
             with self._lock:
                 if self._reader is None:
                     self._reader = ClientReader(engine)
-                    # registered after the engine's dispose, so it runs before it
-                    weakref.finalize(self, self._reader.close)
+                    self._held.closers.append(self._reader.close)
                 reader = self._reader
         return reader(client_id)
 

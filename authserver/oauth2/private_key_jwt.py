@@ -105,6 +105,10 @@ class ClientKeyReader:
             .where(Client.id == bindparam("pk")),
         )
 
+    def close(self) -> None:
+        """Return the read's kept connections to the pool."""
+        self._query.close()
+
     def __call__(self, client_pk: int, *, refresh: bool = False) -> list[Verifier]:
         """The client's keys; *refresh*: fetch its ``jwks_uri`` again if allowed
         (:meth:`JwksFetcher.keys`)."""
@@ -154,7 +158,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
     def __init__(
         self,
         audiences: Sequence[str],
-        keys: Callable[..., list[Verifier]],
+        keys: ClientKeyReader | Callable[..., list[Verifier]],
         replay: ReplayStore,
         throttle: FailureThrottle,
         *,
@@ -169,6 +173,13 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
         self.throttle = throttle
         self.max_lifetime = max_lifetime
         self.clock = clock
+
+    def close(self) -> None:
+        """Return the connections the key read and the replay store keep."""
+        close = getattr(self.keys, "close", None)
+        if close is not None:
+            close()
+        self.replay.close()
 
     def get_audiences(self) -> list[str]:
         return list(self.audiences)

@@ -99,6 +99,12 @@ class DatabaseReplayStore:
             return False
         return True
 
+    def close(self) -> None:
+        """Return the kept connection(s) and dispose of this store's engine."""
+        self._insert.close()
+        if self._engine is not None:
+            self._engine.dispose()
+
     def _purge_now_and_then(self) -> None:
         now = time.monotonic()
         if now < self._next_purge or not self._lock.acquire(blocking=False):
@@ -123,6 +129,10 @@ class RedisReplayStore:
         self.redis: Any = redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
         self.error: type[Exception] = redis.RedisError
         self.fallback = fallback
+
+    def close(self) -> None:
+        self.fallback.close()
+        self.redis.close()
 
     def first_use(self, client_id: str, jti: str, expires_at: float) -> bool:
         key = "authserver:assertion:" + replay_key(client_id, jti)
