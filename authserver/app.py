@@ -16,6 +16,7 @@ from . import credentials
 from .config import load_config
 from .extensions import db, migrate
 from .mail import background as mail_background
+from .oauth2 import token_wsgi
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _development_secret_key(app.instance_path)
     credentials.configure(app.config)
+    # the token endpoint, in front of Flask's dispatch (inside the proxy fix)
+    token_wsgi.install(app)
     if app.config["TRUSTED_PROXIES"]:
         # the client address of the audit trail and the throttles comes from
         # X-Forwarded-For only behind as many proxies as configured

@@ -63,6 +63,10 @@ def check_uri(uri: str, *, allow_local: bool) -> tuple[str, str, int, str]:
 
     :raises JwksFetchError: not https (or http when *allow_local*), or no host.
     """
+    if any(character.isspace() or not character.isprintable() for character in uri):
+        # urlsplit silently drops tabs and newlines (WHATWG URL parsing), so the
+        # URL stored would not be the URL fetched: refuse them (RFC 3986 §2)
+        raise JwksFetchError("not a URL")
     try:
         parts = urlsplit(uri)
         port = parts.port
@@ -70,7 +74,9 @@ def check_uri(uri: str, *, allow_local: bool) -> tuple[str, str, int, str]:
         raise JwksFetchError("not a URL") from None
     schemes = {"https", "http"} if allow_local else {"https"}
     if parts.scheme not in schemes or not parts.hostname or parts.username or parts.password:
-        raise JwksFetchError("the jwks_uri must be an https URL")
+        raise JwksFetchError(
+            "the jwks_uri must be an https URL" if not allow_local else "not an http(s) URL"
+        )
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     default_port = 443 if parts.scheme == "https" else 80
     return parts.scheme, parts.hostname, port or default_port, path

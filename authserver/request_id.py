@@ -10,8 +10,8 @@ endpoints read it with :func:`request_id`.
 
 from __future__ import annotations
 
+import os
 import re
-import uuid
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -28,7 +28,7 @@ def assign(environ: MutableMapping[str, Any]) -> str:
     """The caller's ``X-Request-ID`` when it is well formed, else a new one;
     kept in *environ*."""
     incoming = environ.get("HTTP_X_REQUEST_ID", "")
-    found = incoming if _REQUEST_ID.fullmatch(incoming) else uuid.uuid4().hex
+    found = incoming if _REQUEST_ID.fullmatch(incoming) else os.urandom(16).hex()
     environ[ENVIRON_KEY] = found
     return found
 

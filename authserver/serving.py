@@ -18,7 +18,10 @@ metrics of all workers are collected through ``PROMETHEUS_MULTIPROC_DIR``
 
 The production server (Granian, over WSGI) and its settings are built in
 one place, :func:`server_command`: the tests and benchmarks start the server
-through it too.
+through it too. Each worker makes its app with :func:`served_app`, which
+takes the ``AUTHSERVER_*`` variables (the secret key, the database URL…) out
+of the worker's environment once the configuration is read: Granian copies
+the process environment into every request's WSGI environ.
 """
 
 from __future__ import annotations
@@ -31,16 +34,22 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 log = logging.getLogger(__name__)
 
 #: seconds the server may take to finish the requests in flight once told to stop
 GRACEFUL_TIMEOUT = 10
 #: the WSGI application: a factory Granian calls once in each worker (``--factory``)
-APP = "authserver.app:create_app"
+APP = "authserver.serving:served_app"
+#: the prefix of the configuration variables, read once when the app is made
+CONFIG_PREFIX = "AUTHSERVER_"
 #: worker processes by default: one per core
 DEFAULT_WORKERS = 2
 #: connections one worker serves at once (see :func:`server_command`)
@@ -129,6 +138,36 @@ def server_command(
     if factory:
         command.append("--factory")
     return [*command, app]
+
+
+def served_app() -> Flask:
+    """The app of one server worker: :func:`~authserver.app.create_app`, then
+    the ``AUTHSERVER_*`` variables taken out of the worker's environment.
+
+    Granian builds each request's WSGI environ from a copy of ``os.environ``
+    that it takes once, right after this factory returns
+    (``granian.wsgi._callback_wrapper``). Without this, every request's environ
+    would hold ``AUTHSERVER_SECRET_KEY``, the database URL with its password,
+    the key-encryption key and the SMTP password, one dump away from a log, an
+    error page or a trace. Nothing reads these variables after the app is made
+    (the configuration is read once), so dropping them here costs nothing per
+    request, where filtering each environ would. The worker's other variables
+    (``PATH``, ``PROMETHEUS_MULTIPROC_DIR``, ``PG*``, proxies) stay: libraries
+    read them later.
+    """
+    from .app import create_app
+
+    app = create_app()
+    forget_configuration(os.environ)
+    return app
+
+
+def forget_configuration(environ: MutableMapping[str, str]) -> list[str]:
+    """Remove every ``AUTHSERVER_*`` variable from *environ*; their names."""
+    names = [name for name in environ if name.startswith(CONFIG_PREFIX)]
+    for name in names:
+        del environ[name]
+    return names
 
 
 class Supervisor:

@@ -12,14 +12,18 @@ Tokens are not stored; see :mod:`authserver.services.tokens` for revocation.
 
 from __future__ import annotations
 
+import json
 import math
 import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import jwt
+from jwt.algorithms import Algorithm, get_default_algorithms
+from jwt.utils import base64url_encode
 
 from .keys.material import LoadedKey
 
@@ -106,10 +110,26 @@ def issue(
         "scope": scope,
         "organizations": organizations,
     }
-    token = jwt.encode(
-        claims, key.private_key, algorithm=key.alg, headers={"typ": TOKEN_TYP, "kid": key.kid}
-    )
-    return IssuedToken(token, lifetime, scope, claims)
+    header, algorithm = _signer(key.kid, key.alg)
+    payload = base64url_encode(json.dumps(claims, separators=(",", ":")).encode())
+    signing_input = header + b"." + payload
+    signature = base64url_encode(algorithm.sign(signing_input, key.private_key))
+    return IssuedToken((signing_input + b"." + signature).decode(), lifetime, scope, claims)
+
+
+@lru_cache(maxsize=64)
+def _signer(kid: str, alg: str) -> tuple[bytes, Algorithm]:
+    """The encoded JWS header (RFC 7515 §7.1) of *kid*'s tokens and PyJWT's
+    algorithm for *alg*.
+
+    The compact serialization is PyJWT's own, byte for byte (``jwt.encode``:
+    the header's members sorted, no spaces; the claims in their order, no
+    spaces; PyJWT's signature encoding), without the per-call work of merging
+    the header and checking options again for every token.
+    """
+    fields = {"alg": alg, "kid": kid, "typ": TOKEN_TYP}
+    header = base64url_encode(json.dumps(fields, separators=(",", ":"), sort_keys=True).encode())
+    return header, get_default_algorithms()[alg]
 
 
 def decode(

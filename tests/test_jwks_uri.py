@@ -4,15 +4,11 @@ the last good copy kept; and a client that authenticates with those keys."""
 
 from __future__ import annotations
 
-import http.server
-import json
-import threading
-import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from support.assertions import assertion_form, key_pair, sign
+from support.jwks_server import JwksServer
 from support.oauth import partner
 
 from authserver import jwks_uri as jwks_fetch
@@ -22,46 +18,6 @@ from authserver.models import User
 from authserver.services import audit, client_keys
 
 ISSUER = "https://auth.example.test"
-
-
-class JwksServer:
-    """A tiny HTTP server on 127.0.0.1 that serves what the test sets."""
-
-    def __init__(self) -> None:
-        self.body = b'{"keys": []}'
-        self.headers: dict[str, str] = {}
-        self.delay = 0.0
-        self.status = 200
-        self.hits = 0
-        owner = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
-                owner.hits += 1
-                time.sleep(owner.delay)
-                self.send_response(owner.status)
-                self.send_header("Content-Type", "application/json")
-                for name, value in owner.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(owner.body)))
-                self.end_headers()
-                self.wfile.write(owner.body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/jwks"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def serve_keys(self, *jwks: dict[str, Any], **headers: str) -> None:
-        self.body = json.dumps({"keys": list(jwks)}).encode()
-        self.headers = dict(headers)
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture

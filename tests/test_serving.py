@@ -3,20 +3,30 @@ at once while every other request keeps being served for
 ``AUTHSERVER_DRAIN_SECONDS``; then the server stops, letting the requests in
 flight finish, and the command exits 0.
 
-SQLite only: the drain does not depend on the database.
+Granian copies the process environment into every request's WSGI environ; the
+app a worker serves (:func:`authserver.serving.served_app`) takes the
+``AUTHSERVER_*`` variables out of the worker's environment first, and no
+value of them reaches a log line or an answer, errors included.
+
+SQLite only: neither depends on the database.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import signal
+import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote, quote_plus
 
 import pytest
 import requests
-from support.server import running_server
+from cryptography.fernet import Fernet
+from support.server import ROOT, free_port, running_server, server_env, stop
 
 from authserver import serving
 
@@ -55,7 +65,7 @@ def test_server_command_is_granian_with_one_python_thread_per_worker() -> None:
         "--log-level",
         "info",
         "--factory",
-        "authserver.app:create_app",
+        "authserver.serving:served_app",
     ]
     assert not any("access-log" in part for part in command)  # the app writes its own
 
@@ -125,3 +135,156 @@ def test_sigterm_fails_readiness_keeps_serving_then_stops(tmp_path: Path) -> Non
     print(
         f"drain: SIGTERM to exit in {drained_in:.2f} s (AUTHSERVER_DRAIN_SECONDS={DRAIN_SECONDS})"
     )
+
+
+def test_served_app_reads_the_configuration_then_forgets_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("AUTHSERVER_"):  # the test run's own (restored after)
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AUTHSERVER_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("AUTHSERVER_DATABASE_URL", f"sqlite:///{tmp_path / 'forget.sqlite3'}")
+    monkeypatch.setenv("AUTHSERVER_SECRET_KEY", "forgotten-secret-key-" + "k" * 24)
+    monkeypatch.setenv("AUTHSERVER_METRICS_TOKEN", "forgotten-metrics-token")
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+
+    app = serving.served_app()
+
+    assert app.config["SECRET_KEY"] == "forgotten-secret-key-" + "k" * 24
+    assert app.config["METRICS_TOKEN"] == "forgotten-metrics-token"
+    assert app.instance_path == str(tmp_path)
+    assert not [name for name in os.environ if name.startswith("AUTHSERVER_")]
+    assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(tmp_path)  # read by every new metric
+    assert "PATH" in os.environ
+
+
+def test_forget_configuration_removes_only_the_prefix() -> None:
+    environ = {
+        "AUTHSERVER_SECRET_KEY": "s",
+        "AUTHSERVER_X": "x",
+        "PATH": "/bin",
+        "XAUTHSERVER_": "y",
+    }
+
+    assert serving.forget_configuration(environ) == ["AUTHSERVER_SECRET_KEY", "AUTHSERVER_X"]
+    assert environ == {"PATH": "/bin", "XAUTHSERVER_": "y"}
+
+
+def environ_keys(target: str, instance: Path) -> list[str]:
+    """The keys of a request's WSGI environ under Granian started by
+    :func:`~authserver.serving.server_command` with the factory *target* of
+    ``tests/support/environ_probe.py``."""
+    port = free_port()
+    env = server_env(f"sqlite:///{instance / 'probe.sqlite3'}", instance, port)
+    env["AUTHSERVER_SECRET_KEY"] = "probe-secret-key-" + "p" * 24
+    env["PYTHONPATH"] = str(ROOT / "tests")
+    command = serving.server_command("127.0.0.1", port, 1, app=f"support.environ_probe:{target}")
+    instance.mkdir(parents=True, exist_ok=True)
+    with open(instance / "probe.log", "wb") as output:
+        process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, (instance / "probe.log").read_text()
+            try:
+                answer = requests.get(f"http://127.0.0.1:{port}/_environ_keys", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline, (instance / "probe.log").read_text()
+                time.sleep(0.1)
+        assert answer.status_code == 200
+        keys: list[str] = answer.json()
+        return keys
+    finally:
+        stop(process)
+
+
+def test_granian_copies_the_environment_but_the_served_app_has_no_configuration_in_it(
+    tmp_path: Path,
+) -> None:
+    unfiltered = environ_keys("unfiltered", tmp_path / "unfiltered")
+    served = environ_keys("served", tmp_path / "served")
+
+    # Granian's doing (granian.wsgi._callback_wrapper: dict(os.environ) | scope)
+    assert {"AUTHSERVER_SECRET_KEY", "AUTHSERVER_DATABASE_URL", "PATH"} <= set(unfiltered)
+    assert not [key for key in served if key.startswith("AUTHSERVER_")], served
+    assert {"PATH", "PATH_INFO", "REQUEST_METHOD", "HTTP_HOST"} <= set(served)
+
+
+def test_configuration_secrets_never_reach_a_log_or_an_answer(tmp_path: Path) -> None:
+    """Requests that fail every way (404, 405, 400, 401, 413, 415, 422, 431,
+    and a 500 once the database file is garbage), with the app logging at
+    DEBUG: no value of a secret variable is in any line or any answer."""
+    instance = tmp_path / "instance"
+    database = instance / "leak.sqlite3"
+    planted = {
+        "AUTHSERVER_SECRET_KEY": "planted-secret-key-" + "s" * 24,
+        "AUTHSERVER_METRICS_TOKEN": "planted-metrics-token-2b7e",
+        "AUTHSERVER_KEY_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "AUTHSERVER_SMTP_URL": "smtp+starttls://mailer:planted-smtp-password-91ac@127.0.0.1:1",
+    }
+    answers: list[requests.Response] = []
+    with (
+        running_server(
+            f"sqlite:///{database}",
+            instance,
+            extra_env={**planted, "AUTHSERVER_LOG_LEVEL": "DEBUG"},
+        ) as server,
+        requests.Session() as http,
+    ):
+        url = server.url
+
+        def send(method: str, path: str, **options: object) -> None:
+            answers.append(http.request(method, url + path, timeout=10, **options))  # type: ignore[arg-type]
+
+        send("GET", "/nowhere")
+        send("GET", "/api/v1/nowhere")
+        send("DELETE", "/oauth2/token")
+        send("POST", "/oauth2/token", data={"grant_type": "password"})
+        send("POST", "/oauth2/token", data={"grant_type": "client_credentials"}, auth=("cl_x", "y"))
+        send("POST", "/oauth2/token", data={"grant_type": "x" * 20_000})
+        send(
+            "POST",
+            "/api/v1/auth/login",
+            data="{not json",
+            headers={"Content-Type": "application/json"},
+        )
+        send("POST", "/api/v1/auth/login", data="a=b")
+        send("POST", "/api/v1/auth/login", json={"email": 1})
+        send("GET", "/api/v1/clients", headers={"Authorization": "Bearer nope"})
+        send("GET", "/metrics", headers={"Authorization": "Bearer wrong-metrics-token"})
+        send("GET", "/healthz", headers={"X-Big": "a" * 200_000})
+        send("POST", "/login", data={"email": "x@example.com", "password": "y"})  # no CSRF
+        send("GET", "/login")
+        csrf = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', answers[-1].text)
+        assert csrf, answers[-1].text
+        database.write_bytes(b"garbage, not a database " * 512)  # in place: the same file
+        send("POST", "/oauth2/token", data={"grant_type": "client_credentials"}, auth=("cl_x", "y"))
+        send("POST", "/api/v1/auth/login", json={"email": "x@example.com", "password": "y"})
+        login = {"email": "x@example.com", "password": "y", "csrf_token": csrf.group(1)}
+        send("POST", "/login", data=login)
+        send("GET", "/readyz", headers={"X-Request-ID": "leak-last"})
+        statuses = [answer.status_code for answer in answers]
+        assert statuses.count(500) >= 3, statuses  # token, admin login, console login
+        assert {404, 405, 400, 401, 413, 415, 422, 431} <= set(statuses), statuses
+        deadline = time.monotonic() + 10  # until the last request's access record
+        while "leak-last" not in server.log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)
+    log = server.log.read_text()
+    assert "leak-last" in log and "unhandled error" in log  # the 500s, logged with a traceback
+    assert "Traceback" in log
+    texts = [log] + [
+        f"{answer.status_code} {dict(answer.headers)} {answer.text}" for answer in answers
+    ]
+    for name, value in planted.items():
+        for form in {value, quote(value, safe=""), quote_plus(value)}:
+            for text in texts:
+                assert form not in text, (name, text[:2000])

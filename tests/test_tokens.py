@@ -210,3 +210,17 @@ def test_signing_algorithm_is_configurable(app, http, directory):
 def test_ec_keys_are_p256():
     assert isinstance(make_key().private_key, ec.EllipticCurvePrivateKey)
     assert make_key().private_key.curve.name == "secp256r1"
+
+
+@pytest.mark.parametrize("alg", ["ES256", "RS256", "EdDSA"])
+def test_tokens_are_pyjwts_compact_serialization(alg):
+    """The header and claims segments are what ``jwt.encode`` makes, byte for
+    byte, and PyJWT verifies the signature (RFC 7515 §7.1)."""
+    key = make_key(alg)
+    issued = issue(key)
+    reference = jwt.encode(
+        issued.claims, key.private_key, algorithm=alg, headers={"typ": "at+jwt", "kid": key.kid}
+    )
+    assert issued.access_token.rsplit(".", 1)[0] == reference.rsplit(".", 1)[0]
+    claims = jwt.decode(issued.access_token, key.public_key, algorithms=[alg], audience=AUD)
+    assert claims == issued.claims

@@ -19,14 +19,15 @@ from wtforms import (
     SelectField,
     StringField,
     TextAreaField,
+    URLField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import AnyOf, InputRequired, Length, ValidationError
+from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, ValidationError
 
 from ..errors import ValidationError as DomainValidationError
 from ..public_keys import MAX_KEY_TEXT
 from ..services.assignments import MAX_NOTIFICATION_EMAILS, validate_notification_emails
-from ..services.client_keys import MAX_LABEL
+from ..services.client_keys import MAX_JWKS_URI, MAX_LABEL
 from ..services.client_profile import MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH
 from ..services.secret_rotation import MAX_GRACE_PERIOD_SECONDS
 
@@ -200,3 +201,21 @@ class RemoveKeyForm(FlaskForm):  # type: ignore[misc]
 
 class SecretAuthenticationForm(FlaskForm):  # type: ignore[misc]
     enabled = HiddenField(validators=[InputRequired(), AnyOf(["on", "off"])])
+
+
+def _strip(value: str | None) -> str | None:
+    return value.strip() if isinstance(value, str) else value
+
+
+class JwksUriForm(FlaskForm):  # type: ignore[misc]
+    """The URL where the client publishes its public keys (a JWK Set); the
+    service decides which URLs are acceptable."""
+
+    jwks_uri = URLField(
+        "Key set URL (jwks_uri)",
+        filters=[_strip],
+        validators=[
+            DataRequired("Enter the URL of the key set."),
+            Length(max=MAX_JWKS_URI, message=f"At most {MAX_JWKS_URI} characters."),
+        ],
+    )

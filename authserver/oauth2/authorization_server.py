@@ -64,6 +64,8 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
             "cache_seconds": float(config.get("KEY_CACHE_SECONDS", 30)),
         }
         self._keys: KeyStore | None = None
+        with app.app_context():  # the token path runs without one (:mod:`.token_wsgi`)
+            self._engine: Engine = db.engine
         self._read_engine: Engine | None = None
         self._reader: ClientReader | None = None
         self._lock = threading.Lock()
@@ -92,7 +94,7 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
                 if self._read_engine is None:
                     options = {k: v for k, v in self.engine_options.items() if k != "pool_pre_ping"}
                     engine = create_engine(
-                        db.engine.url,
+                        self._engine.url,
                         isolation_level="AUTOCOMMIT",
                         pool_reset_on_return=None,
                         **options,
@@ -107,7 +109,7 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
         if self._keys is None:
             with self._lock:
                 if self._keys is None:
-                    self._keys = KeyStore(db.engine, **self.key_config)
+                    self._keys = KeyStore(self._engine, **self.key_config)
         return self._keys
 
     # Authlib hooks -----------------------------------------------------------
@@ -120,6 +122,8 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
             with self._lock:
                 if self._reader is None:
                     self._reader = ClientReader(engine)
+                    # registered after the engine's dispose, so it runs before it
+                    weakref.finalize(self, self._reader.close)
                 reader = self._reader
         return reader(client_id)
 
@@ -156,10 +160,12 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
         return issued.response()
 
     def create_oauth2_request(self, request: Any) -> FormRequest:
-        # the request object itself, not Flask's context-local proxy to it: the
-        # token path reads it about thirty times, each through the proxy's lookup
-        proxy: Any = flask_request
-        return FormRequest(proxy._get_current_object())
+        if request is None:
+            # the request object itself, not Flask's context-local proxy to it: the
+            # token path reads it about thirty times, each through the proxy's lookup
+            proxy: Any = flask_request
+            request = proxy._get_current_object()
+        return FormRequest(request)
 
     def handle_response(self, status_code: int, payload: Any, headers: Any) -> Response:
         if isinstance(payload, dict):
@@ -179,15 +185,25 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
         raise UnsupportedGrantType()
 
     def create_token_response(self, request: Any = None) -> Response:
-        """RFC 6749 §4.4.2/§5: the form checks first, then Authlib's grant flow."""
+        """RFC 6749 §4.4.2/§5 as a Flask response (:meth:`token_answer`)."""
+        return self.handle_response(*self.token_answer(request))
+
+    def token_answer(self, request: Any = None) -> tuple[int, dict[str, Any], list[Any]]:
+        """RFC 6749 §4.4.2/§5: the form checks first, then Authlib's grant flow.
+
+        :param request: a Werkzeug request (``None``: Flask's current one).
+        :returns: the status, the JSON body and the headers of the answer; an
+            OAuth error is an answer too (§5.2), anything else is raised.
+        """
         oauth_request = self.create_oauth2_request(request)
         try:
             validate_form(oauth_request, required=("grant_type",))
             grant = self.get_token_grant(oauth_request)
             grant.validate_token_request()
-            return self.handle_response(*grant.create_token_response())
+            status, body, headers = grant.create_token_response()
+            return status, body, headers
         except OAuth2Error as error:
-            return self.handle_error_response(oauth_request, error)
+            return error.status_code, dict(error.get_body()), error.get_headers()
 
     def create_endpoint_response(self, name: str, request: Any = None) -> Response:
         """Introspection and revocation: the form checks first, then the endpoint."""

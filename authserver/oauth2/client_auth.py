@@ -96,9 +96,7 @@ class SecretVerifier:
         self._slots = threading.BoundedSemaphore(max(1, max_concurrent))
 
     def _mac(self, secret: str) -> bytes:
-        return hmac.new(
-            self._mac_key, secret.encode("utf-8", "surrogatepass"), hashlib.sha256
-        ).digest()
+        return hmac.digest(self._mac_key, secret.encode("utf-8", "surrogatepass"), "sha256")
 
     def authenticate(
         self,

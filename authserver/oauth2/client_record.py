@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 
 from ..models import KIND_PARTNER, Assignment, Client, ClientSecret
 from ..models._base import utcnow
+from .raw_sql import KeptConnections
 from .requests import AUTH_METHODS
 
 
@@ -128,11 +129,15 @@ class ClientReader:
     The SQL is the same statement, compiled once by SQLAlchemy for the engine's
     dialect, and timestamps go through the columns' own result processing; only
     SQLAlchemy's per-execution machinery is skipped (it cost more CPU than the
-    query itself: about 2x on SQLite and PostgreSQL, see PERFORMANCE.md). Use
-    an autocommit engine so that the read needs no BEGIN/ROLLBACK round trips.
+    query itself: about 2x on SQLite and PostgreSQL). Use an autocommit engine,
+    so that the read needs no BEGIN/ROLLBACK round trips.
+
+    Its connections stay checked out between reads
+    (:class:`~.raw_sql.KeptConnections`).
 
     Database errors are raised as SQLAlchemy's (so the app answers 503); a
-    connection the database dropped is discarded and the read retried once.
+    connection the database dropped is discarded with every idle one, and the
+    read retried once on a fresh connection.
     """
 
     def __init__(self, engine: Engine) -> None:
@@ -146,38 +151,40 @@ class ClientReader:
             for column in _QUERY.selected_columns
         ]
         self.dbapi_error: type[Exception] = dialect.loaded_dbapi.Error
+        self.connections = KeptConnections(engine)
+
+    def close(self) -> None:
+        """Return the kept connections to the pool."""
+        self.connections.close()
 
     def __call__(self, client_id: str) -> ClientRecord | None:
         params: Any = (client_id,) if self.positional else {"client_id": client_id}
         for attempt in (1, 2):
             try:
-                connection = self.engine.raw_connection()
+                connection = self.connections.take()
             except self.dbapi_error as error:  # the database is unreachable
                 raise DBAPIError.instance(
                     self.sql, params, error, self.dbapi_error, connection_invalidated=True
                 ) from error
             cursor = None
             try:
-                cursor = connection.cursor()
+                cursor = connection.dbapi_connection.cursor()
                 cursor.execute(self.sql, params)
                 raw = cursor.fetchall()
                 cursor.close()
+                self.connections.give_back(connection)
             except self.dbapi_error as error:
                 gone = self.engine.dialect.is_disconnect(
                     error,  # type: ignore[arg-type]
                     connection.dbapi_connection,
                     cursor,
                 )
-                if gone:
-                    connection.invalidate(error)
-                else:
-                    connection.close()
+                self.connections.discard(connection, error if gone else None)
                 if gone and attempt == 1:
                     continue
                 raise DBAPIError.instance(
                     self.sql, params, error, self.dbapi_error, connection_invalidated=gone
                 ) from error
-            connection.close()
             processors = self.processors
             rows = [
                 [

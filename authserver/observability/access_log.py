@@ -71,6 +71,7 @@ class AccessLog:
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         started = time.perf_counter()
         request_id = request_ids.assign(environ)
+        context.bind(environ)
         status: list[str] = []
 
         def start(
@@ -90,6 +91,7 @@ class AccessLog:
 
     @staticmethod
     def _log(environ: WSGIEnvironment, status: str, sent: int, started: float) -> None:
+        context.bind(None)
         seconds = time.perf_counter() - started
         method = str(environ.get("REQUEST_METHOD", "-"))[:16]
         endpoint = str(environ.get(context.ENDPOINT) or "unmatched")

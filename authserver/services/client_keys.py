@@ -26,6 +26,8 @@ from .clients import get_client, lock_administered_client, write_transaction
 MAX_KEYS = 3
 #: the longest label
 MAX_LABEL = 100
+#: the longest ``jwks_uri``
+MAX_JWKS_URI = 2000
 
 _LAST_CREDENTIAL = (
     "Secret authentication is off for this client: register another key or "
@@ -176,18 +178,19 @@ def set_jwks_uri(
     """Set (or with ``None`` remove) the URL where the client publishes its keys.
 
     :param allow_local: also accept http URLs (never in production).
-    :raises ValidationError: not an https URL (or too long).
+    :raises ValidationError: not an https URL (or longer than :data:`MAX_JWKS_URI`).
     :raises LastCredential: removing it leaves a client without secrets no key.
     :raises ClientNotFound: no such client, or *user* is not its administrator.
     """
+    # the right first: a client that is not the caller's is 404 (audited) before any 422
+    client = lock_administered_client(user, client_id, ctx, "client.jwks_uri")
     if jwks_uri is not None:
-        if not isinstance(jwks_uri, str) or len(jwks_uri) > 2000:
+        if not isinstance(jwks_uri, str) or len(jwks_uri) > MAX_JWKS_URI:
             raise ValidationError("jwks_uri must be an https URL.", field="jwks_uri")
         try:
             check_uri(jwks_uri, allow_local=allow_local)
         except JwksFetchError:
             raise ValidationError("jwks_uri must be an https URL.", field="jwks_uri") from None
-    client = lock_administered_client(user, client_id, ctx, "client.jwks_uri")
     if jwks_uri is None and not client.secret_auth_enabled and not _keys(client):
         raise LastCredential(_LAST_CREDENTIAL)
     if client.jwks_uri != jwks_uri:

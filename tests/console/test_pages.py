@@ -194,6 +194,10 @@ CLIENT_ACTIONS = [
     ("credentials/keys", {"key": "{}", "label": ""}),
     ("credentials/keys/remove", {"thumbprint": "x"}),
     ("credentials/secret-authentication", {"enabled": "off"}),
+    ("credentials/jwks-uri", {"jwks_uri": "https://partner.example/jwks"}),
+    ("credentials/jwks-uri", {"jwks_uri": "ftp://partner.example/jwks"}),
+    ("credentials/jwks-uri", {"jwks_uri": ""}),
+    ("credentials/jwks-uri/remove", {}),
 ]
 
 
@@ -246,7 +250,7 @@ def test_the_404_walk_covers_every_client_route(app: Flask) -> None:
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
             assert suffix in (pages if method == "GET" else actions), (method, url)
             routes += 1
-    assert routes == 17
+    assert routes == 19
 
 
 def test_the_clients_page_is_404_for_an_organization_one_does_not_administer(

@@ -2,11 +2,13 @@
 one PostgreSQL and one Redis, as the README's production section runs them:
 tokens from either instance validate through the balancer; rotation,
 revocation, disabling an organization and key rotation take effect at once on
-both; the failure throttle is shared; nginx answers its own errors as JSON;
-SIGKILL of one instance under load fails only the requests in flight.
+both; the failure throttle is shared; nginx answers its own errors as JSON
+(413, 431, 502, and 504 in front of an upstream of the test's own that reads
+requests and never answers); SIGKILL of one instance under load fails only the
+requests in flight.
 
 PostgreSQL only (several instances on one SQLite file is not a deployment);
-one set of servers for the module.
+one set of servers for the module. The 504 test needs nginx only.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import os
 import re
 import secrets
 import signal
+import socket
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import jwt
 import pytest
@@ -35,6 +39,24 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 REDIS_URL = os.environ.get("AUTHSERVER_TEST_REDIS_URL")
 FAILURE_LIMIT = 5
 LOAD_THREADS = 4
+
+#: nginx's own answers (deploy/nginx/authserver.conf), exactly
+OAUTH_UNAVAILABLE = {
+    "error": "temporarily_unavailable",
+    "error_description": "The service is temporarily unavailable.",
+}
+PROBLEM_502 = {
+    "type": "about:blank",
+    "title": "Bad Gateway",
+    "status": 502,
+    "detail": "No instance answered; retry.",
+}
+PROBLEM_504 = {
+    "type": "about:blank",
+    "title": "Gateway Timeout",
+    "status": 504,
+    "detail": "No instance answered in time; retry.",
+}
 
 
 @dataclass
@@ -218,9 +240,16 @@ def test_nginx_answers_its_own_errors_as_json(cluster: Cluster) -> None:
         "error": "invalid_request",
         "error_description": "Request body too large.",
     }
+    assert too_large.headers["Cache-Control"] == "no-store"
     header = requests.get(cluster.url + "/api/v1/me", headers={"X-Big": "a" * 9000}, timeout=10)
     assert (header.status_code, header.headers["Content-Type"]) == (431, "application/problem+json")
-    assert header.json()["status"] == 431
+    assert header.json() == {
+        "type": "about:blank",
+        "title": "Request Header Fields Too Large",
+        "status": 431,
+        "detail": "A request header is too large.",
+    }
+    assert header.headers["Cache-Control"] == "no-store"
     assert requests.get(cluster.url + "/metrics", timeout=10).status_code == 404
 
 
@@ -268,6 +297,91 @@ def test_with_no_instance_left_nginx_answers_502_json(cluster: Cluster) -> None:
     os.killpg(cluster.b.process.pid, signal.SIGKILL)
     cluster.b.process.wait(timeout=10)
     answer = cluster.token(cluster.url)
-    assert (answer.status_code, answer.json()["error"]) == (502, "temporarily_unavailable")
+    assert (answer.status_code, answer.headers["Content-Type"]) == (502, "application/json")
+    assert answer.json() == OAUTH_UNAVAILABLE
     page = requests.get(cluster.url + "/api/v1/me", timeout=10)
     assert (page.status_code, page.headers["Content-Type"]) == (502, "application/problem+json")
+    assert page.json() == PROBLEM_502
+
+
+@contextmanager
+def silent_upstream(deadline: float = 30.0) -> Iterator[tuple[str, list[bytes]]]:
+    """A server that accepts connections and reads each request but never
+    answers: its address and the request lines it read. It stops accepting
+    after *deadline* seconds and closes every connection at exit."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.05)
+    stop = threading.Event()
+    connections: list[socket.socket] = []
+    received: list[bytes] = []
+
+    def read_request(connection: socket.socket) -> None:
+        connection.settimeout(2)
+        data = b""
+        try:
+            while b"\r\n\r\n" not in data:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            head, _, body = data.partition(b"\r\n\r\n")
+            length = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", head)
+            while length and len(body) < int(length.group(1)):
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                body += chunk
+        except TimeoutError:
+            return
+        received.append(head.split(b"\r\n", 1)[0])
+
+    def serve() -> None:
+        ends = time.monotonic() + deadline
+        while not stop.is_set() and time.monotonic() < ends:
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            connections.append(connection)
+            read_request(connection)  # and leave it open, unanswered
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"127.0.0.1:{listener.getsockname()[1]}", received
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for connection in connections:
+            connection.close()
+        listener.close()
+
+
+def test_an_instance_that_never_answers_gets_nginx_504_json(tmp_path: Path) -> None:
+    reason = missing_reason()
+    if reason:
+        pytest.skip(reason)
+    with (
+        silent_upstream() as (upstream, received),
+        running_nginx([upstream], tmp_path / "nginx", read_timeout="1s") as url,
+    ):
+        started = time.monotonic()
+        token = requests.post(
+            url + "/oauth2/token",
+            data={"grant_type": "client_credentials"},
+            auth=("cl_timeout", "secret"),
+            timeout=10,
+        )
+        assert (token.status_code, token.headers["Content-Type"]) == (504, "application/json")
+        assert token.json() == OAUTH_UNAVAILABLE
+        assert (token.headers["Cache-Control"], token.headers["Pragma"]) == ("no-store", "no-cache")
+        assert time.monotonic() - started < 5  # the read timeout, not a client's
+        page = requests.get(
+            url + "/api/v1/clients", headers={"X-Request-ID": "balancer-504"}, timeout=10
+        )
+        assert (page.status_code, page.headers["Content-Type"]) == (504, "application/problem+json")
+        assert page.json() == PROBLEM_504
+        assert page.headers["X-Request-ID"] == "balancer-504"
+        # the upstream got both requests: nginx timed out reading, it did connect
+        assert b"POST /oauth2/token HTTP/1.1" in received
+        assert b"GET /api/v1/clients HTTP/1.1" in received

@@ -83,6 +83,10 @@ def test_only_its_administrators_manage_a_clients_keys(setup):
         client_keys.remove_key(ben, client_id, key.thumbprint, audit.CLI)
     with pytest.raises(ClientNotFound):
         client_keys.set_secret_authentication(ben, client_id, audit.CLI, enabled=False)
+    # the right comes before the URL's checks: someone else's client is never a 422
+    for uri in ("https://partner.example/jwks", "ftp://partner.example/jwks", None):
+        with pytest.raises(ClientNotFound):
+            client_keys.set_jwks_uri(ben, client_id, audit.CLI, uri)
     assert db.session.execute(db.select(ClientKey)).scalar_one()
 
 
@@ -117,7 +121,18 @@ def test_bad_labels_are_refused(setup, label):
 
 
 @pytest.mark.parametrize(
-    "uri", ["http://partner.example/jwks", "ftp://partner.example/", "https://", "not a url"]
+    "uri",
+    [
+        "http://partner.example/jwks",
+        "ftp://partner.example/",
+        "https://",
+        "not a url",
+        # urlsplit would drop these and fetch another URL than the one stored
+        "https://partner.exa\nmple/jwks",
+        "https://partner.example/jw\tks",
+        " https://partner.example/jwks",
+        "https://partner.example/jwks\x00",
+    ],
 )
 def test_a_jwks_uri_must_be_https(setup, uri):
     anna, _, client_id = setup

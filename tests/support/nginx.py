@@ -47,8 +47,12 @@ def missing_reason() -> str | None:
     return None
 
 
-def render(upstreams: Sequence[str], port: int) -> str:
-    """The deployment's configuration with these upstreams and this port."""
+def render(upstreams: Sequence[str], port: int, *, read_timeout: str | None = None) -> str:
+    """The deployment's configuration with these upstreams and this port.
+
+    :param read_timeout: ``proxy_read_timeout`` instead of the deployment's
+        (nginx's syntax: ``"1s"``, ``"500ms"``).
+    """
     text = CONFIG.read_text()
     servers = "".join(
         f"    server {address} max_fails=1 fail_timeout=5s;\n" for address in upstreams
@@ -59,17 +63,29 @@ def render(upstreams: Sequence[str], port: int) -> str:
     assert count == 1, "the upstream block of deploy/nginx/authserver.conf changed shape"
     text, count = re.subn(r"listen \d+;", f"listen 127.0.0.1:{port};", text)
     assert count == 1
+    if read_timeout is not None:
+        text, count = re.subn(
+            r"proxy_read_timeout \w+;", f"proxy_read_timeout {read_timeout};", text
+        )
+        assert count == 1, "deploy/nginx/authserver.conf sets proxy_read_timeout once"
     return text
 
 
 @contextmanager
 def running_nginx(
-    upstreams: Sequence[str], workdir: Path, port: int | None = None
+    upstreams: Sequence[str],
+    workdir: Path,
+    port: int | None = None,
+    *,
+    read_timeout: str | None = None,
 ) -> Iterator[str]:
-    """nginx in front of *upstreams* on *port* (default: a free one); its base URL."""
+    """nginx in front of *upstreams* on *port* (default: a free one); its base URL.
+
+    :param read_timeout: see :func:`render`.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
-    (workdir / "authserver.conf").write_text(render(upstreams, port))
+    (workdir / "authserver.conf").write_text(render(upstreams, port, read_timeout=read_timeout))
     (workdir / "nginx.conf").write_text(_MAIN.format(prefix=workdir))
     process = subprocess.Popen(
         [NGINX, "-p", str(workdir), "-c", str(workdir / "nginx.conf")],

@@ -1,12 +1,13 @@
 """The Credentials tab: public keys for ``private_key_jwt`` (paste a JWK or a
-PEM public key with a label; list; remove) and the switch that turns secret
-authentication off for a client that uses keys only."""
+PEM public key with a label; list; remove), the client's ``jwks_uri`` (set,
+replace, remove) and the switch that turns secret authentication off for a
+client that uses keys only."""
 
 from __future__ import annotations
 
 import json
 
-from flask import flash, redirect, url_for
+from flask import current_app, flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 
 from ...errors import ValidationError
@@ -15,7 +16,12 @@ from ...services import client_keys
 from ...services import clients as clients_service
 from .. import bp
 from ..errors import return_to
-from ..forms import ClientKeyForm, RemoveKeyForm, SecretAuthenticationForm
+from ..forms import (
+    ClientKeyForm,
+    JwksUriForm,
+    RemoveKeyForm,
+    SecretAuthenticationForm,
+)
 from ..login import audit_context, login_required, require_user
 from .clients import client_page
 
@@ -37,6 +43,7 @@ def credentials(client_id: str) -> ResponseReturnValue:
         key_form=ClientKeyForm(formdata=None),
         remove_form=RemoveKeyForm(formdata=None),
         switch_form=SecretAuthenticationForm(formdata=None),
+        jwks_uri_form=JwksUriForm(formdata=None, jwks_uri=client.jwks_uri),
     )
 
 
@@ -88,4 +95,35 @@ def secret_authentication(client_id: str) -> ResponseReturnValue:
         else "Secret authentication is off: the client authenticates with its keys only.",
         "success",
     )
+    return redirect(url_for("console.credentials", client_id=client_id), 303)
+
+
+@bp.post("/clients/<client_id>/credentials/jwks-uri")
+@login_required
+def set_jwks_uri(client_id: str) -> ResponseReturnValue:
+    user = require_user()
+    return_to(url_for("console.credentials", client_id=client_id))
+    form = JwksUriForm()
+    if not form.validate():
+        clients_service.get_client(user, client_id)
+        raise ValidationError(
+            next(iter(form.errors.get("jwks_uri") or ["Invalid form."])), field="jwks_uri"
+        )
+    client = client_keys.set_jwks_uri(
+        user,
+        client_id,
+        audit_context(),
+        form.jwks_uri.data,
+        allow_local=bool(current_app.config["JWKS_URI_ALLOW_LOCAL"]),
+    )
+    flash(f"Key set URL saved: the keys are fetched from {client.jwks_uri}.", "success")
+    return redirect(url_for("console.credentials", client_id=client_id), 303)
+
+
+@bp.post("/clients/<client_id>/credentials/jwks-uri/remove")
+@login_required
+def remove_jwks_uri(client_id: str) -> ResponseReturnValue:
+    return_to(url_for("console.credentials", client_id=client_id))
+    client_keys.set_jwks_uri(require_user(), client_id, audit_context(), None)
+    flash("Key set URL removed: keys published there are refused from now on.", "success")
     return redirect(url_for("console.credentials", client_id=client_id), 303)
