@@ -1,6 +1,6 @@
 """The legitimate client under a flood of wrong secrets from changing addresses.
 
-Starts ``authserver serve`` (gunicorn, 2 sync workers, SQLite, production
+Starts ``authserver serve`` (the production server, 2 workers, SQLite, production
 argon2id parameters, one trusted proxy so that every attacker request can come
 from another address), gets the demo client's credentials, and measures that
 client's token requests (one at a time, a new connection each, its secret

@@ -2,6 +2,11 @@
 
 Code map, in the order a request travels:
 
+0. :mod:`.token_wsgi`: ``POST /oauth2/token`` is taken at the WSGI edge, in
+   front of Flask's dispatch, and handed straight to the Authlib server below
+   (Flask's per-request machinery cost more CPU than the endpoint itself);
+   anything Flask must judge, and every error that is not an OAuth error,
+   still goes through Flask;
 1. :mod:`.endpoints`: the blueprint (``/oauth2/token``, ``/oauth2/introspect``,
    ``/oauth2/revoke``, ``/oauth2/jwks``, RFC 8414 metadata) and
    :func:`~.endpoints.init_app`, which the app factory calls;
