@@ -86,7 +86,9 @@ def init_app(app: Flask) -> None:
             "description": 'Self-service management of OAuth2 clients (README "Admin API"). '
             "Errors are application/problem+json (RFC 9457); each type URI, "
             "{issuer}/problems/{name}, is a page that explains the problem. Every validation "
-            "error (422) lists the fields at fault in errors: [{field, message}]."
+            "error (422) lists the fields at fault in errors: [{field, message}]. A request body "
+            "larger than the server's limit (MAX_CONTENT_LENGTH, 16 KiB by default) is refused "
+            "with 413 before it is read."
         },
         "servers": [{"url": "/"}],
         "security": [{"bearerAuth": []}],

@@ -103,3 +103,19 @@ def test_validation_errors_and_the_client_settings_are_documented(http):
     patch = spec["paths"]["/api/v1/clients/{client_id}"]["patch"]
     assert set(patch["responses"]) >= {"200", "401", "404", "422"}
     assert schemas["Secret"]["required"] == ["created_at", "expires_at", "last_used_at"]
+
+
+def test_every_operation_with_a_body_documents_the_size_limit(http):
+    spec = _spec(http)
+    with_body = [
+        (method, path)
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if method != "parameters" and "requestBody" in op
+    ]
+    assert len(with_body) == 11
+    for method, path in with_body:
+        responses = spec["paths"][path][method]["responses"]
+        assert responses["413"] == {"$ref": "#/components/responses/REQUEST_ENTITY_TOO_LARGE"}
+    assert "413" not in spec["paths"]["/api/v1/clients"]["get"]["responses"]
+    assert "16 KiB" in spec["info"]["description"]

@@ -1,7 +1,8 @@
 """A bounded property-based run of schemathesis against openapi.json: for
 generated requests to every admin operation, valid ones and invalid ones,
 no 5xx, and every answer conforms to the document (status, content type,
-schema); invalid data is refused with a 4xx.
+schema); invalid data is refused with a 4xx (negative_data_rejection, on for
+every operation).
 
 (Driven through Hypothesis directly: schemathesis's pytest plugin does not
 run on pytest 9.)
@@ -14,10 +15,13 @@ import base64
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
+from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -30,6 +34,27 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
+#: The answers that count as refusing an invalid request: schemathesis's own
+#: list (4.32: 400, 401, 403, 404, 405, 406, 409, 415, 422, 428, 429, 5xx) and
+#: 413. Schemathesis' list has no 413, so a generated body that is invalid *and*
+#: over MAX_CONTENT_LENGTH (16 KiB: long strings of non-ASCII characters, sent
+#: as \uXXXX escapes), refused with 413 before it is parsed, was reported as
+#: "ST201 Schema-violating request accepted" ("ST201" is the check's code, not
+#: a status). That was the false alarm on the keys, jwks-uri and organizations
+#: operations; it came and went with the generated sizes. Every operation
+#: with a body documents the 413 (admin_api/base.py).
+REFUSALS = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428"]
+REFUSALS += ["429", "5xx"]
+CONFIG = SchemathesisConfig.from_dict(
+    {
+        "checks": {"negative_data_rejection": {"expected-statuses": REFUSALS}},
+        # The test sends the credentials itself (valid ones, over whatever was
+        # generated); a generated Authorization header never reaches the app.
+        # Generated anyway, schemathesis would count a negated (dropped) one
+        # as part of an invalid request that the app then "accepted".
+        "generation": {"with-security-parameters": False},
+    }
+)
 #: examples per operation and mode: 24 operations x 2 modes x 15 = 720 requests at most
 EXAMPLES = 15
 
@@ -56,7 +81,7 @@ def _fresh_client(world):
 
 
 def _operations(app):
-    api = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
+    api = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, config=CONFIG)
     return [result.ok() for result in api.get_all_operations()]
 
 
@@ -68,11 +93,7 @@ def test_every_operation_is_fuzzed(app):
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 def test_admin_api_conforms_to_its_openapi_document(app, world, mode):
-    # The negative-data check is off: since the last merges it flags accepted
-    # bodies on operations that depend on state left by earlier operations
-    # (organizations, keys, jwks-uri), differently from run to run. Negative
-    # bodies are still sent, and every other check still runs on them.
-    checks = CHECKS
+    checks = CHECKS + ([negative_data_rejection] if mode is GenerationMode.NEGATIVE else [])
     for operation in _operations(app):
         names = {p.name for p in operation.path_parameters}
         # reach past the 404 of an unknown client: use a real one
@@ -81,7 +102,14 @@ def test_admin_api_conforms_to_its_openapi_document(app, world, mode):
         gateway = operation.label == "POST /api/v1/export-failures"
         headers = world["gateway"] if gateway else world["headers"]
 
-        _fuzz(operation, mode, fixed, headers, checks)
+        try:
+            _fuzz(operation, mode, fixed, headers, checks)
+        except Unsatisfiable:
+            # Nothing of this request can be made invalid (no body, no query,
+            # a fixed or unconstrained path; the credentials are the test's):
+            # no negative case to send.
+            assert mode is GenerationMode.NEGATIVE, operation.label
+            assert not operation.body and not operation.query, operation.label
 
 
 def _fuzz(operation, mode, fixed, headers, checks):
