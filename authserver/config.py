@@ -48,6 +48,8 @@ _ENV: dict[str, tuple[str, Any]] = {
         lambda v: v.lower() in {"1", "true", "yes", "on"},
     ),
     "AUTHSERVER_ARGON2_FAILURE_BUDGET": ("ARGON2_FAILURE_BUDGET", str),
+    "AUTHSERVER_TARPIT_SECONDS": ("TARPIT_SECONDS", float),
+    "AUTHSERVER_TARPIT_SLOTS": ("TARPIT_SLOTS", int),
     "AUTHSERVER_TRACING": ("TRACING", str),
     "AUTHSERVER_LOG_FORMAT": ("LOG_FORMAT", str),
     "AUTHSERVER_LOG_LEVEL": ("LOG_LEVEL", str),
@@ -79,7 +81,11 @@ DEFAULTS: dict[str, Any] = {
     "ARGON2_MAX_CONCURRENT": 2,
     #: failed argon2 verifications (all clients, all addresses) past which only
     #: known clients within their own failure count are verified (429 for others)
-    "ARGON2_FAILURE_BUDGET": "5/second",
+    "ARGON2_FAILURE_BUDGET": "1 per 2 seconds",
+    #: seconds a served worker holds a 429 for failed client authentications
+    #: before sending it, and how many it holds at once (authserver.gate.Tarpit)
+    "TARPIT_SECONDS": 1.0,
+    "TARPIT_SLOTS": 32,
     #: failed client authentications before 429 (per client id / per address)
     "AUTH_FAILURE_LIMIT": "10/minute",
     #: failed admin logins before 429 (per e-mail / per address)

@@ -40,6 +40,9 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from .config import DEFAULTS
+from .gate import Gate
+
 if TYPE_CHECKING:
     from flask import Flask
 
@@ -69,11 +72,21 @@ def granian_executable() -> str:
     return shutil.which("granian") or "granian"
 
 
+def blocking_threads(environ: Mapping[str, str]) -> int:
+    """Python threads per worker: one runs the app at a time (behind the
+    worker's :class:`~authserver.gate.Gate`), and one more for each wait that
+    steps outside it: the argon2 verifications (``ARGON2_MAX_CONCURRENT``)
+    and the tarpit's held answers (``AUTHSERVER_TARPIT_SLOTS``)."""
+    slots = int(environ.get(CONFIG_PREFIX + "TARPIT_SLOTS", DEFAULTS["TARPIT_SLOTS"]))
+    return 1 + int(DEFAULTS["ARGON2_MAX_CONCURRENT"]) + max(0, slots)
+
+
 def server_command(
     host: str,
     port: int,
     workers: int = DEFAULT_WORKERS,
     *,
+    threads: int | None = None,
     app: str = APP,
     factory: bool = True,
     log_level: str = "info",
@@ -88,10 +101,12 @@ def server_command(
       so every token request paid a TCP handshake and a fresh parse), and it
       reads requests asynchronously before they reach Python, so a client
       that sends its headers slowly holds no worker.
-    * ``--blocking-threads 1``: one Python thread per worker process runs the
-      app. Granian's WSGI default is half the backpressure (hundreds of
-      threads), which only makes them queue for the GIL and raises p99; the
-      worker processes (one per core) are the parallelism.
+    * ``--blocking-threads`` (:func:`blocking_threads`): one thread at a time
+      runs the app, behind the worker's :class:`~authserver.gate.Gate`; the
+      others wait there, asleep, or outside it (argon2, the tarpit). Granian's
+      WSGI default is half the backpressure (hundreds of threads) with no
+      gate: they queued for the GIL and p99 rose. The worker processes (one
+      per core) are the parallelism.
     * ``--backpressure``: connections one worker serves at once (the others
       wait in the listen backlog). It counts connections, not requests, so it
       is sized for every keep-alive connection of clients and load balancers.
@@ -120,7 +135,7 @@ def server_command(
         "--workers",
         str(workers),
         "--blocking-threads",
-        "1",
+        str(threads if threads is not None else blocking_threads(os.environ)),
         "--backpressure",
         str(BACKPRESSURE),
         "--http",
@@ -156,6 +171,8 @@ def served_app() -> Flask:
     (``PATH``, ``PROMETHEUS_MULTIPROC_DIR``, ``PG*``, proxies) stay: libraries
     read them later.
 
+    The app is put behind the worker's :class:`~authserver.gate.Gate`.
+
     Last, the objects made so far (modules, the app, its engines: about 130,000)
     are moved out of the garbage collector's sight with :func:`gc.freeze`: they
     live as long as the worker, and a full collection that walked them paused
@@ -164,6 +181,7 @@ def served_app() -> Flask:
     from .app import create_app
 
     app = create_app()
+    app.wsgi_app = Gate(app.wsgi_app)  # type: ignore[method-assign]
     forget_configuration(os.environ)
     gc.collect()
     gc.freeze()

@@ -41,6 +41,8 @@ from pathlib import Path
 
 import requests
 
+from authserver.config import DEFAULTS
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 NO_BUDGET = "1000000/second"
@@ -200,7 +202,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--attackers", type=int, default=16)
-    parser.add_argument("--budget", default="5/second")
+    parser.add_argument("--budget", default=DEFAULTS["ARGON2_FAILURE_BUDGET"])
     parser.add_argument("--skip-no-budget", action="store_true")
     parser.add_argument("--redis", help="share the counts in this Redis (flushed first)")
     args = parser.parse_args()

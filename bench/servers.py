@@ -93,8 +93,10 @@ def start_production(
     if app is None:
         command = server_command("127.0.0.1", port, workers, log_level="warning")
     else:
+        # one thread: an app without authserver's gate would have its threads
+        # take turns at the GIL (authserver runs one request at a time per worker)
         command = server_command(
-            "127.0.0.1", port, workers, app=app, factory=False, log_level="warning"
+            "127.0.0.1", port, workers, app=app, factory=False, threads=1, log_level="warning"
         )
     return start(name, command, env, cwd, workdir, f"http://127.0.0.1:{port}/oauth2/token")
 

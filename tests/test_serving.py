@@ -29,14 +29,17 @@ import requests
 from cryptography.fernet import Fernet
 from support.server import ROOT, free_port, running_server, server_env, stop
 
-from authserver import serving
+from authserver import gate, serving
 
 pytestmark = pytest.mark.e2e
 
 DRAIN_SECONDS = 2.0
 
 
-def test_server_command_is_granian_with_one_python_thread_per_worker() -> None:
+def test_server_command_is_granian_with_threads_for_the_waits_outside_the_gate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("AUTHSERVER_TARPIT_SLOTS", raising=False)
     command = serving.server_command("0.0.0.0", 8123, 3)
 
     assert command == [
@@ -50,7 +53,7 @@ def test_server_command_is_granian_with_one_python_thread_per_worker() -> None:
         "--workers",
         "3",
         "--blocking-threads",
-        "1",
+        "35",  # one runs the app; 2 argon2 verifications and 32 held refusals wait outside
         "--backpressure",
         "256",
         "--http",
@@ -69,6 +72,58 @@ def test_server_command_is_granian_with_one_python_thread_per_worker() -> None:
         "authserver.serving:served_app",
     ]
     assert not any("access-log" in part for part in command)  # the app writes its own
+
+
+def test_the_threads_follow_the_tarpit_slots() -> None:
+    assert serving.blocking_threads({"AUTHSERVER_TARPIT_SLOTS": "8"}) == 11
+    assert serving.blocking_threads({"AUTHSERVER_TARPIT_SLOTS": "0"}) == 3
+    assert serving.blocking_threads({}) == 35
+
+
+def test_a_refused_authentication_is_held_while_the_worker_serves_others(
+    tmp_path: Path,
+) -> None:
+    """One worker: a 429 is held for ``AUTHSERVER_TARPIT_SECONDS`` outside the
+    worker's gate, and a client whose secret is verified gets its token meanwhile."""
+    instance = tmp_path / "instance"
+    with running_server(
+        f"sqlite:///{instance / 'tarpit.sqlite3'}",
+        instance,
+        workers=1,
+        extra_env={"AUTHSERVER_ARGON2_FAILURE_BUDGET": "1/hour", "AUTHSERVER_TARPIT_SECONDS": "2"},
+    ) as server:
+        setup = server.cli("demo", "setup")
+        found = re.search(r"curl -s -u (\S+?):(\S+) -d grant_type", setup.stdout)
+        assert found, setup.stdout + setup.stderr
+        token_url = server.url + "/oauth2/token"
+        form = {"grant_type": "client_credentials"}
+
+        def token(client_id: str, secret: str) -> requests.Response:
+            return requests.post(token_url, data=form, auth=(client_id, secret), timeout=30)
+
+        assert token(found[1], found[2]).status_code == 200  # verified once
+        assert token("cl_unknown1", "wrong").status_code == 401  # the budget is spent
+        finished: dict[str, float] = {}
+        refused: list[requests.Response] = []
+
+        def refuse() -> None:
+            refused.append(token("cl_unknown2", "wrong"))
+            finished["refused"] = time.monotonic()
+
+        sent = time.monotonic()
+        flood = threading.Thread(target=refuse)
+        flood.start()
+        time.sleep(0.5)  # the refusal is being held
+        issued = token(found[1], found[2])
+        finished["issued"] = time.monotonic()
+        flood.join(timeout=30)
+
+    assert issued.status_code == 200
+    assert refused[0].status_code == 429
+    assert refused[0].headers["Retry-After"] == "1"
+    assert refused[0].json()["error"] == "temporarily_unavailable"
+    assert finished["refused"] - sent >= 2.0  # held
+    assert finished["issued"] < finished["refused"]  # served meanwhile, by the same worker
 
 
 def test_an_application_object_is_served_without_factory() -> None:
@@ -149,6 +204,7 @@ def test_served_app_reads_the_configuration_then_forgets_it(
     monkeypatch.setenv("AUTHSERVER_SECRET_KEY", "forgotten-secret-key-" + "k" * 24)
     monkeypatch.setenv("AUTHSERVER_METRICS_TOKEN", "forgotten-metrics-token")
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    monkeypatch.setattr(gate, "_lock", None)  # the gate of this "worker" goes with the test
 
     app = serving.served_app()
     frozen = gc.get_freeze_count()
@@ -161,6 +217,7 @@ def test_served_app_reads_the_configuration_then_forgets_it(
     assert not [name for name in os.environ if name.startswith("AUTHSERVER_")]
     assert os.environ["PROMETHEUS_MULTIPROC_DIR"] == str(tmp_path)  # read by every new metric
     assert "PATH" in os.environ
+    assert isinstance(app.wsgi_app, gate.Gate)  # one request at a time runs the app
 
 
 def test_forget_configuration_removes_only_the_prefix() -> None:

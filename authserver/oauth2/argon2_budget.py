@@ -4,10 +4,15 @@ secrets cannot take the CPU from the clients that authenticate.
 The failure throttle (:mod:`authserver.throttle`) counts per address; a flood
 from changing addresses (a botnet, or many ``X-Forwarded-For`` values behind
 trusted proxies) never reaches it. So failed verifications are also counted
-all together, in a window of ``ARGON2_FAILURE_BUDGET`` (default 5 a second:
-about a twentieth of what two idle cores verify with the production
-parameters, and still a fair share of two busy ones), in memory (per process)
-or, with ``AUTHSERVER_REDIS_URL``, shared by every process of every instance.
+all together, in a window of ``ARGON2_FAILURE_BUDGET`` (default one every two
+seconds), in memory (per process) or, with ``AUTHSERVER_REDIS_URL``, shared
+by every process of every instance. Kept low because a failed verification
+serves no one who could get a token, and each one costs a core 33 ms with the
+production parameters and evicts the processor cache that every other request
+runs in: at one a second and process, a flood raised a verified client's p99
+to 2.4 times its quiet value (``bench/argon2_flood.py``). Refusals of the
+token endpoint are also held before they are sent (:class:`authserver.gate.Tarpit`),
+so that a flood's connections cannot ask again at once.
 
 While the budget is spent, a verification runs only for a known client id that
 is within its own failure count (``AUTH_FAILURE_LIMIT``, counted per client id
@@ -55,7 +60,7 @@ def _client_key(client_id: str) -> str:
 class VerificationBudget:
     """Failed verifications per second, overall and per client id.
 
-    :param budget: a ``limits`` expression for all failures (``"5/second"``).
+    :param budget: a ``limits`` expression for all failures (``"1 per 2 seconds"``).
     :param client_limit: a client id's own failure count (``"10/minute"``).
     :param storage_uri: ``redis://...`` to share the counts; ``None``: this process.
     """

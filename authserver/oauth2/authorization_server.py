@@ -22,6 +22,7 @@ from sqlalchemy import Engine, create_engine
 
 from .. import tokens
 from ..extensions import db
+from ..gate import Tarpit
 from ..grants import ClientCredentialsGrant
 from ..keys import KeyStore
 from ..services import tokens as token_service
@@ -78,6 +79,8 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
             budget=VerificationBudget.from_config(config),
         )
         secret_auth = SecretAuthentication(self.verifier)
+        #: holds a 429 of client authentication before it is sent (:mod:`.token_wsgi`)
+        self.tarpit = Tarpit(float(config["TARPIT_SECONDS"]), int(config["TARPIT_SLOTS"]))
         self.key_config = {
             "alg": config["SIGNING_ALG"],
             "encryption_key": config.get("KEY_ENCRYPTION_KEY"),

@@ -35,7 +35,7 @@ import secrets
 import threading
 from collections.abc import Callable
 
-from .. import credentials
+from .. import credentials, gate
 from ..observability import context, metrics
 from ..throttle import FailureThrottle
 from .argon2_budget import VerificationBudget, network_of
@@ -161,7 +161,14 @@ class SecretVerifier:
         return record, matched
 
     def _verify(self, record: ClientRecord | None, secret: str) -> int | None:
-        """Argon2-verify *secret* against the live hashes; the matching row id or ``None``."""
+        """Argon2-verify *secret* against the live hashes; the matching row id
+        or ``None``. In a served worker, the wait for a slot and the hashing
+        happen outside the worker's gate (:mod:`authserver.gate`): the worker
+        answers other requests meanwhile."""
+        with gate.outside():
+            return self._verify_outside(record, secret)
+
+    def _verify_outside(self, record: ClientRecord | None, secret: str) -> int | None:
         if not self._slots.acquire(timeout=ARGON2_WAIT_SECONDS):
             raise VerifierBusy()
         try:

@@ -140,6 +140,8 @@ class TokenEdge:
             status, payload, headers = server.token_answer(request)
         except Exception as error:  # noqa: BLE001 - answered by the app's error handlers
             return self._through_flask(environ, start_response, error)
+        if status == 429:  # too many failed authentications: held, then sent
+            server.tarpit.hold()
         error_code = payload.get("error") if status != 200 else None
         metrics.TOKEN_REQUESTS.labels(metrics.token_result(status, error_code)).inc()
         body = to_bytes(self.app.json.dumps(payload))

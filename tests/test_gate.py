@@ -1,0 +1,223 @@
+"""The worker's gate: one request runs the app at a time; waits that need no
+Python (argon2, a held refusal) step outside it, and the worker serves other
+requests meanwhile. The tarpit holds a refusal outside the gate, a bounded
+number at once, and only in a served request."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import pytest
+
+from authserver import credentials, gate
+
+Environ = dict[str, Any]
+
+
+@pytest.fixture(autouse=True)
+def no_gate_left(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A gate made here is this test's only (the module keeps the worker's)."""
+    monkeypatch.setattr(gate, "_lock", None)
+    monkeypatch.setattr(gate, "_holder", None)
+    yield
+
+
+def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+    pass
+
+
+def run(app: Any, environ: Environ | None = None) -> list[bytes]:
+    return list(app(environ or {}, start_response))
+
+
+def in_threads(*targets: Any) -> None:
+    threads = [threading.Thread(target=target) for target in targets]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=10)
+        assert not thread.is_alive(), "a request never finished: the gate deadlocked"
+
+
+def test_one_request_at_a_time_runs_the_app() -> None:
+    running, most = [0], [0]
+    lock = threading.Lock()
+
+    def app(environ: Environ, start_response: Any) -> list[bytes]:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.02)  # a request that takes a while (inside the gate)
+        with lock:
+            running[0] -= 1
+        return [b"ok"]
+
+    gated = gate.Gate(app)
+    in_threads(*[lambda: run(gated)] * 4)
+
+    assert most[0] == 1
+
+
+def test_a_request_outside_the_gate_lets_another_run() -> None:
+    second_ran = threading.Event()
+
+    def app(environ: Environ, start_response: Any) -> list[bytes]:
+        if environ["who"] == "first":
+            assert gate.inside()
+            with gate.outside():
+                assert not gate.inside()
+                # the second request can only run if this one let the gate go
+                assert second_ran.wait(timeout=5)
+            assert gate.inside()
+        else:
+            second_ran.set()
+        return [environ["who"].encode()]
+
+    gated = gate.Gate(app)
+    answers: list[list[bytes]] = []
+    in_threads(
+        lambda: answers.append(run(gated, {"who": "first"})),
+        lambda: (time.sleep(0.05), answers.append(run(gated, {"who": "second"}))),
+    )
+
+    assert sorted(answers) == [[b"first"], [b"second"]]
+
+
+def test_an_answer_that_is_not_a_list_is_read_and_closed_inside() -> None:
+    closed_inside: list[bool] = []
+
+    class Answer:
+        def __iter__(self) -> Iterator[bytes]:
+            assert gate.inside()
+            yield from (b"a", b"b")
+
+        def close(self) -> None:  # where the access log writes its line
+            closed_inside.append(gate.inside())
+
+    def app(environ: Environ, start_response: Any) -> Iterable[bytes]:
+        return Answer()
+
+    assert run(gate.Gate(app)) == [b"ab"]
+    assert closed_inside == [True]
+    assert not gate.inside()  # the request is over
+
+
+def test_outside_does_nothing_without_a_gate_or_for_another_thread() -> None:
+    with gate.outside():  # no gate: a test, flask run
+        assert not gate.inside()
+    gated = gate.Gate(lambda environ, start_response: [b""])
+    with gate.outside():  # a gate, but this thread does not hold it
+        assert not gated.lock.locked()
+
+
+def test_argon2_hashing_and_verifying_run_outside_the_gate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[bool] = []
+
+    class Hasher:
+        def hash(self, secret: str) -> str:
+            seen.append(gate.inside())
+            return "hash"
+
+        def verify(self, secret_hash: str, secret: str) -> bool:
+            seen.append(gate.inside())
+            return True
+
+    monkeypatch.setattr(credentials, "hasher", Hasher)
+
+    def app(environ: Environ, start_response: Any) -> list[bytes]:
+        assert credentials.hash_secret("s") == "hash"
+        assert credentials.check_secret("hash", "s") is True
+        return [b""]
+
+    run(gate.Gate(app))
+
+    assert seen == [False, False]
+
+
+def held(tarpit: gate.Tarpit, count: int) -> list[float]:
+    """How long each of *count* concurrent served refusals took to be answered."""
+    start = threading.Barrier(count)
+    seconds: list[float] = []
+
+    def app(environ: Environ, start_response: Any) -> list[bytes]:
+        tarpit.hold()
+        return [b"refused"]
+
+    gated = gate.Gate(app)
+
+    def refused() -> None:
+        start.wait()
+        started = time.monotonic()
+        assert run(gated) == [b"refused"]
+        seconds.append(time.monotonic() - started)
+
+    in_threads(*[refused] * count)
+    return sorted(seconds)
+
+
+def test_the_tarpit_holds_a_refusal_for_its_seconds_with_the_gate_free() -> None:
+    # two refusals held at the same time: neither held the gate meanwhile
+    first, second = held(gate.Tarpit(0.3, slots=2), 2)
+
+    assert first >= 0.3 and second >= 0.3
+    assert second < 0.6  # held side by side, not one after the other
+
+
+def test_a_held_answer_is_complete_before_it_is_held() -> None:
+    events: list[str] = []
+    tarpit = gate.Tarpit(0.2, slots=1)
+
+    def app(environ: Environ, start_response: Any) -> list[bytes]:
+        if environ["who"] == "refused":
+            tarpit.hold()
+            events.append("refused: answered")
+        else:
+            events.append("other: answered")
+        return [b""]
+
+    gated = gate.Gate(app)
+    in_threads(
+        lambda: (run(gated, {"who": "refused"}), events.append("refused: sent")),
+        lambda: (time.sleep(0.05), run(gated, {"who": "other"}), events.append("other: sent")),
+    )
+
+    assert events == ["refused: answered", "other: answered", "other: sent", "refused: sent"]
+
+
+def test_the_tarpit_holds_at_most_its_slots_at_once() -> None:
+    seconds = held(gate.Tarpit(0.3, slots=1), 3)
+
+    assert [s >= 0.3 for s in seconds] == [False, False, True]
+
+
+def test_the_tarpit_holds_nothing_outside_a_served_request_or_when_off() -> None:
+    started = time.monotonic()
+    gate.Tarpit(5.0, slots=4).hold()  # a test, flask run: no gate
+    assert held(gate.Tarpit(5.0, slots=0), 1) == [pytest.approx(0, abs=1.0)]
+    assert held(gate.Tarpit(0, slots=4), 1) == [pytest.approx(0, abs=1.0)]
+    assert time.monotonic() - started < 4.0
+
+
+def test_the_gate_hands_itself_over_in_the_order_of_arrival() -> None:
+    lock = gate.FifoLock()
+    order: list[int] = []
+    lock.acquire()
+    waiting = []
+    for number in range(5):
+        thread = threading.Thread(
+            target=lambda n=number: (lock.acquire(), order.append(n), lock.release())
+        )
+        thread.start()
+        waiting.append(thread)
+        time.sleep(0.02)  # each is waiting before the next comes
+    lock.release()
+    for thread in waiting:
+        thread.join(timeout=5)
+
+    assert order == [0, 1, 2, 3, 4]
+    assert not lock.locked()
