@@ -14,8 +14,6 @@ from typing import Any
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from . import gate
-
 #: bytes of randomness in a client secret (256 bits)
 SECRET_BYTES = 32
 
@@ -60,18 +58,14 @@ def generate_client_id() -> str:
 
 
 def hash_secret(secret: str) -> str:
-    """The argon2id hash of *secret* (PHC string), computed outside the
-    worker's gate (:mod:`authserver.gate`)."""
-    with gate.outside():
-        return hasher().hash(secret)
+    """The argon2id hash of *secret* (PHC string)."""
+    return hasher().hash(secret)
 
 
 def check_secret(secret_hash: str, secret: str) -> bool:
-    """Whether *secret* matches *secret_hash*; never raises for bad input.
-    Verified outside the worker's gate (:mod:`authserver.gate`)."""
+    """Whether *secret* matches *secret_hash*; never raises for bad input."""
     try:
-        with gate.outside():
-            return hasher().verify(secret_hash, secret)
+        return hasher().verify(secret_hash, secret)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

@@ -7,12 +7,20 @@ milliseconds: every request in flight gets slower, and p99 rises. So the
 worker's app is wrapped in :class:`Gate`: a request runs the app only while it
 holds the worker's gate, and a thread waiting for the gate sleeps instead of
 fighting for the GIL. A request steps outside the gate (:func:`outside`) only
-for a wait that needs no Python:
+for a wait that needs no Python, and only while it holds no database lock:
 
-* an argon2 verification (tens of milliseconds in C, the GIL released): the
-  worker serves other requests meanwhile, where one thread would have stalled
-  every request behind it;
-* the hold of a refused client authentication (:class:`Tarpit`).
+* the argon2 verification of client authentication (tens of milliseconds in
+  C, the GIL released; the token path reads on autocommit connections, so it
+  holds no transaction): the worker serves other requests meanwhile, where
+  one thread would have stalled every request behind it;
+* the hold of a refused client authentication (:class:`Tarpit`), after the
+  answer is complete.
+
+Never from inside a transaction: a request that left the gate holding a row
+lock would wait for the gate to come back, while the request that took the
+gate waits for that row lock (seen: two secret rotations at once, each hashing
+its new secret inside its transaction, stopped a worker). So the services'
+hashing (new secrets, rotations, passwords) stays inside.
 
 Outside a served worker (tests, ``flask run``) there is no gate, and
 :func:`outside` does nothing.

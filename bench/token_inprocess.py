@@ -11,6 +11,14 @@ the cores), and with ``--profile`` the functions that cost the most
     .venv/bin/python bench/token_inprocess.py
     .venv/bin/python bench/token_inprocess.py --profile
     .venv/bin/python bench/token_inprocess.py --instructions   # needs valgrind
+    .venv/bin/python bench/token_inprocess.py --private-key-jwt [--profile]
+
+``--private-key-jwt`` registers an ES256 key for the demo client (as
+``bench/token_endpoint.py --private-key-jwt`` does), signs one assertion per
+token beforehand, and measures blocks of secret and assertion tokens in turn:
+it prints both, their difference, and what one ES256 signature verification
+costs on its own (PyJWT, the same key), the part of the difference no
+implementation can avoid.
 
 ``--instructions`` counts the machine instructions of one token with
 ``valgrind --tool=callgrind`` (the difference between a run of 400 and a run
@@ -47,6 +55,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=500, help="tokens per block")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--instructions", action="store_true", help="count with callgrind")
+    parser.add_argument("--private-key-jwt", action="store_true", help="assertions against secrets")
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)  # tokens only, no timing
     args = parser.parse_args()
     if args.instructions:
@@ -71,6 +80,10 @@ def main() -> None:
         app = create_app()
         body = b"grant_type=client_credentials"
         basic = "Basic " + base64.b64encode(f"{found[1]}:{found[2]}".encode()).decode()
+        if args.private_key_jwt:
+            os.environ["BENCH_BASIC"] = basic
+            _assertions(app, found[1], args)
+            return
 
         def token() -> bytes:
             environ: dict[str, Any] = {
@@ -118,6 +131,89 @@ def main() -> None:
             pstats.Stats(profile).sort_stats(os.environ.get("SORT", "tottime")).print_stats(
                 int(os.environ.get("TOP", "25"))
             )
+
+
+def _environ(body: bytes, authorization: str | None = None) -> dict[str, Any]:
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/oauth2/token",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "CONTENT_TYPE": "application/x-www-form-urlencoded",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_HOST": "127.0.0.1:8000",
+        "REMOTE_ADDR": "127.0.0.1",
+    }
+    if authorization:
+        environ["HTTP_AUTHORIZATION"] = authorization
+    return environ
+
+
+def _assertions(app: Any, client_id: str, args: argparse.Namespace) -> None:
+    """Secret tokens and assertion tokens in turn (see the module docstring)."""
+    import jwt
+    from assertion_load import register_key, write_bodies
+
+    private = register_key(dict(os.environ), client_id)
+    bodies_file = Path(os.environ["AUTHSERVER_INSTANCE_PATH"]) / "bodies"
+    count = args.blocks * args.tokens + 100 + (args.tokens * 4 if args.profile else 0)
+    write_bodies(bodies_file, private, client_id, app.config["ISSUER"] + "/oauth2/token", count)
+    bodies = iter(bodies_file.read_text().splitlines())
+    secret = os.environ["BENCH_BASIC"]
+
+    def call(environ: dict[str, Any]) -> bytes:
+        return b"".join(app.wsgi_app(environ, lambda status, headers, exc_info=None: None))
+
+    def by_secret() -> bytes:
+        return call(_environ(b"grant_type=client_credentials", secret))
+
+    def by_assertion() -> bytes:
+        return call(_environ(next(bodies).encode()))
+
+    for make in (by_secret, by_assertion):
+        answer = make()
+        if not answer.startswith(b'{"access_token"'):
+            sys.exit(f"bench: no token: {answer[:300]!r}")
+    for _ in range(50):
+        by_secret(), by_assertion()
+    blocks: dict[str, list[float]] = {"secret": [], "assertion": []}
+    for _ in range(args.blocks // 2):
+        for name, make in (("secret", by_secret), ("assertion", by_assertion)):
+            started = time.thread_time()
+            for _ in range(args.tokens):
+                make()
+            blocks[name].append(1000 * (time.thread_time() - started) / args.tokens)
+    public = private.public_key()
+    algorithm = jwt.algorithms.ECAlgorithm(jwt.algorithms.ECAlgorithm.SHA256)
+    message, _, signature = next(bodies).rpartition("client_assertion=")[2].rpartition(".")
+    raw = jwt.utils.base64url_decode(signature)
+    started = time.thread_time()
+    for _ in range(2000):
+        algorithm.verify(message.encode(), public, raw)
+    verify = 1000 * (time.thread_time() - started) / 2000
+    secret_ms, assertion_ms = (statistics.median(blocks[n]) for n in ("secret", "assertion"))
+    print(
+        f"in-process CPU per token (median of {args.blocks // 2} blocks of {args.tokens} each):\n"
+        f"  client_secret_basic (cached)  {secret_ms:.3f} ms\n"
+        f"  private_key_jwt (ES256)       {assertion_ms:.3f} ms\n"
+        f"  difference                    {assertion_ms - secret_ms:.3f} ms\n"
+        f"  one ES256 verification        {verify:.3f} ms\n"
+        f"  (loadavg {os.getloadavg()[0]:.2f})"
+    )
+    if args.profile:
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(args.tokens * 4):
+            by_assertion()
+        profile.disable()
+        pstats.Stats(profile).sort_stats(os.environ.get("SORT", "tottime")).print_stats(
+            int(os.environ.get("TOP", "25"))
+        )
 
 
 def _instructions(tokens: int) -> int:

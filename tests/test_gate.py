@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 
 from authserver import credentials, gate
+from authserver.oauth2.client_auth import AuthenticationFailed, SecretVerifier
+from authserver.throttle import FailureThrottle
 
 Environ = dict[str, Any]
 
@@ -113,30 +115,35 @@ def test_outside_does_nothing_without_a_gate_or_for_another_thread() -> None:
         assert not gated.lock.locked()
 
 
-def test_argon2_hashing_and_verifying_run_outside_the_gate(
+def test_client_authentication_verifies_outside_the_gate_services_hash_inside(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    seen: list[bool] = []
+    seen: dict[str, bool] = {}
 
     class Hasher:
         def hash(self, secret: str) -> str:
-            seen.append(gate.inside())
+            seen["hash"] = gate.inside()
             return "hash"
 
         def verify(self, secret_hash: str, secret: str) -> bool:
-            seen.append(gate.inside())
-            return True
+            seen["verify"] = gate.inside()
+            return False
 
     monkeypatch.setattr(credentials, "hasher", Hasher)
+    monkeypatch.setattr(credentials, "_dummy", "dummy-hash")  # made before, not here
+    verifier = SecretVerifier(FailureThrottle("100/minute", "gate-test"))
 
     def app(environ: Environ, start_response: Any) -> list[bytes]:
+        # a service inside its transaction (a rotation): stays inside the gate
         assert credentials.hash_secret("s") == "hash"
-        assert credentials.check_secret("hash", "s") is True
+        # the token path (no transaction): the worker serves others meanwhile
+        with pytest.raises(AuthenticationFailed):
+            verifier.identify(lambda client_id: None, "cl_unknown", "wrong", "192.0.2.1")
         return [b""]
 
     run(gate.Gate(app))
 
-    assert seen == [False, False]
+    assert seen == {"hash": True, "verify": False}
 
 
 def held(tarpit: gate.Tarpit, count: int) -> list[float]:
