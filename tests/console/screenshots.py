@@ -28,6 +28,7 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "readme"
 PAGES = {
     "console-clients.png": "/clients?org=400100",
     "console-organizations.png": "/clients/{client_id}/organizations",
+    "console-credentials.png": "/clients/{client_id}/credentials",
     "console-activity.png": "/clients/{client_id}/activity",
 }
 
