@@ -187,6 +187,9 @@ class FromNow(int):
         {"exp": FromNow(600)},  # more than 5 minutes ahead
         {"exp": None},
         {"exp": "soon"},
+        {"exp": float("nan")},  # json reads NaN: a number no comparison refuses
+        {"exp": True},
+        {"iat": float("nan")},
         {"iat": FromNow(600)},  # issued in the future
         {"nbf": FromNow(600)},  # not yet valid
         {"jti": None},
@@ -254,7 +257,11 @@ def test_an_oversized_assertion_is_refused(http, keyed):
     refused(post_assertion(http, sign(pair, creds.client_id, ISSUER, padding="x" * 5000)))
 
 
-@pytest.mark.parametrize("garbage", ["", "a.b.c", "not-a-jwt", "e30.e30.", "W10.W10.sig"])
+@pytest.mark.parametrize(
+    "garbage",
+    ["", "a.b.c", "not-a-jwt", "e30.e30.", "W10.W10.sig", "e30.W10.sig", "e30.e30.sig.x",
+     "e30.e30.s\u00e9g", "e30..sig", "%%%.e30.sig"],
+)  # fmt: skip
 def test_malformed_assertions_are_refused(http, keyed, garbage):
     refused(post_assertion(http, garbage))
 
