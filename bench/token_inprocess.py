@@ -57,10 +57,22 @@ def main() -> None:
     parser.add_argument("--instructions", action="store_true", help="count with callgrind")
     parser.add_argument("--private-key-jwt", action="store_true", help="assertions against secrets")
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)  # tokens only, no timing
+    parser.add_argument("--kind", default="secret", help=argparse.SUPPRESS)  # what --count counts
     args = parser.parse_args()
     if args.instructions:
-        counts = [_instructions(tokens) for tokens in (100, 400)]
-        print(f"in-process instructions per token: {(counts[1] - counts[0]) / 300:,.0f}")
+        if args.private_key_jwt:
+            secret, assertion, verify = (
+                _per_token(kind) for kind in ("secret", "assertion", "verify")
+            )
+            print(
+                "in-process instructions per token:\n"
+                f"  client_secret_basic (cached)  {secret:,.0f}\n"
+                f"  private_key_jwt (ES256)       {assertion:,.0f}\n"
+                f"  difference                    {assertion - secret:,.0f}\n"
+                f"  one ES256 verification        {verify:,.0f}"
+            )
+            return
+        print(f"in-process instructions per token: {_per_token('secret'):,.0f}")
         return
     with tempfile.TemporaryDirectory(prefix="authserver-inprocess-") as tmp:
         os.environ.update(
@@ -80,7 +92,7 @@ def main() -> None:
         app = create_app()
         body = b"grant_type=client_credentials"
         basic = "Basic " + base64.b64encode(f"{found[1]}:{found[2]}".encode()).decode()
-        if args.private_key_jwt:
+        if args.private_key_jwt or args.kind != "secret":
             os.environ["BENCH_BASIC"] = basic
             _assertions(app, found[1], args)
             return
@@ -162,6 +174,8 @@ def _assertions(app: Any, client_id: str, args: argparse.Namespace) -> None:
     private = register_key(dict(os.environ), client_id)
     bodies_file = Path(os.environ["AUTHSERVER_INSTANCE_PATH"]) / "bodies"
     count = args.blocks * args.tokens + 100 + (args.tokens * 4 if args.profile else 0)
+    if args.count is not None:
+        count = 1000  # the same whatever is counted: signing them is not
     write_bodies(bodies_file, private, client_id, app.config["ISSUER"] + "/oauth2/token", count)
     bodies = iter(bodies_file.read_text().splitlines())
     secret = os.environ["BENCH_BASIC"]
@@ -181,6 +195,19 @@ def _assertions(app: Any, client_id: str, args: argparse.Namespace) -> None:
             sys.exit(f"bench: no token: {answer[:300]!r}")
     for _ in range(50):
         by_secret(), by_assertion()
+    public = private.public_key()
+    algorithm = jwt.algorithms.ECAlgorithm(jwt.algorithms.ECAlgorithm.SHA256)
+    message, _, signature = next(bodies).rpartition("client_assertion=")[2].rpartition(".")
+    raw = jwt.utils.base64url_decode(signature)
+    if args.count is not None:
+        counted = {
+            "secret": by_secret,
+            "assertion": by_assertion,
+            "verify": lambda: algorithm.verify(message.encode(), public, raw),
+        }[args.kind]
+        for _ in range(args.count):
+            counted()
+        return
     blocks: dict[str, list[float]] = {"secret": [], "assertion": []}
     for _ in range(args.blocks // 2):
         for name, make in (("secret", by_secret), ("assertion", by_assertion)):
@@ -188,10 +215,6 @@ def _assertions(app: Any, client_id: str, args: argparse.Namespace) -> None:
             for _ in range(args.tokens):
                 make()
             blocks[name].append(1000 * (time.thread_time() - started) / args.tokens)
-    public = private.public_key()
-    algorithm = jwt.algorithms.ECAlgorithm(jwt.algorithms.ECAlgorithm.SHA256)
-    message, _, signature = next(bodies).rpartition("client_assertion=")[2].rpartition(".")
-    raw = jwt.utils.base64url_decode(signature)
     started = time.thread_time()
     for _ in range(2000):
         algorithm.verify(message.encode(), public, raw)
@@ -216,11 +239,18 @@ def _assertions(app: Any, client_id: str, args: argparse.Namespace) -> None:
         )
 
 
-def _instructions(tokens: int) -> int:
-    """Instructions callgrind counts for this script making *tokens* tokens."""
+def _per_token(kind: str) -> float:
+    """Instructions of one *kind* (a secret token, an assertion token, or one
+    ES256 verification): the difference between 400 and 100 of them, over 300."""
+    counts = [_instructions(tokens, kind) for tokens in (100, 400)]
+    return (counts[1] - counts[0]) / 300
+
+
+def _instructions(tokens: int, kind: str) -> int:
+    """Instructions callgrind counts for this script making *tokens* of *kind*."""
     run = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
-         __file__, "--count", str(tokens)],
+         __file__, "--count", str(tokens), "--kind", kind],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     found = re.search(r"Collected : (\d+)", run.stderr)

@@ -49,6 +49,9 @@ class Client(db.Model):  # type: ignore[name-defined,misc]
     )
     #: where the client publishes its public keys (RFC 7591 §2 ``jwks_uri``)
     jwks_uri: Mapped[str | None] = mapped_column(String(2000))
+    #: raised with every change of its keys or ``jwks_uri`` (:mod:`..services.client_keys`):
+    #: the token path reads it with the client and keeps the parsed keys while it stays
+    keys_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     secrets: Mapped[list[ClientSecret]] = relationship(
         back_populates="client",

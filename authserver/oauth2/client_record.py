@@ -49,6 +49,8 @@ class ClientRecord:
     name: str = ""
     #: its own access-token lifetime in seconds; ``None``: the server's default
     access_token_lifetime: int | None = None
+    #: raised by every change of its keys (:class:`~.private_key_jwt.ClientKeyReader`)
+    keys_version: int = 0
 
     @property
     def is_partner(self) -> bool:
@@ -77,6 +79,7 @@ _QUERY = (
         Client.name,
         Client.access_token_lifetime,
         Client.secret_auth_enabled,
+        Client.keys_version,
     )
     .select_from(Client)
     .outerjoin(ClientSecret, ClientSecret.client_pk == Client.id)
@@ -120,6 +123,7 @@ def _record(client_id: str, rows: Sequence[Sequence[Any]], now: datetime) -> Cli
         organizations=tuple(sorted(organizations)),
         name=first[7],
         access_token_lifetime=first[8],
+        keys_version=first[10],
     )
 
 

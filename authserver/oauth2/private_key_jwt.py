@@ -28,8 +28,9 @@ once the claimed client id or the address is over the limit, refusals are
 secret is not: checking it costs a signature verification, not argon2, so
 the throttle is consulted only when an assertion fails. The client's keys are read
 only here, when an assertion is presented, so secret authentication pays
-nothing for them; parsed keys are kept per process, and each request reads
-the key rows afresh, so a removed key stops working at once.
+nothing for them; they are kept per process until the client's
+``keys_version`` (read with the client on every request) changes, so a
+removed key stops working at once (:class:`ClientKeyReader`).
 """
 
 from __future__ import annotations
@@ -86,21 +87,31 @@ def throttle_keys(client_id: str, address: str) -> tuple[str, str]:
 
 class ClientKeyReader:
     """The keys a client's assertion may be signed with: its registered keys
-    (read afresh on each call) and those published at its ``jwks_uri``.
-    *engine* is called for the engine on each read (it needs the app's database).
+    and those published at its ``jwks_uri``. *engine* is called for the engine
+    on each read (it needs the app's database).
 
-    Parsed keys are kept per process by their JWK text, so a key is parsed
-    once, not on every request.
+    The registered keys (and the ``jwks_uri``) are read once per version of
+    the client's keys and then kept per process: the client read of every
+    token request already fetches ``keys_version``, which each change of the
+    keys raises in the same transaction (:mod:`..services.client_keys`). So a
+    removed key stops working at the next request without a read of its own.
+    Parsed keys are kept by their JWK text, so a key is parsed once.
     """
+
+    #: clients whose keys are kept; past it, the kept ones are dropped
+    MAX_KEPT = 10_000
 
     def __init__(self, engine: Callable[[], Engine], fetcher: JwksFetcher) -> None:
         self.engine = engine
         self.fetcher = fetcher
         self._parsed: dict[str, Verifier | None] = {}
+        #: client id -> (keys_version, jwks_uri, registered keys); by the client
+        #: id, which is never given again, not by the row id, which SQLite may reuse
+        self._kept: dict[str, tuple[int, str | None, list[Verifier]]] = {}
         self._lock = threading.Lock()
         self._query = RawStatement(
             engine,
-            select(Client.jwks_uri, ClientKey.public_jwk)
+            select(Client.keys_version, Client.jwks_uri, ClientKey.public_jwk)
             .select_from(Client)
             .outerjoin(ClientKey, ClientKey.client_pk == Client.id)
             .where(Client.id == bindparam("pk")),
@@ -110,23 +121,37 @@ class ClientKeyReader:
         """Return the read's kept connections to the pool."""
         self._query.close()
 
-    def __call__(self, client_pk: int, *, refresh: bool = False) -> list[Verifier]:
-        """The client's keys; *refresh*: fetch its ``jwks_uri`` again if allowed
-        (:meth:`JwksFetcher.keys`)."""
-        rows = self._query({"pk": client_pk}, fetch=True)
-        found = [self._verifier(row[1]) for row in rows if row[1] is not None]
-        jwks_uri = rows[0][0] if rows else None
-        if jwks_uri:
-            try:
-                fetched = self.fetcher.keys(jwks_uri, refresh=refresh)
-            except JwksFetchError as error:
-                log.warning("client keys not fetched from jwks_uri: %s", error)
-                fetched = ()
-            found.extend(
-                self._verifier(json.dumps(jwk, sort_keys=True, separators=(",", ":")))
-                for jwk in fetched
-            )
-        return [verifier for verifier in found if verifier is not None]
+    def __call__(self, client: ClientRecord, *, refresh: bool = False) -> list[Verifier]:
+        """The keys of *client* as of the ``keys_version`` its read saw;
+        *refresh*: fetch its ``jwks_uri`` again if allowed (:meth:`JwksFetcher.keys`)."""
+        kept = self._kept.get(client.client_id)
+        if kept is None or kept[0] != client.keys_version:
+            kept = self._read(client)
+        _, jwks_uri, found = kept
+        if not jwks_uri:
+            return found
+        try:
+            fetched = self.fetcher.keys(jwks_uri, refresh=refresh)
+        except JwksFetchError as error:
+            log.warning("client keys not fetched from jwks_uri: %s", error)
+            fetched = ()
+        published = (
+            self._verifier(json.dumps(jwk, sort_keys=True, separators=(",", ":")))
+            for jwk in fetched
+        )
+        return found + [verifier for verifier in published if verifier is not None]
+
+    def _read(self, client: ClientRecord) -> tuple[int, str | None, list[Verifier]]:
+        rows = self._query({"pk": client.pk}, fetch=True)
+        if not rows:
+            return (-1, None, [])
+        parsed = (self._verifier(row[2]) for row in rows if row[2] is not None)
+        kept = (rows[0][0], rows[0][1], [verifier for verifier in parsed if verifier is not None])
+        with self._lock:
+            if len(self._kept) >= self.MAX_KEPT:
+                self._kept.clear()
+            self._kept[client.client_id] = kept
+        return kept
 
     def _verifier(self, text: str) -> Verifier | None:
         if text in self._parsed:
@@ -148,7 +173,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
     PRIVATE_KEY_JWT, PrivateKeyJWT(...))``); see the module docstring.
 
     :param audiences: the accepted ``aud`` values: the issuer and the token endpoint URL.
-    :param keys: the verification keys of a client, by its row id
+    :param keys: the verification keys of a client
         (``refresh=True``: a ``kid`` was not among them, look again).
     :param replay: records each ``jti`` once.
     :param throttle: the failure throttle shared with secret authentication.
@@ -229,7 +254,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
         keys = self.resolve_client_public_key(client)
         kid = header.get("kid")
         if kid is not None and not any(key.kid == kid for key in keys):
-            keys = self.keys(client.pk, refresh=True)  # rotated at the jwks_uri?
+            keys = self.keys(client, refresh=True)  # rotated at the jwks_uri?
         verified = self.process_assertion_claims(assertion, (header, claims, keys))
         if verified["iss"] != client.client_id:
             raise AssertionRefused("iss is not the client id")
@@ -262,8 +287,9 @@ class PrivateKeyJWT(JWTBearerClientAssertion):  # type: ignore[misc]
         return header, claims
 
     def resolve_client_public_key(self, client: ClientRecord) -> list[Verifier]:
-        """The client's registered keys (and its ``jwks_uri`` keys): read now."""
-        return self.keys(client.pk)
+        """The client's registered keys as of the version the client read saw
+        (and its ``jwks_uri`` keys)."""
+        return self.keys(client)
 
     def process_assertion_claims(
         self,
@@ -366,11 +392,7 @@ def split_compact(assertion: str) -> tuple[dict[str, Any], dict[str, Any]]:
 def _is_number(value: object) -> bool:
     """A JSON number a time claim may be (RFC 7519 §2 NumericDate): not a
     boolean, and finite (``json.loads`` reads ``NaN`` and ``Infinity``)."""
-    return (
-        isinstance(value, _CLAIM_NUMBER)
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-    )
+    return isinstance(value, _CLAIM_NUMBER) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def from_config(

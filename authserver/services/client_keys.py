@@ -7,7 +7,9 @@ the old one without downtime. A client whose secret authentication is off
 must keep a way in: removing its last key (with no ``jwks_uri``), or turning
 secrets off for a client without keys, is refused. Every change takes the
 client's row lock, checks the caller's right after it, and is audited in the
-same transaction (docs/rules.md, rule 8).
+same transaction (docs/rules.md, rule 8). Every change of the keys or the
+``jwks_uri`` also raises the client's ``keys_version``, which tells the token
+path that the keys it keeps are stale.
 """
 
 from __future__ import annotations
@@ -96,6 +98,7 @@ def add_key(
         public_jwk=public.jwk_json,
     )
     db.session.add(added)
+    client.keys_version += 1
     try:
         db.session.flush()
     except IntegrityError:  # the unique constraint decides a race
@@ -137,6 +140,7 @@ def remove_key(user: User, client_id: str, thumbprint: str, ctx: audit.AuditCont
     )
     notices.key_removed(client, ctx.actor, label=found.label, thumbprint=found.thumbprint)
     db.session.delete(found)
+    client.keys_version += 1
     db.session.commit()
 
 
@@ -195,6 +199,7 @@ def set_jwks_uri(
         raise LastCredential(_LAST_CREDENTIAL)
     if client.jwks_uri != jwks_uri:
         client.jwks_uri = jwks_uri
+        client.keys_version += 1
         action = "client.jwks_uri_set" if jwks_uri else "client.jwks_uri_removed"
         audit.record(ctx, action, client_id=client.client_id, target=jwks_uri)
         notices.jwks_uri_changed(client, ctx.actor, jwks_uri)

@@ -6,6 +6,7 @@ every refusal is ``invalid_client`` 401 with one fixed description.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import os
 import threading
@@ -19,7 +20,10 @@ from support.oauth import Creds, assert_oauth_error, basic, partner
 
 from authserver import create_app
 from authserver.extensions import db
+from authserver.jwks_uri import JwksFetcher
 from authserver.models import ClientSecret, UsedAssertion, User
+from authserver.oauth2.client_record import load_client
+from authserver.oauth2.private_key_jwt import ClientKeyReader
 from authserver.services import audit, client_keys
 
 REDIS_URL = os.environ.get("AUTHSERVER_TEST_REDIS_URL")
@@ -161,6 +165,37 @@ def test_a_removed_key_fails_at_the_next_request(http, keyed):
     (key,) = client_keys.list_keys(user, creds.client_id)
     client_keys.remove_key(user, creds.client_id, key.thumbprint, audit.CLI)
     refused(post_assertion(http, sign(pair, creds.client_id, ISSUER)))
+
+
+def test_a_key_added_works_at_the_next_request(http, keyed):
+    """The keys kept by the token path give way to the new version at once."""
+    creds, pair = keyed
+    assert post_assertion(http, sign(pair, creds.client_id, ISSUER)).status_code == 200
+    second = key_pair("RSA")
+    refused(post_assertion(http, sign(second, creds.client_id, ISSUER)))
+    client_keys.add_key(admin(), creds.client_id, audit.CLI, key=second.public_pem)
+    assert post_assertion(http, sign(second, creds.client_id, ISSUER)).status_code == 200
+
+
+def test_the_keys_are_read_once_per_keys_version(keyed):
+    """The client read of each request brings ``keys_version``; the key rows
+    are read again only when it changed, and kept by client id (SQLite may
+    give a deleted client's row id to a new client, never its client id)."""
+    creds, _ = keyed
+    (registered,) = client_keys.list_keys(admin(), creds.client_id)
+    reader = ClientKeyReader(lambda: db.engine, JwksFetcher())
+    reads = []
+    query = reader._query
+    reader._query = lambda *args, **kwargs: reads.append(args) or query(*args, **kwargs)
+    record = load_client(db.session.connection(), creds.client_id)
+    assert [k.kid for k in reader(record)] == [registered.kid]
+    assert [k.kid for k in reader(record)] == [registered.kid]
+    assert len(reads) == 1
+    assert len(reader(dataclasses.replace(record, keys_version=record.keys_version + 1))) == 1
+    assert len(reads) == 2
+    assert reader(dataclasses.replace(record, client_id="cl_reused_row_id")) != []
+    assert len(reads) == 3
+    query.close()
 
 
 # -- the forged-assertion suite -----------------------------------------------

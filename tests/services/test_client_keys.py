@@ -17,7 +17,7 @@ from authserver.errors import (
     ValidationError,
 )
 from authserver.extensions import db
-from authserver.models import AuditEvent, ClientKey
+from authserver.models import AuditEvent, Client, ClientKey
 from authserver.services import audit, client_keys, clients
 
 
@@ -110,6 +110,33 @@ def test_a_jwks_uri_counts_as_a_key(setup):
     client_keys.set_secret_authentication(anna, client_id, audit.CLI, enabled=False)
     with pytest.raises(LastCredential):
         client_keys.set_jwks_uri(anna, client_id, audit.CLI, None)
+
+
+def keys_version(client_id):
+    return db.session.execute(
+        db.select(Client.keys_version).where(Client.client_id == client_id)
+    ).scalar_one()
+
+
+def test_every_change_of_the_keys_raises_the_keys_version(setup):
+    """The token path keeps a client's keys until this number changes."""
+    anna, _, client_id = setup
+    assert keys_version(client_id) == 0
+    key = client_keys.add_key(anna, client_id, audit.CLI, key=key_pair("EC").public_pem)
+    assert keys_version(client_id) == 1
+    client_keys.set_jwks_uri(anna, client_id, audit.CLI, "https://partner.example/jwks")
+    assert keys_version(client_id) == 2
+    client_keys.set_jwks_uri(anna, client_id, audit.CLI, "https://partner.example/jwks")
+    assert keys_version(client_id) == 2  # no change, no new version
+    client_keys.remove_key(anna, client_id, key.thumbprint, audit.CLI)
+    assert keys_version(client_id) == 3
+    client_keys.set_jwks_uri(anna, client_id, audit.CLI, None)
+    assert keys_version(client_id) == 4
+    with pytest.raises(DuplicateKey):
+        pem = key_pair("EC").public_pem
+        client_keys.add_key(anna, client_id, audit.CLI, key=pem)
+        client_keys.add_key(anna, client_id, audit.CLI, key=pem)
+    assert keys_version(client_id) == 5  # the refused one changed nothing
 
 
 @pytest.mark.parametrize("label", ["x" * 101, "tab\there", 7])
