@@ -11,14 +11,17 @@ the cores), and with ``--profile`` the functions that cost the most
     .venv/bin/python bench/token_inprocess.py
     .venv/bin/python bench/token_inprocess.py --profile
     .venv/bin/python bench/token_inprocess.py --instructions   # needs valgrind
-    .venv/bin/python bench/token_inprocess.py --private-key-jwt [--profile]
+    .venv/bin/python bench/token_inprocess.py --private-key-jwt [--profile] [--breakdown]
 
 ``--private-key-jwt`` registers an ES256 key for the demo client (as
 ``bench/token_endpoint.py --private-key-jwt`` does), signs one assertion per
 token beforehand, and measures blocks of secret and assertion tokens in turn:
 it prints both, their difference, and what one ES256 signature verification
 costs on its own (PyJWT, the same key), the part of the difference no
-implementation can avoid.
+implementation can avoid. ``--breakdown`` adds blocks of assertion tokens with
+the ``jti`` insert skipped, and with the insert and the signature check skipped
+(in this process only: the bench's own test doubles), so the difference splits
+into its parts as they cost in a request, where caches are colder than in a loop.
 
 ``--instructions`` counts the machine instructions of one token with
 ``valgrind --tool=callgrind`` (the difference between a run of 400 and a run
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import cProfile
 import io
 import logging
@@ -41,6 +45,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +63,9 @@ def main() -> None:
     parser.add_argument("--private-key-jwt", action="store_true", help="assertions against secrets")
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)  # tokens only, no timing
     parser.add_argument("--kind", default="secret", help=argparse.SUPPRESS)  # what --count counts
+    parser.add_argument(
+        "--breakdown", action="store_true", help="with --private-key-jwt: parts skipped in turn"
+    )
     args = parser.parse_args()
     if args.instructions:
         if args.private_key_jwt:
@@ -173,7 +181,9 @@ def _assertions(app: Any, client_id: str, args: argparse.Namespace) -> None:
 
     private = register_key(dict(os.environ), client_id)
     bodies_file = Path(os.environ["AUTHSERVER_INSTANCE_PATH"]) / "bodies"
-    count = args.blocks * args.tokens + 100 + (args.tokens * 4 if args.profile else 0)
+    assertion_kinds = 1 + (len(_SKIPPED) if args.breakdown else 0)
+    count = (args.blocks // 2) * args.tokens * assertion_kinds + 200
+    count += args.tokens * 4 if args.profile else 0
     if args.count is not None:
         count = 1000  # the same whatever is counted: signing them is not
     write_bodies(bodies_file, private, client_id, app.config["ISSUER"] + "/oauth2/token", count)
@@ -208,13 +218,16 @@ def _assertions(app: Any, client_id: str, args: argparse.Namespace) -> None:
         for _ in range(args.count):
             counted()
         return
-    blocks: dict[str, list[float]] = {"secret": [], "assertion": []}
+    kinds = ["secret", "assertion"] + (list(_SKIPPED) if args.breakdown else [])
+    blocks: dict[str, list[float]] = {name: [] for name in kinds}
     for _ in range(args.blocks // 2):
-        for name, make in (("secret", by_secret), ("assertion", by_assertion)):
-            started = time.thread_time()
-            for _ in range(args.tokens):
-                make()
-            blocks[name].append(1000 * (time.thread_time() - started) / args.tokens)
+        for name in kinds:
+            with _skipping(app, _SKIPPED.get(name, ())):
+                make = by_secret if name == "secret" else by_assertion
+                started = time.thread_time()
+                for _ in range(args.tokens):
+                    make()
+                blocks[name].append(1000 * (time.thread_time() - started) / args.tokens)
     started = time.thread_time()
     for _ in range(2000):
         algorithm.verify(message.encode(), public, raw)
@@ -228,6 +241,11 @@ def _assertions(app: Any, client_id: str, args: argparse.Namespace) -> None:
         f"  one ES256 verification        {verify:.3f} ms\n"
         f"  (loadavg {os.getloadavg()[0]:.2f})"
     )
+    if args.breakdown:
+        print("private_key_jwt with parts skipped (against the cached secret):")
+        for name in _SKIPPED:
+            ms = statistics.median(blocks[name])
+            print(f"  {name:36s} {ms:.3f} ms  (+{ms - secret_ms:.3f})")
     if args.profile:
         profile = cProfile.Profile()
         profile.enable()
@@ -237,6 +255,41 @@ def _assertions(app: Any, client_id: str, args: argparse.Namespace) -> None:
         pstats.Stats(profile).sort_stats(os.environ.get("SORT", "tottime")).print_stats(
             int(os.environ.get("TOP", "25"))
         )
+
+
+#: the --breakdown variants: what each skips of an assertion's check
+_SKIPPED: dict[str, tuple[str, ...]] = {
+    "without the jti insert": ("replay",),
+    "without the jti insert, signature": ("replay", "signature"),
+}
+
+
+@contextlib.contextmanager
+def _skipping(app: Any, parts: tuple[str, ...]) -> Iterator[None]:
+    """For --breakdown only: accept every ``jti`` (``replay``) and every ES256
+    signature (``signature``) while in the block, so that what is left of the
+    difference to the cached secret is the rest of the check."""
+    from authserver.oauth2 import private_key_jwt
+    from authserver.oauth2.endpoints import EXTENSION
+
+    method = app.extensions[EXTENSION].assertion
+    replay, algorithm = method.replay, private_key_jwt._ALGORITHMS["ES256"]
+
+    class Accept:
+        def first_use(self, *args: Any) -> bool:
+            return True
+
+        def verify(self, *args: Any) -> bool:
+            return True
+
+    if "replay" in parts:
+        method.replay = Accept()
+    if "signature" in parts:
+        private_key_jwt._ALGORITHMS["ES256"] = Accept()
+    try:
+        yield
+    finally:
+        method.replay, private_key_jwt._ALGORITHMS["ES256"] = replay, algorithm
 
 
 def _per_token(kind: str) -> float:

@@ -102,11 +102,12 @@ class AuthorizationServer(_FlaskAuthorizationServer):  # type: ignore[misc]
         self.register_token_generator("default", self.generate_access_token)
         self.register_client_auth_method(BASIC, secret_auth.client_secret_basic)
         self.register_client_auth_method(POST, secret_auth.client_secret_post)
-        assertion = private_key_jwt.from_config(
+        #: the ``private_key_jwt`` method (its key reader and replay store)
+        self.assertion = private_key_jwt.from_config(
             config, lambda: self.read_engine, self.verifier.throttle
         )
-        self._held.closers.append(assertion.close)
-        self.register_client_auth_method(PRIVATE_KEY_JWT, assertion)
+        self._held.closers.append(self.assertion.close)
+        self.register_client_auth_method(PRIVATE_KEY_JWT, self.assertion)
         self.register_grant(ClientCredentialsGrant)
         self.register_endpoint(IntrospectionEndpoint)
         self.register_endpoint(RevocationEndpoint)
