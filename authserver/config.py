@@ -56,6 +56,7 @@ _ENV: dict[str, tuple[str, Any]] = {
     "AUTHSERVER_METRICS_TOKEN": ("METRICS_TOKEN", str),
     "AUTHSERVER_DRAIN_SECONDS": ("DRAIN_SECONDS", float),
     "AUTHSERVER_DRAIN_FILE": ("DRAIN_FILE", str),
+    "AUTHSERVER_ARGON2_BUDGET_FILE": ("ARGON2_BUDGET_FILE", str),
     "AUTHSERVER_DEBUG": ("DEBUG", lambda v: v.lower() in {"1", "true", "yes", "on"}),
 }
 
@@ -128,6 +129,8 @@ DEFAULTS: dict[str, Any] = {
     "DRAIN_SECONDS": 5.0,
     #: set by ``authserver serve``: while this file exists, ``/readyz`` answers 503
     "DRAIN_FILE": None,
+    #: set by ``authserver serve``: the file its workers count the argon2 failure budget in
+    "ARGON2_BUDGET_FILE": None,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     #: bytes; larger request bodies are refused before any work
     "MAX_CONTENT_LENGTH": 16 * 1024,

@@ -12,7 +12,10 @@ On SIGTERM (what an orchestrator sends before it stops an instance):
 3. the command exits with the server's status.
 
 The workers learn about the drain from a file (``AUTHSERVER_DRAIN_FILE``,
-made by this process), so it works whatever server runs the app. Prometheus
+made by this process), so it works whatever server runs the app. They count
+the argon2 failure budget in another file of the run
+(``AUTHSERVER_ARGON2_BUDGET_FILE``, :mod:`authserver.instance_rate`), so that
+it is one budget for the instance, not one per worker. Prometheus
 metrics of all workers are collected through ``PROMETHEUS_MULTIPROC_DIR``
 (a fresh temporary directory unless one is given).
 
@@ -214,6 +217,8 @@ class Supervisor:
     def _child_env(self) -> dict[str, str]:
         env = dict(self.env)
         env["AUTHSERVER_DRAIN_FILE"] = str(self.drain_file)
+        # one argon2 failure budget for the instance, not one per worker
+        env["AUTHSERVER_ARGON2_BUDGET_FILE"] = str(self._workdir / "argon2-budget")
         metrics_dir = env.get("PROMETHEUS_MULTIPROC_DIR")
         if metrics_dir:
             _empty(Path(metrics_dir))  # values of an earlier run would be added up

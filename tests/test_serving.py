@@ -137,6 +137,35 @@ def test_no_workers_is_refused() -> None:
         serving.server_command("127.0.0.1", 8123, 0)
 
 
+def test_the_argon2_failure_budget_is_one_for_the_instance_not_per_worker(
+    tmp_path: Path,
+) -> None:
+    """Two workers, a budget of one failure an hour: of twelve wrong secrets
+    for unknown client ids (a new connection each, so both workers get some),
+    one is verified (401) and the others refused before hashing (429)."""
+    instance = tmp_path / "instance"
+    with running_server(
+        f"sqlite:///{instance / 'budget.sqlite3'}",
+        instance,
+        workers=2,
+        extra_env={
+            "AUTHSERVER_ARGON2_FAILURE_BUDGET": "1/hour",
+            "AUTHSERVER_AUTH_FAILURE_LIMIT": "1000/minute",  # the per-address count stays out
+            "AUTHSERVER_TARPIT_SECONDS": "0",
+        },
+    ) as server:
+        statuses = [
+            requests.post(
+                server.url + "/oauth2/token",
+                data={"grant_type": "client_credentials"},
+                auth=(f"cl_unknown{n}", "wrong"),
+                timeout=30,
+            ).status_code
+            for n in range(12)
+        ]
+    assert statuses == [401] + [429] * 11
+
+
 def test_sigterm_fails_readiness_keeps_serving_then_stops(tmp_path: Path) -> None:
     instance = tmp_path / "instance"
     with running_server(

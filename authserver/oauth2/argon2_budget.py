@@ -4,13 +4,17 @@ secrets cannot take the CPU from the clients that authenticate.
 The failure throttle (:mod:`authserver.throttle`) counts per address; a flood
 from changing addresses (a botnet, or many ``X-Forwarded-For`` values behind
 trusted proxies) never reaches it. So failed verifications are also counted
-all together, in a window of ``ARGON2_FAILURE_BUDGET`` (default one every two
-seconds), in memory (per process) or, with ``AUTHSERVER_REDIS_URL``, shared
-by every process of every instance. Kept low because a failed verification
-serves no one who could get a token, and each one costs a core 33 ms with the
-production parameters and evicts the processor cache that every other request
-runs in: at one a second and process, a flood raised a verified client's p99
-to 2.4 times its quiet value (``bench/argon2_flood.py``). Refusals of the
+all together, against ``ARGON2_FAILURE_BUDGET`` (default one every two
+seconds): per instance, shared by the workers of ``authserver serve`` through a
+file of the run (:mod:`authserver.instance_rate`); with
+``AUTHSERVER_REDIS_URL``, shared by every process of every instance; in memory
+(per process) when neither is there (a development server, the tests).
+
+Kept low because a failed verification serves no one who could get a token,
+and each one costs a core 33 ms with the production parameters and evicts the
+processor cache that every other request runs in: at one a second and process,
+a flood raised a verified client's p99 to 2.4 times its quiet value
+(``bench/argon2_flood.py``). Refusals of the
 token endpoint are also held before they are sent (:class:`authserver.gate.Tarpit`),
 so that a flood's connections cannot ask again at once.
 
@@ -33,6 +37,7 @@ import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
+from ..instance_rate import InstanceRate
 from ..observability import metrics
 from ..throttle import FailureThrottle
 
@@ -63,16 +68,32 @@ class VerificationBudget:
     :param budget: a ``limits`` expression for all failures (``"1 per 2 seconds"``).
     :param client_limit: a client id's own failure count (``"10/minute"``).
     :param storage_uri: ``redis://...`` to share the counts; ``None``: this process.
+    :param instance_file: without *storage_uri*, the file that counts all
+        failures for every worker of the instance (a client id's own count
+        stays per process).
     """
 
-    def __init__(self, budget: str, client_limit: str, storage_uri: str | None = None) -> None:
-        self._all = FailureThrottle(budget, "argon2-budget", storage_uri)
+    def __init__(
+        self,
+        budget: str,
+        client_limit: str,
+        storage_uri: str | None = None,
+        instance_file: str | None = None,
+    ) -> None:
+        self._all: FailureThrottle | InstanceRate
+        if instance_file and not storage_uri:
+            self._all = InstanceRate(budget, instance_file)
+        else:
+            self._all = FailureThrottle(budget, "argon2-budget", storage_uri)
         self._clients = FailureThrottle(client_limit, "argon2-client-failures", storage_uri)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> VerificationBudget:
         return cls(
-            config["ARGON2_FAILURE_BUDGET"], config["AUTH_FAILURE_LIMIT"], config.get("REDIS_URL")
+            config["ARGON2_FAILURE_BUDGET"],
+            config["AUTH_FAILURE_LIMIT"],
+            config.get("REDIS_URL"),
+            config.get("ARGON2_BUDGET_FILE"),
         )
 
     def retry_after(self, client_id: str, *, known: bool) -> int:

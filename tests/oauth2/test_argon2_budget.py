@@ -125,3 +125,29 @@ def test_verifier_budget_without_http():
     with pytest.raises(TooManyFailures):
         verifier.authenticate(clients.get, "cl_unknown_9", "x", "192.0.2.9")
     assert verifier.authenticate(clients.get, "cl_known", "right", "192.0.2.10") is record
+
+
+def test_with_an_instance_file_the_workers_share_one_budget(tmp_path):
+    """``authserver serve`` gives its workers one file: a failure verified in
+    one worker spends the budget of the others, so an instance does the
+    budget, not workers × the budget. A client id's own count stays per worker."""
+    workers = [
+        VerificationBudget("1/minute", "5/minute", instance_file=str(tmp_path / "budget"))
+        for _ in range(2)
+    ]
+    assert workers[1].retry_after("cl_unknown", known=False) == 0
+    workers[0].failed("cl_unknown")
+    assert workers[1].retry_after("cl_other_unknown", known=False) == 1  # 429, Retry-After 1
+    assert workers[1].retry_after("cl_known", known=True) == 0  # within its own count
+    apart = [VerificationBudget("1/minute", "5/minute") for _ in range(2)]
+    apart[0].failed("cl_unknown")
+    assert apart[1].retry_after("cl_other_unknown", known=False) == 0  # per process
+
+
+def test_with_redis_the_instance_file_is_not_used(tmp_path):
+    """Redis shares the budget between instances too: it wins over the file."""
+    budget = VerificationBudget(
+        "1/minute", "5/minute", "redis://127.0.0.1:1", instance_file=str(tmp_path / "budget")
+    )
+    assert isinstance(budget._all, FailureThrottle)
+    assert not (tmp_path / "budget").exists()
