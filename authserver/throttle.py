@@ -43,6 +43,8 @@ class FailureThrottle:
                 raise ConfigurationError("the throttle needs a synchronous storage URI")
             storage = shared
         self._storage = storage
+        #: counted in a shared storage (Redis): each call waits for a round trip
+        self.shared = storage is not self._memory
         self._limiter = MovingWindowRateLimiter(storage)
         self._fallback = MovingWindowRateLimiter(self._memory)
 

@@ -146,6 +146,43 @@ def test_client_authentication_verifies_outside_the_gate_services_hash_inside(
     assert seen == {"hash": True, "verify": False}
 
 
+@pytest.mark.parametrize("shared", [False, True], ids=["in memory", "in Redis"])
+def test_the_failure_counts_wait_outside_the_gate_only_when_they_are_in_redis(
+    monkeypatch: pytest.MonkeyPatch, shared: bool
+) -> None:
+    """A round trip to Redis is a wait (outside, the worker serves others); a
+    count in memory is CPU (inside, where it does not fight for the GIL)."""
+    seen: list[tuple[str, bool]] = []
+
+    class Counting(FailureThrottle):
+        def retry_after(self, *keys: str) -> int:
+            seen.append(("retry_after", gate.inside()))
+            return 0
+
+        def failed(self, *keys: str) -> None:
+            seen.append(("failed", gate.inside()))
+
+    class Hasher:
+        def verify(self, secret_hash: str, secret: str) -> bool:
+            return False
+
+    monkeypatch.setattr(credentials, "hasher", Hasher)
+    monkeypatch.setattr(credentials, "_dummy", "dummy-hash")
+    throttle = Counting("100/minute", "gate-test")
+    throttle.shared = shared
+    verifier = SecretVerifier(throttle)
+
+    def app(environ: Environ, start_response: Any) -> list[bytes]:
+        with pytest.raises(AuthenticationFailed):
+            verifier.identify(lambda client_id: None, "cl_unknown", "wrong", "192.0.2.1")
+        assert gate.inside()  # back inside for the answer
+        return [b""]
+
+    run(gate.Gate(app))
+
+    assert seen == [("retry_after", not shared), ("failed", not shared)]
+
+
 def held(tarpit: gate.Tarpit, count: int) -> list[float]:
     """How long each of *count* concurrent served refusals took to be answered."""
     start = threading.Barrier(count)

@@ -46,3 +46,10 @@ def test_unreachable_redis_falls_back_to_memory():
     throttle.failed("k")
     throttle.failed("k")
     assert throttle.retry_after("k") > 0
+
+
+def test_a_throttle_says_whether_its_counts_are_shared():
+    """Shared counts cost a round trip per call (client authentication then
+    waits for them outside the worker's gate, :mod:`authserver.gate`)."""
+    assert FailureThrottle("3/minute", "t").shared is False
+    assert FailureThrottle("3/minute", "t", "redis://127.0.0.1:1").shared is True

@@ -28,6 +28,7 @@ a process.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -136,7 +137,24 @@ class SecretVerifier:
                 ):
                     metrics.CREDENTIAL_CACHE_HITS.inc()
                     return record, row_id
-        address = remote_addr or "-"
+        # with the counts in Redis, their round trips wait outside the gate too
+        with gate.outside() if self.throttle.shared else contextlib.nullcontext():
+            matched = self._verify_counted(record, client_id, secret, remote_addr or "-")
+        assert record is not None
+        self._remember(matched, record.secrets, mac)
+        return record, matched
+
+    def _verify_counted(
+        self, record: ClientRecord | None, client_id: str, secret: str, address: str
+    ) -> int:
+        """A cache miss: the throttle and the budget, then argon2; a failure
+        is counted. The row id of the secret that matched.
+
+        Nothing here holds a transaction or a lock of the database, so in a
+        served worker it may run outside the gate (:mod:`authserver.gate`):
+        argon2 always does, and with Redis the throttle's round trips too.
+        In memory the counting is CPU only and stays inside.
+        """
         keys = (
             "client:" + _key(client_id) + "@" + address,
             "addr:" + address,
@@ -156,9 +174,7 @@ class SecretVerifier:
                 "client authentication failed for a %s client id", "known" if record else "unknown"
             )
             raise AuthenticationFailed()
-        assert record is not None
-        self._remember(matched, record.secrets, mac)
-        return record, matched
+        return matched
 
     def _verify(self, record: ClientRecord | None, secret: str) -> int | None:
         """Argon2-verify *secret* against the live hashes; the matching row id
