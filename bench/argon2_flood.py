@@ -13,8 +13,9 @@ already verified by both workers):
 
 Both with the argon2 failure budget (``--budget``, default the server's
 default) and without it (a budget no flood reaches), in that order. Prints the
-legitimate client's p50, p99 and success rate in each phase, and the
-attackers' answers.
+legitimate client's p50, p99 and success rate in each phase, the
+attackers' answers, and what the server counted during the flood (``/metrics``:
+token requests by result, argon2 verifications, budget refusals, per second).
 
     .venv/bin/python bench/argon2_flood.py [--seconds 10] [--attackers 16]
 """
@@ -27,6 +28,7 @@ import contextlib
 import os
 import random
 import re
+import secrets
 import signal
 import socket
 import statistics
@@ -40,12 +42,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from authserver.config import DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 NO_BUDGET = "1000000/second"
+METRICS_TOKEN = secrets.token_hex(16)
 
 
 def free_port() -> int:
@@ -60,6 +64,8 @@ class Phase:
     latencies: list[float]
     statuses: Counter[int]
     attackers: str = ""
+    #: what the server counted during the phase (``/metrics``)
+    server: str = ""
 
     def line(self) -> str:
         ok = self.statuses.get(200, 0)
@@ -70,7 +76,7 @@ class Phase:
         return (
             f"{self.name:<32} {total:>6} requests  p50 {p50:7.1f} ms  p99 {p99:7.1f} ms  "
             f"success {100 * ok / max(total, 1):5.1f} %  {self.attackers}"
-        )
+        ) + (f"\n    server: {self.server}" if self.server else "")
 
 
 def basic(client_id: str, secret: str) -> str:
@@ -103,6 +109,30 @@ end
     )
 
 
+#: the counters the flood moves, by the label that splits them
+COUNTED = {
+    "authserver_token_requests_total": "result",
+    "authserver_argon2_verifications_total": "result",
+    "authserver_argon2_budget_refusals_total": "kind",
+}
+
+
+def counters(base: str) -> Counter[str]:
+    """The server's :data:`COUNTED` counters, summed over its workers."""
+    answer = requests.get(
+        base + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10
+    )
+    answer.raise_for_status()
+    found: Counter[str] = Counter()
+    for family in text_string_to_metric_families(answer.text):
+        for sample in family.samples:
+            label = COUNTED.get(sample.name)
+            if label:
+                short = sample.name.removeprefix("authserver_").removesuffix("_total")
+                found[f"{short}[{sample.labels.get(label, '')}]"] += sample.value
+    return found
+
+
 def legit_load(url: str, auth: tuple[str, str], seconds: float) -> Phase:
     latencies: list[float] = []
     statuses: Counter[int] = Counter()
@@ -133,6 +163,7 @@ def run(budget: str, args: argparse.Namespace, workdir: Path) -> list[Phase]:
         AUTHSERVER_ARGON2_FAILURE_BUDGET=budget,
         AUTHSERVER_LOG_LEVEL="WARNING",
         AUTHSERVER_DRAIN_SECONDS="0",
+        AUTHSERVER_METRICS_TOKEN=METRICS_TOKEN,
     )
     if args.redis:
         env["AUTHSERVER_REDIS_URL"] = args.redis
@@ -175,7 +206,15 @@ def run(budget: str, args: argparse.Namespace, workdir: Path) -> list[Phase]:
             start_new_session=True,
         )  # fmt: skip
         time.sleep(1.5)  # the flood is on
+        before = counters(f"http://127.0.0.1:{port}")
         flooded = legit_load(url, auth, args.seconds)
+        during = counters(f"http://127.0.0.1:{port}")
+        during.subtract(before)
+        flooded.server = ", ".join(
+            f"{name} {count / args.seconds:.2f}/s"
+            for name, count in sorted(during.items())
+            if count
+        )
         flooded.name = (
             f"budget {budget if budget != NO_BUDGET else 'off'}: {args.attackers} attackers"
         )
