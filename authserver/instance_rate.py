@@ -62,12 +62,17 @@ class InstanceRate:
 
     def retry_after(self, *keys: str) -> int:
         """Seconds until the next event conforms (0: now); *keys* are ignored."""
-        wait = self._update(count=False)
+        wait = self._count_if(lambda wait: False)
         return max(1, math.ceil(wait)) if wait > 0 else 0
 
     def failed(self, *keys: str) -> None:
         """Count one event; *keys* are ignored (one count per instance)."""
-        self._update(count=True)
+        self._count_if(lambda wait: True)
+
+    def take(self, *keys: str) -> bool:
+        """Count one event if it conforms now, in one step under the lock;
+        ``False``: it must wait, nothing counted. *keys* are ignored."""
+        return self._count_if(lambda wait: wait <= 0) <= 0
 
     def close(self) -> None:
         if self._fd is not None:
@@ -82,8 +87,9 @@ class InstanceRate:
             self._pid = os.getpid()
         return self._fd
 
-    def _update(self, *, count: bool) -> float:
-        """Seconds the next event must wait; with *count*, count one first."""
+    def _count_if(self, condition: Callable[[float], bool]) -> float:
+        """Seconds the next event must wait, read under the lock; one event
+        is counted, in the same step, if *condition* holds for that wait."""
         with self._lock:
             fd = self._file()
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -91,9 +97,9 @@ class InstanceRate:
                 raw = os.pread(fd, _STATE.size, 0)
                 arrival = _STATE.unpack(raw)[0] if len(raw) == _STATE.size else 0.0
                 now = self.clock()
-                if count:
-                    arrival = max(arrival, now) + self.interval
-                    os.pwrite(fd, _STATE.pack(arrival), 0)
-                return arrival - self.tolerance - now
+                wait = arrival - self.tolerance - now
+                if condition(wait):
+                    os.pwrite(fd, _STATE.pack(max(arrival, now) + self.interval), 0)
+                return wait
             finally:
                 fcntl.flock(fd, fcntl.LOCK_UN)

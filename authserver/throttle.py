@@ -67,6 +67,12 @@ class FailureThrottle:
                 wait = max(wait, max(1, math.ceil(stats.reset_time - time.time())))
         return wait
 
+    def take(self, key: str) -> bool:
+        """Count one failure for *key* if it is within its limit, in one step
+        (a check and a count apart let every caller between them through);
+        ``False``: over the limit, nothing counted."""
+        return bool(self._call("hit", self.item, self.namespace, key))
+
     def failed(self, *keys: str) -> None:
         """Count one failure for each of *keys*."""
         for key in keys:

@@ -71,3 +71,16 @@ def test_another_process_counts_in_the_same_file(tmp_path: Path) -> None:
     assert counted.stderr == ""
     assert InstanceRate("1/hour", path).retry_after() == 3600
     assert InstanceRate("1/hour", tmp_path / "another").retry_after() == 0
+
+
+def test_take_counts_only_what_conforms(tmp_path: Path) -> None:
+    """A check and a count in one step: of two takers, the second is refused
+    and nothing of it is counted."""
+    clock = Clock()
+    rate = InstanceRate("2/minute", tmp_path / "budget", clock=clock)
+    assert rate.take() is True
+    assert rate.take() is True
+    assert rate.take() is False
+    assert rate.retry_after() == 30  # the refused take moved nothing
+    clock.now += 30
+    assert rate.take() is True

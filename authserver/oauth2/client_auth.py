@@ -169,7 +169,7 @@ class SecretVerifier:
         if matched is None:
             self.throttle.failed(*keys)
             if self.budget is not None:
-                self.budget.failed(client_id)
+                self.budget.failed(client_id, known=record is not None)
             log.info(
                 "client authentication failed for a %s client id", "known" if record else "unknown"
             )
