@@ -14,7 +14,10 @@ for a wait that needs no Python, and only while it holds no database lock:
   holds no transaction): the worker serves other requests meanwhile, where
   one thread would have stalled every request behind it;
 * the hold of a refused client authentication (:class:`Tarpit`), after the
-  answer is complete.
+  answer is complete;
+* the request body, read before the gate is taken (:meth:`Gate.read_body`):
+  a client that sends its body slowly waits alone, where, read by the app, it
+  held the gate, and three such connections stopped a one-worker server.
 
 Never from inside a transaction: a request that left the gate holding a row
 lock would wait for the gate to come back, while the request that took the
@@ -29,6 +32,7 @@ Outside a served worker (tests, ``flask run``) there is no gate, and
 from __future__ import annotations
 
 import contextlib
+import io
 import threading
 import time
 from collections import deque
@@ -98,15 +102,19 @@ class Gate:
     access log line), so that no Python runs for it outside.
 
     :param app: the whole app (the access log included).
+    :param max_body: the longest request body read before the gate (the app's
+        ``MAX_CONTENT_LENGTH``: a longer one is refused by the app unread).
     """
 
-    def __init__(self, app: WSGIApplication) -> None:
+    def __init__(self, app: WSGIApplication, max_body: int = 0) -> None:
         global _lock
         self.app = app
+        self.max_body = max_body
         self.lock = _lock = FifoLock()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         global _holder
+        self.read_body(environ)
         with self.lock:
             _holder = threading.get_ident()
             try:
@@ -117,6 +125,18 @@ class Gate:
         if held is not None:
             held()  # a tarpit's hold: the answer is complete, the gate is free
         return answer
+
+    def read_body(self, environ: WSGIEnvironment) -> None:
+        """Read a request body of a declared ``Content-Length`` (up to
+        :attr:`max_body`) into memory, outside the gate; the app reads it
+        from there. A body without a length (chunked), or a longer one, is
+        left to the app, which refuses the longer one without reading it."""
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return
+        if 0 < length <= self.max_body:
+            environ["wsgi.input"] = io.BytesIO(environ["wsgi.input"].read(length))
 
     def _answer(self, environ: WSGIEnvironment, start_response: StartResponse) -> list[bytes]:
         body = self.app(environ, start_response)

@@ -184,7 +184,9 @@ def served_app() -> Flask:
     from .app import create_app
 
     app = create_app()
-    app.wsgi_app = Gate(app.wsgi_app)  # type: ignore[method-assign]
+    app.wsgi_app = Gate(  # type: ignore[method-assign]
+        app.wsgi_app, max_body=int(app.config["MAX_CONTENT_LENGTH"])
+    )
     forget_configuration(os.environ)
     gc.collect()
     gc.freeze()

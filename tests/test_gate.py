@@ -183,6 +183,43 @@ def test_the_failure_counts_wait_outside_the_gate_only_when_they_are_in_redis(
     assert seen == [("retry_after", not shared), ("failed", not shared)]
 
 
+class Body:
+    """A request body as the server hands it over; says where it was read."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.read_inside: list[bool] = []
+
+    def read(self, size: int = -1) -> bytes:
+        self.read_inside.append(gate.inside())
+        data, self.data = self.data[:size], self.data[size:]
+        return data
+
+
+@pytest.mark.parametrize(
+    ("length", "max_body", "read_outside"),
+    [("29", 29, True), ("", 29, False), ("29", 28, False), ("-1", 29, False), ("x", 29, False)],
+    ids=["declared, up to the limit", "chunked", "too long", "negative", "not a number"],
+)
+def test_a_body_of_a_declared_length_is_read_before_the_gate(
+    length: str, max_body: int, read_outside: bool
+) -> None:
+    """A client that sends its body slowly then waits alone, not in the gate;
+    a body the app refuses unread (too long) or must read itself (chunked)
+    is left to the app."""
+    body = Body(b"grant_type=client_credentials")
+    seen: list[bytes] = []
+
+    def app(environ: Environ, start_response: Any) -> list[bytes]:
+        seen.append(environ["wsgi.input"].read(29))
+        return [b""]
+
+    run(gate.Gate(app, max_body=max_body), {"CONTENT_LENGTH": length, "wsgi.input": body})
+
+    assert seen == [b"grant_type=client_credentials"]
+    assert body.read_inside == ([False] if read_outside else [True])
+
+
 def held(tarpit: gate.Tarpit, count: int) -> list[float]:
     """How long each of *count* concurrent served refusals took to be answered."""
     start = threading.Barrier(count)

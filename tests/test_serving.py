@@ -17,6 +17,7 @@ import gc
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -135,6 +136,33 @@ def test_an_application_object_is_served_without_factory() -> None:
 def test_no_workers_is_refused() -> None:
     with pytest.raises(ValueError):
         serving.server_command("127.0.0.1", 8123, 0)
+
+
+def test_bodies_sent_slowly_do_not_stop_the_worker(tmp_path: Path) -> None:
+    """One worker, three connections that send a token request's headers and
+    only part of its body: the worker reads bodies before its gate
+    (:meth:`authserver.gate.Gate.read_body`), so it keeps answering others,
+    and a slow body once complete gets its answer."""
+    instance = tmp_path / "instance"
+    with running_server(f"sqlite:///{instance / 'slow.sqlite3'}", instance, workers=1) as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        body = b"grant_type=client_credentials"
+        head = (
+            b"POST /oauth2/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Authorization: Basic Y2xfbm9ib2R5Ondyb25n\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body)
+        )
+        slow = [socket.create_connection((host, int(port)), timeout=30) for _ in range(3)]
+        for connection in slow:
+            connection.sendall(head + body[:10])
+        time.sleep(0.5)  # each is in the worker now, waiting for the rest
+        assert requests.get(server.url + "/healthz", timeout=10).status_code == 200
+        slow[0].sendall(body[10:])
+        answer = slow[0].makefile("rb").readline()
+        for connection in slow:
+            connection.close()
+    assert answer == b"HTTP/1.1 401 Unauthorized\r\n"
 
 
 def test_the_argon2_failure_budget_is_one_for_the_instance_not_per_worker(

@@ -55,11 +55,9 @@ def test_a_throttle_says_whether_its_counts_are_shared():
     assert FailureThrottle("3/minute", "t", "redis://127.0.0.1:1").shared is True
 
 
-@pytest.mark.parametrize("storage", STORAGES)
-def test_take_counts_within_the_limit_in_one_step(storage):
-    throttle = FailureThrottle("2/minute", f"test-{uuid.uuid4()}", storage)
-    assert throttle.take("k") is True
-    assert throttle.take("k") is True
+def test_take_counts_within_the_limit_in_one_step(throttle):
+    for _ in range(3):
+        assert throttle.take("k") is True
     assert throttle.take("k") is False
     assert throttle.retry_after("k") > 0
     assert throttle.take("other") is True
