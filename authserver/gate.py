@@ -13,6 +13,8 @@ for a wait that needs no Python, and only while it holds no database lock:
   C, the GIL released; the token path reads on autocommit connections, so it
   holds no transaction): the worker serves other requests meanwhile, where
   one thread would have stalled every request behind it;
+* with the failure counts in Redis, their round trips when client
+  authentication misses the cache or an assertion is refused;
 * the hold of a refused client authentication (:class:`Tarpit`), after the
   answer is complete;
 * the request body, read before the gate is taken (:meth:`Gate.read_body`):

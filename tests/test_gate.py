@@ -8,12 +8,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from authserver import credentials, gate
 from authserver.oauth2.client_auth import AuthenticationFailed, SecretVerifier
+from authserver.oauth2.errors import InvalidClient
+from authserver.oauth2.private_key_jwt import PrivateKeyJWT
+from authserver.oauth2.requests import PRIVATE_KEY_JWT, Credentials
 from authserver.throttle import FailureThrottle
 
 Environ = dict[str, Any]
@@ -218,6 +222,46 @@ def test_a_body_of_a_declared_length_is_read_before_the_gate(
 
     assert seen == [b"grant_type=client_credentials"]
     assert body.read_inside == ([False] if read_outside else [True])
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["in memory", "in Redis"])
+def test_a_refused_assertion_is_counted_outside_the_gate_only_in_redis(shared: bool) -> None:
+    """The same for ``private_key_jwt``: a refused assertion counts toward the
+    failure throttle, outside the gate when that is a round trip."""
+    seen: list[tuple[str, bool]] = []
+
+    class Counting(FailureThrottle):
+        def retry_after(self, *keys: str) -> int:
+            seen.append(("retry_after", gate.inside()))
+            return 0
+
+        def failed(self, *keys: str) -> None:
+            seen.append(("failed", gate.inside()))
+
+    throttle = Counting("100/minute", "gate-test")
+    throttle.shared = shared
+    method = PrivateKeyJWT(["https://issuer.example"], lambda client: [], Replay(), throttle)
+    request = SimpleNamespace(
+        credentials=Credentials(PRIVATE_KEY_JWT, "", "", "not-a-jwt"), remote_addr="192.0.2.1"
+    )
+
+    def app(environ: Environ, start_response: Any) -> list[bytes]:
+        with pytest.raises(InvalidClient):
+            method(lambda client_id: None, request)
+        assert gate.inside()
+        return [b""]
+
+    run(gate.Gate(app))
+
+    assert seen == [("retry_after", not shared), ("failed", not shared)]
+
+
+class Replay:
+    def first_use(self, *args: Any) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
 
 
 def held(tarpit: gate.Tarpit, count: int) -> list[float]:
